@@ -1,0 +1,36 @@
+"""The ``hepgan`` subcommands, one module each.
+
+Each module defines ``add_parser(subparsers) -> None``, which registers its
+subcommand with :func:`new_command` and sets ``run`` (a callable taking the
+parsed arguments and returning the exit status) as a parser default. Modules
+import nothing heavy at import time: torch, uproot and friends are imported
+inside ``run``, so ``hepgan --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options shared by every subcommand (added via ``parents=``)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of an error instead of a one-line message",
+    )
+    return common
+
+
+def new_command(
+    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str | None = None
+) -> argparse.ArgumentParser:
+    """Register subcommand ``name`` with the common options and return its parser."""
+    return subparsers.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        parents=[common_options()],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install, lint (ruff, hadolint) and run the whole test suite, slow tests included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+bash scripts/install.sh
+"$PYTHON" -m ruff check .
+"$PYTHON" -m ruff format --check .
+if [ -f Dockerfile ]; then hadolint Dockerfile; fi
+"$PYTHON" -m pytest "$@"

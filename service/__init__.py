@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI, served by uvicorn). Importing it touches no file."""

@@ -1,0 +1,32 @@
+"""The ``hepgan`` entry point: help, version, and how user errors are reported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from hepgan.cli import build_parser, main
+
+
+def test_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_console_script_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "hepgan.cli", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("hepgan ")
+
+
+def test_every_subcommand_has_a_runner() -> None:
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    for name, subparser in subparsers.choices.items():
+        assert callable(subparser.get_default("run")), name

@@ -1,0 +1,1 @@
+"""Physics-based generators of example data: the "Geant4" the GAN learns to replace."""

@@ -1,0 +1,1 @@
+"""Statistics, physics observables, validation reports and plots: pure functions on arrays."""
