@@ -23,11 +23,14 @@ def write_root(
     *,
     tree: str,
     metadata: Mapping[str, str] | None = None,
+    rows_per_basket: int = 10_000,
 ) -> Path:
     """Write ``columns`` (name -> (N,) or (N, K) array, all the same N) as TTree ``tree``.
 
-    Returns the path written. The file is written next to its final name and
-    renamed into place, so a reader never sees a half-written file.
+    Rows are written in baskets of ``rows_per_basket`` events, so a reader can
+    stream the file chunk by chunk. Returns the path written. The file is
+    written next to its final name and renamed into place, so a reader never
+    sees a half-written file.
     """
     import uproot
 
@@ -41,8 +44,16 @@ def write_root(
     if not path.parent.exists():
         raise InputFileError(f"cannot write {path}: folder {path.parent} does not exist")
     partial = path.with_name(f".{path.name}.partial")
+    arrays = {name: np.ascontiguousarray(values) for name, values in columns.items()}
+    # mktree, not ``output[tree] = arrays``: since uproot 5.7 assignment writes an RNTuple.
+    branch_types = {name: (values.dtype, values.shape[1:]) for name, values in arrays.items()}
+    n_events = next(iter(lengths.values()), 0)
     with uproot.recreate(partial) as output:
-        output[tree] = {name: np.ascontiguousarray(values) for name, values in columns.items()}
+        writable_tree = output.mktree(tree, branch_types)
+        for start in range(0, n_events, rows_per_basket):
+            writable_tree.extend(
+                {name: values[start : start + rows_per_basket] for name, values in arrays.items()}
+            )
         for key, text in (metadata or {}).items():
             output[key] = text
     partial.replace(path)
