@@ -1,0 +1,303 @@
+"""Feature transforms fitted at training time, stored with the model, inverted at generation.
+
+The networks never see physical units: training maps features (MeV voxels, GeV
+four-momenta, charges) into a space where every column is roughly N(0, 1), and
+generation maps the generator's output back. A transform is a list of steps,
+each a small class with ``forward``/``inverse`` and JSON-able parameters, so
+the artefact carries numbers only (never code) and serving never refits.
+
+Steps act on the columns listed in ``columns`` (all columns when ``None``).
+Some steps need the physical conditions of each event (the incident energy of
+a shower): ``forward(x, conditions)``, ``inverse(y, conditions)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+# Columns with at most this many distinct integer values are treated as discrete (charges, flags).
+MAX_DISCRETE_VALUES = 16
+# Knots of the quantile transform: enough to follow a peak (the Z mass) closely.
+QUANTILE_KNOTS = 1001
+
+
+def _select(columns: list[int] | None) -> np.ndarray | slice:
+    return slice(None) if columns is None else np.asarray(columns, dtype=np.intp)
+
+
+@dataclass
+class Step:
+    """Base of all steps: which columns it touches; subclasses define the maths."""
+
+    columns: list[int] | None = None
+    kind: ClassVar[str] = ""
+
+    def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.array(values, dtype=np.float64, copy=True)
+        cols = _select(self.columns)
+        out[:, cols] = self._forward(out[:, cols], conditions)
+        return out
+
+    def inverse(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.array(values, dtype=np.float64, copy=True)
+        cols = _select(self.columns)
+        out[:, cols] = self._inverse(out[:, cols], conditions)
+        return out
+
+    def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        params = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {"kind": self.kind, **params}
+
+
+@dataclass
+class DivideByCondition(Step):
+    """y = x / c_k: energies as fractions of the incident energy (condition column k)."""
+
+    condition_index: int = 0
+    kind: ClassVar[str] = "divide_by_condition"
+
+    def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        return x / _condition_column(conditions, self.condition_index)[:, None]
+
+    def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        return y * _condition_column(conditions, self.condition_index)[:, None]
+
+
+@dataclass
+class LogOffset(Step):
+    """y = ln(x + offset) for x >= 0; inverse x = max(exp(y) - offset, 0), so never negative."""
+
+    offset: float = 0.0
+    kind: ClassVar[str] = "log_offset"
+
+    def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        return np.log(np.maximum(x, 0.0) + self.offset)
+
+    def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        return np.maximum(np.exp(np.minimum(y, 700.0)) - self.offset, 0.0)
+
+
+@dataclass
+class ZeroBelow(Step):
+    """Readout threshold: forward is the identity; inverse sets x < threshold to exactly 0.
+
+    The threshold is the smallest non-zero value seen in training (MeV for voxels),
+    so generated showers are as sparse as the detector's.
+    """
+
+    threshold: float = 0.0
+    kind: ClassVar[str] = "zero_below"
+
+    def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        return x
+
+    def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        return np.where(y < self.threshold, 0.0, y)
+
+
+@dataclass
+class Standardise(Step):
+    """y = (x - mean) / std per column; inverse x = y std + mean."""
+
+    mean: list[float] = field(default_factory=list)
+    std: list[float] = field(default_factory=list)
+    kind: ClassVar[str] = "standardise"
+
+    def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        return (x - np.asarray(self.mean)) / np.asarray(self.std)
+
+    def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        return y * np.asarray(self.std) + np.asarray(self.mean)
+
+
+@dataclass
+class QuantileNormal(Step):
+    """Gaussianise each column through its empirical CDF: y = Phi^-1(F(x)).
+
+    F is the piecewise-linear interpolation of ``knots`` (column values at the
+    probabilities ``probabilities``), clipped to [p_0, p_K-1] so y stays finite;
+    the inverse is x = F^-1(Phi(y)), so generated values stay inside the range
+    seen in training.
+    """
+
+    probabilities: list[float] = field(default_factory=list)
+    knots: list[list[float]] = field(default_factory=list)  # (F_selected, K)
+    kind: ClassVar[str] = "quantile_normal"
+
+    def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        from scipy.special import ndtri
+
+        probs = np.asarray(self.probabilities)
+        u = np.column_stack(
+            [np.interp(x[:, j], knots, probs) for j, knots in enumerate(self.knots)]
+        )
+        return ndtri(u)
+
+    def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        from scipy.special import ndtr
+
+        probs = np.asarray(self.probabilities)
+        u = ndtr(y)
+        return np.column_stack(
+            [np.interp(u[:, j], probs, knots) for j, knots in enumerate(self.knots)]
+        )
+
+
+@dataclass
+class SnapToValues(Step):
+    """Discrete columns (charges): forward is the identity; inverse rounds to the nearest value."""
+
+    values: list[list[float]] = field(default_factory=list)  # allowed values of each column
+    kind: ClassVar[str] = "snap_to_values"
+
+    def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        return x
+
+    def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.empty_like(y)
+        for j, allowed in enumerate(self.values):
+            allowed_array = np.asarray(allowed)  # (V,)
+            nearest = np.abs(y[:, j, None] - allowed_array[None, :]).argmin(axis=1)
+            out[:, j] = allowed_array[nearest]
+        return out
+
+
+STEP_KINDS: dict[str, type[Step]] = {
+    cls.kind: cls
+    for cls in (DivideByCondition, LogOffset, ZeroBelow, Standardise, QuantileNormal, SnapToValues)
+}
+
+
+@dataclass
+class FeatureTransform:
+    """An ordered chain of steps; ``forward`` applies them in order, ``inverse`` in reverse."""
+
+    steps: list[Step] = field(default_factory=list)
+
+    def forward(self, values: np.ndarray, conditions: np.ndarray | None = None) -> np.ndarray:
+        """Physical values (N, F) -> transformed (N, F) float32."""
+        out = np.asarray(values, dtype=np.float64)
+        for step in self.steps:
+            out = step.forward(out, conditions)
+        return out.astype(np.float32)
+
+    def inverse(self, values: np.ndarray, conditions: np.ndarray | None = None) -> np.ndarray:
+        """Transformed values (N, F) -> physical (N, F) float32."""
+        out = np.asarray(values, dtype=np.float64)
+        for step in reversed(self.steps):
+            out = step.inverse(out, conditions)
+        return out.astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"steps": [step.to_dict() for step in self.steps]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureTransform:
+        """Rebuild from :meth:`to_dict`; raises ValueError naming an unknown step kind."""
+        steps = []
+        for spec in data.get("steps", []):
+            params = dict(spec)
+            kind = params.pop("kind", None)
+            if kind not in STEP_KINDS:
+                raise ValueError(f"unknown transform step {kind!r}; known: {sorted(STEP_KINDS)}")
+            steps.append(STEP_KINDS[kind](**params))
+        return cls(steps)
+
+
+def _condition_column(conditions: np.ndarray | None, index: int) -> np.ndarray:
+    if conditions is None or conditions.ndim != 2 or conditions.shape[1] <= index:
+        raise ValueError(f"this transform needs condition column {index}; got {conditions!r:.80}")
+    return np.asarray(conditions[:, index], dtype=np.float64)  # (N,)
+
+
+def _standardise(values: np.ndarray, columns: list[int] | None = None) -> Standardise:
+    """Fit mean and std (std floored at 1e-12 so constant columns stay finite)."""
+    selected = values if columns is None else values[:, columns]
+    std = np.maximum(selected.std(axis=0), 1e-12)
+    return Standardise(columns=columns, mean=selected.mean(axis=0).tolist(), std=std.tolist())
+
+
+def _discrete_values(column: np.ndarray) -> list[float] | None:
+    """The sorted distinct values of an integer-valued column with few of them, else None."""
+    if not np.all(np.isfinite(column)) or not np.all(column == np.round(column)):
+        return None
+    distinct = np.unique(column)
+    return distinct.tolist() if len(distinct) <= MAX_DISCRETE_VALUES else None
+
+
+def fit_event_transform(features: np.ndarray) -> FeatureTransform:
+    """For flat event features (N, F): discrete columns standardised and snapped back at
+    generation, continuous columns Gaussianised through their quantiles."""
+    features = np.asarray(features, dtype=np.float64)
+    discrete = {j: _discrete_values(features[:, j]) for j in range(features.shape[1])}
+    discrete_columns = [j for j, values in discrete.items() if values is not None]
+    continuous_columns = [j for j, values in discrete.items() if values is None]
+    steps: list[Step] = []
+    if continuous_columns:
+        probabilities = np.linspace(0.0, 1.0, QUANTILE_KNOTS)
+        knots = np.quantile(features[:, continuous_columns], probabilities, axis=0).T  # (F_c, K)
+        # Probabilities 0 and 1 would map to infinite y: the outer knots stand half an event in.
+        probs = probabilities.copy()
+        edge = min(0.5 / len(features), 0.5 * probabilities[1])
+        probs[0], probs[-1] = edge, 1 - edge
+        steps.append(
+            QuantileNormal(
+                columns=continuous_columns, probabilities=probs.tolist(), knots=knots.tolist()
+            )
+        )
+    if discrete_columns:
+        # Snap first in the chain, so its inverse acts last, on physical values.
+        steps.append(
+            SnapToValues(columns=discrete_columns, values=[discrete[j] for j in discrete_columns])
+        )
+        steps.append(_standardise(features, discrete_columns))
+    return FeatureTransform(steps)
+
+
+def fit_shower_transform(
+    voxels: np.ndarray, incident_energy: np.ndarray, *, energy_condition_index: int = 0
+) -> FeatureTransform:
+    """For showers: voxels (N, V) MeV and incident energies (N,) MeV.
+
+    Chain: readout threshold, f = E_voxel / E_incident, y = ln(f + eps), standardise.
+    eps is the 1st percentile of the non-zero fractions, so empty voxels (ln eps)
+    sit close below the smallest deposits instead of far away.
+    """
+    voxels = np.asarray(voxels, dtype=np.float64)
+    energy = np.asarray(incident_energy, dtype=np.float64)
+    positive = voxels[voxels > 0]
+    threshold = float(positive.min()) if positive.size else 0.0
+    fractions = voxels / energy[:, None]  # (N, V)
+    positive_fractions = fractions[fractions > 0]
+    eps = float(np.quantile(positive_fractions, 0.01)) if positive_fractions.size else 1e-6
+    steps: list[Step] = [
+        ZeroBelow(threshold=threshold),
+        DivideByCondition(condition_index=energy_condition_index),
+        LogOffset(offset=eps),
+    ]
+    partial = FeatureTransform(steps).forward(voxels, energy[:, None])
+    steps.append(_standardise(partial.astype(np.float64)))
+    return FeatureTransform(steps)
+
+
+def fit_condition_transform(
+    conditions: np.ndarray, *, log_columns: Sequence[int] = ()
+) -> FeatureTransform:
+    """Conditions (N, C): ln of the ``log_columns`` (energies over decades), then standardise."""
+    conditions = np.asarray(conditions, dtype=np.float64)
+    steps: list[Step] = []
+    if log_columns:
+        steps.append(LogOffset(columns=list(log_columns), offset=0.0))
+    partial = FeatureTransform(steps).forward(conditions).astype(np.float64)
+    steps.append(_standardise(partial))
+    return FeatureTransform(steps)

@@ -1,0 +1,88 @@
+"""Feature transforms: the inverse undoes the forward, outputs keep their physical constraints."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from hepgan.models.transforms import (
+    FeatureTransform,
+    LogOffset,
+    QuantileNormal,
+    Standardise,
+    fit_condition_transform,
+    fit_event_transform,
+    fit_shower_transform,
+)
+
+
+def _round_trip(transform: FeatureTransform) -> FeatureTransform:
+    return FeatureTransform.from_dict(json.loads(json.dumps(transform.to_dict())))
+
+
+def test_event_transform_inverts_and_snaps_charges() -> None:
+    rng = np.random.default_rng(1)
+    energy = rng.exponential(30.0, 5000) + 2.0  # GeV, skewed
+    phi = rng.uniform(-np.pi, np.pi, 5000)
+    charge = rng.choice([-1.0, 1.0], 5000)
+    features = np.column_stack([energy, phi, charge])  # (N, 3)
+    transform = _round_trip(fit_event_transform(features))
+    transformed = transform.forward(features)
+    # Continuous columns become standard normal, the discrete one standardised.
+    assert np.allclose(transformed.mean(axis=0), 0.0, atol=0.02)
+    assert np.allclose(transformed.std(axis=0), 1.0, atol=0.05)
+    back = transform.inverse(transformed)
+    assert np.allclose(back[:, :2], features[:, :2], rtol=1e-3, atol=1e-3)
+    assert np.array_equal(back[:, 2], charge)
+    # Anything the generator outputs maps into the training range and onto allowed charges.
+    wild = rng.normal(0.0, 3.0, (1000, 3))
+    physical = transform.inverse(wild)
+    assert physical[:, 0].min() >= energy.min() - 1e-4
+    assert physical[:, 0].max() <= energy.max() + 1e-3
+    assert set(np.unique(physical[:, 2])) <= {-1.0, 1.0}
+
+
+def test_quantile_normal_matches_normal_quantiles() -> None:
+    """y = Phi^-1(F(x)): the median maps to 0 and the 84th percentile to about 1."""
+    x = np.random.default_rng(2).uniform(0.0, 1.0, (20001, 1))
+    transform = fit_event_transform(x)
+    step = transform.steps[0]
+    assert isinstance(step, QuantileNormal)
+    y = transform.forward(np.array([[0.5], [0.8413447]]))
+    assert y[0, 0] == pytest.approx(0.0, abs=0.02)
+    assert y[1, 0] == pytest.approx(1.0, abs=0.03)
+
+
+def test_shower_transform_inverts_and_never_goes_negative() -> None:
+    rng = np.random.default_rng(3)
+    energy = np.exp(rng.uniform(np.log(1e3), np.log(1e5), 2000))  # MeV
+    voxels = rng.exponential(1.0, (2000, 12)) * energy[:, None] * 1e-2
+    voxels[voxels < 1.0] = 0.0  # readout threshold of 1 MeV
+    transform = _round_trip(fit_shower_transform(voxels, energy))
+    transformed = transform.forward(voxels, energy[:, None])
+    assert np.all(np.isfinite(transformed))
+    back = transform.inverse(transformed, energy[:, None])
+    assert np.allclose(back, voxels, rtol=1e-4, atol=1e-4)
+    assert np.array_equal(back == 0, voxels == 0)
+    wild = transform.inverse(rng.normal(0.0, 5.0, (2000, 12)), energy[:, None])
+    assert wild.min() >= 0.0
+    # Below the smallest training deposit nothing is kept: as sparse as the detector.
+    assert np.all((wild == 0) | (wild >= voxels[voxels > 0].min()))
+
+
+def test_condition_transform_is_log_then_standardise() -> None:
+    energy = np.array([[1e3], [1e4], [1e5]])  # MeV
+    transform = fit_condition_transform(energy, log_columns=[0])
+    assert [type(step) for step in transform.steps] == [LogOffset, Standardise]
+    y = transform.forward(energy)[:, 0]
+    expected = np.log(energy[:, 0])
+    expected = (expected - expected.mean()) / expected.std()
+    assert np.allclose(y, expected, atol=1e-6)
+    assert np.allclose(transform.inverse(y[:, None]), energy, rtol=1e-5)
+
+
+def test_unknown_step_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown transform step 'exec'"):
+        FeatureTransform.from_dict({"steps": [{"kind": "exec"}]})
