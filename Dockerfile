@@ -1,0 +1,53 @@
+# hepgan for GPU nodes: `hepgan serve` by default, `hepgan train` as a batch job from the same image.
+#
+#   docker build -t hepgan:0.1.0 .
+#   docker run --gpus all -p 8000:8000 -v "$PWD/artefacts:/models:ro" hepgan:0.1.0
+#   docker run --gpus all -v "$PWD/data:/data" -v "$PWD/artefacts:/models" hepgan:0.1.0 train ...
+#
+# Model artefacts (one folder each) are mounted at /models (HEPGAN_MODELS_DIR); inputs and
+# training runs at /data. See docs/deployment.md.
+
+# The CUDA build of PyTorch comes from the base image; pyproject's torch range (>=2.2,<3)
+# accepts it, so pip installs no second torch. Override with --build-arg BASE_IMAGE=...
+ARG BASE_IMAGE=pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime
+
+# Stage 1: build the hepgan wheel from the source tree (no dependencies fetched here).
+FROM ${BASE_IMAGE} AS wheel
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY hepgan ./hepgan
+COPY models ./models
+COPY training ./training
+COPY service ./service
+COPY validation ./validation
+RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+
+# Stage 2: the runtime image with only the installed package.
+FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.title="hepgan" \
+      org.opencontainers.image.description="Conditional-GAN fast simulation for HEP, served over HTTP" \
+      org.opencontainers.image.licenses="BSD-3-Clause"
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HEPGAN_MODELS_DIR=/models
+
+COPY --from=wheel /wheels /wheels
+RUN python -m pip install --no-cache-dir /wheels/*.whl \
+    && rm -rf /wheels \
+    && groupadd --gid 10001 hepgan \
+    && useradd --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin hepgan \
+    && mkdir -p /models /data \
+    && chown 10001:10001 /models /data
+
+USER 10001:10001
+WORKDIR /home/hepgan
+VOLUME ["/models", "/data"]
+EXPOSE 8000
+
+# /readyz answers 200 only once every artefact in /models is loaded; urllib raises on 503.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4)"]
+
+ENTRYPOINT ["hepgan"]
+CMD ["serve", "--models", "/models", "--host", "0.0.0.0", "--port", "8000"]
