@@ -116,7 +116,7 @@ def find_tree(root_file: Any, path: Path, tree: str) -> Any:
             if trees
             else f"it holds no TTree or RNTuple, only: {_listing(sorted(classes))}"
         )
-        raise InputFileError(f"no tree {wanted!r} in file {path}; {there}{_nearest(wanted, trees)}")
+        raise InputFileError(f"no tree {wanted!r}{_nearest(wanted, trees)} in file {path}; {there}")
     if classes[wanted] not in TREE_CLASSES:
         raise InputFileError(
             f"{wanted!r} in file {path} is a {classes[wanted]}, not a TTree or RNTuple"
@@ -146,8 +146,8 @@ def branch_layouts(
         if name not in available:
             used_in = f" (used in the cut {cut.expression!r})" if cut and name in cut.names else ""
             raise InputFileError(
-                f"no branch {name!r}{used_in} in {where}{_nearest(name, available)}; "
-                f"branches: {_listing(available)}"
+                f"no branch {name!r}{_nearest(name, available)}{used_in} in {where}; "
+                f"branches there: {_listing(available)}"
             )
         layout = _layout(_awkward_form(events, name), typenames.get(name, "unknown"))
         if layout is None:
@@ -334,7 +334,9 @@ def _to_columns(
 
     if layout.kind != "jagged":
         array = np.asarray(ak.to_numpy(values), dtype=layout.dtype)
-        return [(name, array.reshape(len(array), -1) if layout.kind == "fixed" else array)]
+        return [
+            (name, array.reshape(len(array), layout.width) if layout.kind == "fixed" else array)
+        ]
     counts = np.asarray(ak.to_numpy(ak.num(values, axis=1)), dtype=np.int64)  # (n,)
     padded = ak.fill_none(ak.pad_none(values, max_objects, clip=True), layout.dtype.type(0))
     leading = np.asarray(ak.to_numpy(padded), dtype=layout.dtype)  # (n, max_objects)
@@ -348,7 +350,6 @@ def _progress_bar(total: int, tree: str, *, enabled: bool) -> Any:
         total=total,
         desc=f"reading {tree}",
         unit=" events",
-        unit_scale=True,
         file=sys.stderr,
         disable=None if enabled else True,
     )
@@ -359,7 +360,7 @@ def _nearest(name: str, candidates: Sequence[str]) -> str:
     matches = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
     if name.lower() in by_case and by_case[name.lower()] not in matches:
         matches.insert(0, by_case[name.lower()])
-    return f"; did you mean {', '.join(repr(match) for match in matches)}?" if matches else ""
+    return f" (did you mean {', '.join(repr(match) for match in matches)}?)" if matches else ""
 
 
 def _listing(names: Sequence[str]) -> str:
