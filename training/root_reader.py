@@ -121,7 +121,13 @@ def find_tree(root_file: Any, path: Path, tree: str) -> Any:
         raise InputFileError(
             f"{wanted!r} in file {path} is a {classes[wanted]}, not a TTree or RNTuple"
         )
-    return root_file[wanted]
+    try:
+        return root_file[wanted]
+    except Exception as err:  # the tree's own metadata (streamers, branch list) is unreadable
+        raise InputFileError(
+            f"cannot read {_describe_tree(wanted)} in file {path}: the file is truncated or "
+            f"corrupt ({_reason(err)})"
+        ) from err
 
 
 def tree_names(root_file: Any) -> list[str]:
@@ -358,8 +364,9 @@ def _progress_bar(total: int, tree: str, *, enabled: bool) -> Any:
 def _nearest(name: str, candidates: Sequence[str]) -> str:
     by_case = {candidate.lower(): candidate for candidate in candidates}
     matches = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
-    if name.lower() in by_case and by_case[name.lower()] not in matches:
-        matches.insert(0, by_case[name.lower()])
+    if name.lower() in by_case:  # a difference of case only is the likeliest slip
+        same_but_case = by_case[name.lower()]
+        matches = [same_but_case] + [match for match in matches if match != same_but_case]
     return f" (did you mean {', '.join(repr(match) for match in matches)}?)" if matches else ""
 
 
@@ -378,5 +385,10 @@ def _describe_files(files: Sequence[Path]) -> str:
 
 
 def _reason(err: Exception) -> str:
-    first_line = next((line for line in str(err).splitlines() if line.strip()), "")
-    return f"{type(err).__name__}: {first_line}" if first_line else type(err).__name__
+    """``module.Type: message`` on one line (uproot spreads its messages over several)."""
+    kind = type(err).__name__
+    module = type(err).__module__
+    if module != "builtins":
+        kind = f"{module}.{kind}"
+    message = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+    return f"{kind}: {message[:300]}" if message else kind
