@@ -262,7 +262,11 @@ def deposit_showers(
     layer_energy = incident_mev[:, None] * gamma_layer_fractions(
         profile.alpha, profile.beta, depth_edges
     )  # (N, L)
-    spot_alpha = profile.alpha * (coefficients.spots_a1 + coefficients.spots_a2 * z)
+    # The same floor as for alpha keeps beta_spot = (alpha_spot - 1) / T_spot positive.
+    spot_alpha = np.maximum(
+        profile.alpha * (coefficients.spots_a1 + coefficients.spots_a2 * z),
+        coefficients.alpha_floor,
+    )
     spot_max = profile.shower_max_x0 * (coefficients.spots_t1 + coefficients.spots_t2 * z)
     spot_fractions = gamma_layer_fractions(
         spot_alpha, (spot_alpha - 1.0) / spot_max, depth_edges
@@ -288,11 +292,14 @@ def deposit_showers(
             incident_mev, tau_per_x0 * depth, atomic_number=z, coefficients=coefficients
         )
         radial = radial_bin_probabilities(core, tail, weight, edges_rm)  # (N, R)
+        spots = spots_per_layer[:, layer]  # (N,)
         cell = np.repeat(radial[:, None, :] / geometry.n_angles, geometry.n_angles, 1)
         cell = cell.reshape(n_events, -1)  # (N, A * R)
         pvals = np.concatenate([cell, 1.0 - cell.sum(1, keepdims=True)], 1)  # (N, A * R + 1)
-        counts = rng.multinomial(spots_per_layer[:, layer], np.clip(pvals, 0.0, None))[:, :-1]
-        energy_per_spot = layer_energy[:, layer] / spots_per_layer[:, layer]  # (N,)
+        counts = rng.multinomial(spots, np.clip(pvals, 0.0, None))[:, :-1]  # (N, A * R)
+        energy_per_spot = np.divide(
+            layer_energy[:, layer], spots, out=np.zeros(n_events), where=spots > 0
+        )  # (N,) MeV
         deposited[:, layer] = (counts * energy_per_spot[:, None]).reshape(
             n_events, geometry.n_angles, geometry.n_radii
         )

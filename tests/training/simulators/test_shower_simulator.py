@@ -1,0 +1,210 @@
+"""Physics of the Grindhammer-Peters shower simulator, checked on its voxel output.
+
+Tolerances are statistical (k standard errors computed from the sample) unless a
+comment says otherwise; seeds are fixed so the suite is deterministic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from hepgan.errors import ConfigError
+from hepgan.models.geometry import GEOMETRIES, CylindricalGeometry, get_geometry
+from hepgan.training.simulators.showers import (
+    GFLASH,
+    deposit_showers,
+    sample_longitudinal_parameters,
+    simulate_showers,
+)
+
+ENERGIES_MEV = np.array([1000.0, 3000.0, 10000.0, 30000.0, 100000.0])
+EVENTS_PER_ENERGY = 2000
+
+
+def contained_geometry(*, radial_edges_in_moliere_radii: tuple[float, ...]) -> CylindricalGeometry:
+    """Tungsten read out in 100 layers of 0.4 X0 (40 X0 deep), one angular bin.
+
+    Deep and wide enough that leakage is below 0.5 %, so what is measured is the
+    parametrisation and the sampling model, not the presets' leakage.
+    """
+    preset = get_geometry("calochallenge-2")
+    edges = tuple(preset.moliere_radius_mm * x for x in radial_edges_in_moliere_radii)
+    return dataclasses.replace(
+        preset, name="contained", n_layers=100, n_angles=1, radial_edges_mm=edges
+    )
+
+
+def moment_shower_maximum(layer_energy: np.ndarray, geometry: CylindricalGeometry) -> np.ndarray:
+    """Per-event shower maximum T = m - v / m (X0) from the layer profile's moments, (N,).
+
+    For a Gamma profile, mean m = alpha / beta and variance v = alpha / beta^2, so
+    m - v / m = (alpha - 1) / beta. The layer width's d^2/12 is taken off v.
+    """
+    depth = geometry.layer_depth_centres_x0()  # (L,)
+    weights = layer_energy / layer_energy.sum(axis=1, keepdims=True)  # (N, L)
+    mean = weights @ depth
+    variance = (weights * (depth[None, :] - mean[:, None]) ** 2).sum(axis=1)
+    variance -= geometry.layer_thickness_x0**2 / 12.0
+    return mean - variance / mean
+
+
+def test_mean_shower_maximum_grows_like_log_energy() -> None:
+    geometry = contained_geometry(radial_edges_in_moliere_radii=(0.0, 1.0, 20.0))
+    rng = np.random.default_rng(11)
+    means, errors, expected = [], [], []
+    for energy in ENERGIES_MEV:
+        incident = np.full(EVENTS_PER_ENERGY, energy)
+        # Deposited energy (before the sampling fluctuations): the moment estimator is
+        # biased by O(q / E) on the noisy visible profile at 1 GeV.
+        deposited = deposit_showers(incident, geometry=geometry, rng=rng)
+        layers = deposited.reshape(EVENTS_PER_ENERGY, geometry.n_layers, -1).sum(axis=2)
+        shower_max = moment_shower_maximum(layers, geometry)
+        means.append(shower_max.mean())
+        errors.append(shower_max.std(ddof=1) / np.sqrt(EVENTS_PER_ENERGY))
+        # Mean of the log-normal of hep-ex/0001020: exp(<ln T> + sigma^2 / 2).
+        log_y = np.log(energy / geometry.critical_energy_mev)
+        sigma = 1.0 / (GFLASH.sigma_log_t_1 + GFLASH.sigma_log_t_2 * log_y)
+        expected.append((log_y + GFLASH.log_t_offset) * np.exp(sigma**2 / 2.0))
+    means, errors, expected = map(np.asarray, (means, errors, expected))
+    assert np.all(np.abs(means - expected) < 4.0 * errors), (means, expected, errors)
+    slope, _ = np.polyfit(np.log(ENERGIES_MEV), means, 1)
+    # Paper: <T> = ln y - 0.858, slope 1 per e-fold of energy. The log-normal's shrinking
+    # width makes it 0.99 between 1 and 100 GeV; the fit's standard error is ~0.005.
+    assert slope == pytest.approx(1.0, abs=0.03)
+
+
+def test_visible_fraction_is_stable_and_resolution_falls_like_one_over_sqrt_energy() -> None:
+    geometry = contained_geometry(radial_edges_in_moliere_radii=(0.0, 1.0, 3.5, 20.0))
+    rng = np.random.default_rng(12)
+    ratio_means, spreads = [], []
+    for energy in ENERGIES_MEV:
+        incident, voxels = simulate_showers(
+            EVENTS_PER_ENERGY,
+            geometry=geometry,
+            energy_min_mev=energy,
+            energy_max_mev=energy,
+            rng=rng,
+        )
+        ratio = voxels.sum(axis=1, dtype=np.float64) / incident  # (N,)
+        ratio_means.append(ratio.mean())
+        spreads.append(ratio.std(ddof=1) / ratio.mean())
+    ratio_means, spreads = np.asarray(ratio_means), np.asarray(spreads)
+    # Stable: every energy within 1 % of the sampling fraction (leakage < 0.5 %, the
+    # statistical error of each mean < 0.4 %).
+    np.testing.assert_allclose(ratio_means, geometry.sampling_fraction, rtol=0.01)
+    log_energy = np.log(ENERGIES_MEV)
+    exponent, intercept = np.polyfit(log_energy, np.log(spreads), 1)
+    # The relative error of a standard deviation from n Gaussian values is 1/sqrt(2 (n-1));
+    # propagated through the straight-line fit that is the slope's standard error.
+    slope_error = np.sqrt(
+        1.0 / (2 * (EVENTS_PER_ENERGY - 1)) / np.sum((log_energy - log_energy.mean()) ** 2)
+    )
+    assert exponent == pytest.approx(-0.5, abs=4.0 * slope_error)
+    # The fitted line at 1 GeV is the stochastic term a of sigma/E = a / sqrt(E / GeV).
+    assert np.exp(intercept + exponent * np.log(1000.0)) == pytest.approx(
+        geometry.stochastic_term, rel=0.05
+    )
+
+
+def test_moliere_radius_contains_about_ninety_percent() -> None:
+    """PDG: about 90 % of the energy within R_M and 99 % within 3.5 R_M (approximate rules)."""
+    geometry = contained_geometry(radial_edges_in_moliere_radii=(0.0, 1.0, 3.5, 50.0))
+    incident, voxels = simulate_showers(
+        3000,
+        geometry=geometry,
+        energy_min_mev=1000.0,
+        energy_max_mev=100000.0,
+        rng=np.random.default_rng(13),
+    )
+    per_radius = voxels.reshape(len(incident), geometry.n_layers, -1).sum(axis=(0, 1))  # (3,)
+    cumulative = np.cumsum(per_radius) / per_radius.sum()
+    assert 0.85 < cumulative[0] < 0.95
+    assert cumulative[1] > 0.975
+
+
+def test_log_t_and_log_alpha_are_correlated_log_normals() -> None:
+    geometry = get_geometry("small")
+    energy = np.full(200_000, 10000.0)
+    profile = sample_longitudinal_parameters(
+        energy, geometry=geometry, rng=np.random.default_rng(14)
+    )
+    log_y = np.log(10000.0 / geometry.critical_energy_mev)
+    log_t, log_alpha = np.log(profile.shower_max_x0), np.log(profile.alpha)
+    assert log_t.std() == pytest.approx(
+        1.0 / (GFLASH.sigma_log_t_1 + GFLASH.sigma_log_t_2 * log_y), rel=0.01
+    )
+    assert log_alpha.std() == pytest.approx(
+        1.0 / (GFLASH.sigma_log_alpha_1 + GFLASH.sigma_log_alpha_2 * log_y), rel=0.01
+    )
+    assert np.corrcoef(log_t, log_alpha)[0, 1] == pytest.approx(
+        GFLASH.rho_1 + GFLASH.rho_2 * log_y, abs=0.01
+    )
+    assert stats.skew(log_t) == pytest.approx(0.0, abs=0.02)
+
+
+@pytest.mark.parametrize("name", sorted(GEOMETRIES))
+def test_layout_energies_and_determinism(name: str) -> None:
+    geometry = GEOMETRIES[name]
+    n = 2000 if name == "small" else 200
+
+    def run(seed: int) -> tuple[np.ndarray, np.ndarray]:
+        return simulate_showers(
+            n,
+            geometry=geometry,
+            energy_min_mev=1000.0,
+            energy_max_mev=100000.0,
+            rng=np.random.default_rng(seed),
+        )
+
+    incident, voxels = run(1)
+    assert incident.dtype == np.float64 and voxels.dtype == np.float32
+    assert voxels.shape == (n, geometry.n_voxels)
+    assert np.all(voxels >= 0) and np.all(np.isfinite(voxels))
+    assert np.all((voxels == 0) | (voxels >= geometry.readout_threshold_mev))
+    # Log-uniform: ln E is uniform on [ln 1 GeV, ln 100 GeV].
+    uniform = stats.uniform(np.log(1000.0), np.log(100.0))
+    assert stats.kstest(np.log(incident), uniform.cdf).pvalue > 1e-3
+    same_incident, same_voxels = run(1)
+    np.testing.assert_array_equal(voxels, same_voxels)
+    assert not np.array_equal(voxels, run(2)[1])
+
+
+def test_azimuthal_symmetry_on_average() -> None:
+    geometry = get_geometry("small")
+    _, voxels = simulate_showers(
+        5000,
+        geometry=geometry,
+        energy_min_mev=10000.0,
+        energy_max_mev=10000.0,
+        rng=np.random.default_rng(15),
+    )
+    per_angle = voxels.reshape(-1, *geometry.shape).sum(axis=(1, 3))  # (N, A)
+    shares = per_angle.sum(axis=0) / per_angle.sum()
+    errors = per_angle.std(axis=0) / np.sqrt(len(per_angle)) / per_angle.sum() * len(per_angle)
+    assert np.all(np.abs(shares - 1.0 / geometry.n_angles) < 4.0 * errors)
+
+
+@pytest.mark.parametrize(
+    ("n_events", "low", "high", "message"),
+    [
+        (-1, 1000.0, 2000.0, "n_events"),
+        (10, 10.0, 2000.0, "energy_min_mev"),
+        (10, 2000.0, 1000.0, "energy_max_mev"),
+        (10, 1000.0, float("inf"), "finite"),
+    ],
+)
+def test_bad_arguments_name_the_parameter(
+    n_events: int, low: float, high: float, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        simulate_showers(
+            n_events,
+            geometry=get_geometry("small"),
+            energy_min_mev=low,
+            energy_max_mev=high,
+            rng=np.random.default_rng(0),
+        )
