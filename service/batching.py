@@ -1,0 +1,80 @@
+"""A dynamic batcher: concurrent small requests to one model share one generator call.
+
+As Triton's dynamic batcher does: the first request to arrive opens a batch and
+waits at most ``max_wait_s`` for others; the batch is sent as soon as it holds
+``max_events`` or the wait is over, and each request gets its own rows back.
+On a GPU one call of 4096 events costs about what one of 64 costs, so merging
+raises throughput; on a CPU it mostly saves the per-call overhead. Only
+unseeded requests are merged: a seeded request must get the same events
+whoever else is asking at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+# generate(n_events, conditions (n, C) or None) -> features (n, F)
+GenerateFunction = Callable[[int, "np.ndarray | None"], Awaitable[np.ndarray]]
+
+
+@dataclass
+class _Pending:
+    n_events: int
+    conditions: np.ndarray | None  # (n, C)
+    result: asyncio.Future[np.ndarray]
+
+
+class DynamicBatcher:
+    """Merges the requests that arrive within ``max_wait_s`` of each other."""
+
+    def __init__(self, generate: GenerateFunction, *, max_wait_s: float, max_events: int) -> None:
+        self._generate = generate
+        self._max_wait_s = max_wait_s
+        self._max_events = max_events
+        self._pending: list[_Pending] = []
+        self._pending_events = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def generate(self, n_events: int, conditions: np.ndarray | None) -> np.ndarray:
+        """Features (n_events, F) for one request, generated together with its neighbours."""
+        loop = asyncio.get_running_loop()
+        pending = _Pending(n_events, conditions, loop.create_future())
+        self._pending.append(pending)
+        self._pending_events += n_events
+        if self._pending_events >= self._max_events:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self._max_wait_s, self._flush)
+        return await pending.result
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending, self._pending_events = self._pending, [], 0
+        task = asyncio.get_running_loop().create_task(self._run(batch))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run(self, batch: list[_Pending]) -> None:
+        total = sum(item.n_events for item in batch)
+        conditions = (
+            None if batch[0].conditions is None else np.concatenate([b.conditions for b in batch])
+        )
+        try:
+            features = await self._generate(total, conditions)  # (total, F)
+        except Exception as error:  # every waiting request gets the error
+            for item in batch:
+                if not item.result.done():
+                    item.result.set_exception(error)
+            return
+        start = 0
+        for item in batch:
+            if not item.result.done():  # a client that went away has cancelled its future
+                item.result.set_result(features[start : start + item.n_events])
+            start += item.n_events

@@ -1,0 +1,166 @@
+"""One generate request, from checked plan to response body.
+
+The batch is generated in chunks of ``chunk_events`` (each chunk with its own
+seed derived from the request's seed, so the events depend on the seed and the
+chunk size only, never on batching, streaming or concurrency). When a report is
+asked for, the first chunks (up to ``report_max_events``) are generated before
+anything is sent, the report is built on them, and it goes first: into the
+response headers and the format's own report slot. The remaining chunks are
+generated and encoded one at a time while the body streams, so memory is
+bounded by a chunk and the report sample, never by ``n_events``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio.to_thread
+import numpy as np
+from fastapi import Response
+from fastapi.responses import StreamingResponse
+
+from hepgan.service.conditions import NOISE_STREAM, ConditionPlan, chunk_seed
+from hepgan.service.encoders import ENCODERS, BatchHeader, StreamEncoder
+from hepgan.service.metrics import ServiceMetrics
+from hepgan.service.registry import LoadedModel
+from hepgan.service.reports import batch_report, summary_headers
+from hepgan.service.schemas import GenerateRequest
+from hepgan.service.settings import Settings
+
+Chunk = tuple[np.ndarray, np.ndarray]  # features (n, F) float32, conditions (n, C) float64
+
+
+class GenerationJob:
+    """The checked plan of one request; raises RequestInputError for unusable conditions."""
+
+    def __init__(
+        self,
+        model: LoadedModel,
+        request: GenerateRequest,
+        *,
+        settings: Settings,
+        metrics: ServiceMetrics,
+    ) -> None:
+        card = model.artefact.card
+        self.model = model
+        self.request = request
+        self.settings = settings
+        self.metrics = metrics
+        # Unseeded requests still need one entropy for their condition draws, so that the
+        # conditions can be replayed chunk by chunk; their noise stays unseeded (batchable).
+        entropy = request.seed if request.seed is not None else secrets.randbits(63)
+        self.conditions = ConditionPlan(
+            request.conditions,
+            names=card.condition_names,
+            ranges=card.condition_ranges,
+            sample_reference=lambda n, seed: model.artefact.sample_conditions(n, seed=seed),
+            n_events=request.n_events,
+            entropy=entropy,
+            extrapolate=request.extrapolate,
+        )
+        step = settings.chunk_events
+        self.bounds = [
+            (start, min(start + step, request.n_events))
+            for start in range(0, request.n_events, step)
+        ]
+
+    def condition_chunks(self) -> Iterator[np.ndarray]:
+        """The conditions again, chunk by chunk, for encoders that write them after the events."""
+        for index, (start, stop) in enumerate(self.bounds):
+            yield self.conditions.chunk(index, start, stop)
+
+    async def chunks(self) -> AsyncIterator[Chunk]:
+        """Generate the batch chunk by chunk, on the model's device worker."""
+        seed = self.request.seed
+        for index, (start, stop) in enumerate(self.bounds):
+            conditions = self.conditions.chunk(index, start, stop)  # (n, C)
+            noise_seed = None if seed is None else chunk_seed(seed, index, NOISE_STREAM)
+            started = time.perf_counter()
+            features = await self.model.generate(stop - start, conditions, noise_seed)  # (n, F)
+            self.metrics.generation_seconds.labels(self.model.name).observe(
+                time.perf_counter() - started
+            )
+            self.metrics.events_generated.labels(self.model.name).inc(stop - start)
+            yield features, conditions
+
+    async def respond(self) -> Response:
+        """The response: whole for a one-chunk batch, streamed otherwise."""
+        chunks = self.chunks()
+        head: list[Chunk] = []
+        report = None
+        if self.request.run_validation:
+            head = await _first_events(chunks, self.settings.report_max_events)
+            report = await anyio.to_thread.run_sync(self._report, head)
+        encoder = self._encoder(report)
+        headers = {
+            **summary_headers(report),
+            "X-HEPGAN-Model": self.model.name,
+            "X-HEPGAN-Events": str(self.request.n_events),
+            "Content-Disposition": f'attachment; filename="{self.model.name}{encoder.suffix}"',
+        }
+        if self.request.seed is not None:
+            headers["X-HEPGAN-Seed"] = str(self.request.seed)
+        body = self._body(encoder, head, chunks)
+        if len(self.bounds) == 1:
+            content = b"".join([part async for part in body])
+            return Response(content, media_type=encoder.media_type, headers=headers)
+        return StreamingResponse(body, media_type=encoder.media_type, headers=headers)
+
+    def _report(self, head: list[Chunk]) -> dict[str, Any]:
+        features = np.concatenate([chunk[0] for chunk in head])[: self.settings.report_max_events]
+        conditions = np.concatenate([chunk[1] for chunk in head])[: len(features)]
+        report = batch_report(
+            self.model,
+            features,
+            conditions,
+            n_events_in_batch=self.request.n_events,
+            extrapolated=self.conditions.extrapolated,
+        )
+        self.metrics.record_report(self.model.name, report["summary"]["status"])
+        return report
+
+    def _encoder(self, report: dict[str, Any] | None) -> StreamEncoder:
+        card = self.model.artefact.card
+        header = BatchHeader(
+            model=self.model.name,
+            n_events=self.request.n_events,
+            seed=self.request.seed,
+            feature_names=list(card.feature_names),
+            feature_units=list(card.feature_units),
+            condition_names=list(card.condition_names),
+            condition_units=list(card.condition_units),
+            report=report,
+        )
+        encoder_class = ENCODERS[self.request.format]
+        return encoder_class(header, self.model.artefact.output_columns, card.output.tree)
+
+    async def _body(
+        self, encoder: StreamEncoder, head: list[Chunk], rest: AsyncIterator[Chunk]
+    ) -> AsyncIterator[bytes]:
+        """Encoded bytes; encoding runs in a thread so the event loop stays free."""
+        try:
+            yield encoder.begin()
+            for features, conditions in head:
+                yield await anyio.to_thread.run_sync(encoder.add, features, conditions)
+            async for features, conditions in rest:
+                yield await anyio.to_thread.run_sync(encoder.add, features, conditions)
+            tail = encoder.finish(self.condition_chunks())
+            while (part := await anyio.to_thread.run_sync(next, tail, None)) is not None:
+                yield part
+        finally:
+            encoder.close()
+
+
+async def _first_events(chunks: AsyncIterator[Chunk], n_events: int) -> list[Chunk]:
+    """Take chunks from ``chunks`` until they hold ``n_events`` events (or it ends)."""
+    head: list[Chunk] = []
+    held = 0
+    async for chunk in chunks:
+        head.append(chunk)
+        held += len(chunk[0])
+        if held >= n_events:
+            break
+    return head

@@ -1,0 +1,57 @@
+"""Build the FastAPI app: settings, middleware, routers, and model loading in ``lifespan``.
+
+``uvicorn hepgan.service.main:create_app --factory`` serves it with settings
+from the environment; ``hepgan serve`` does the same with flags.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from hepgan import __version__
+from hepgan.service.dependencies import require_api_key
+from hepgan.service.errors import install_error_handlers
+from hepgan.service.limits import BodySizeLimitMiddleware
+from hepgan.service.metrics import MetricsMiddleware, ServiceMetrics
+from hepgan.service.registry import ModelRegistry
+from hepgan.service.routers import generate, health, metrics, models
+from hepgan.service.settings import Settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load the models in a thread while the server already answers /healthz and /readyz."""
+    registry = ModelRegistry(app.state.settings)
+    app.state.registry = registry
+    loading = asyncio.create_task(asyncio.to_thread(registry.load_all))
+    try:
+        yield
+    finally:
+        await loading
+        registry.close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service app; ``settings`` default to the ``HEPGAN_*`` environment."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="hepgan",
+        version=__version__,
+        summary="Synthetic HEP events from conditional GANs, each batch with a validation report",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = ServiceMetrics()
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    protected = [Depends(require_api_key)]
+    app.include_router(health.router)
+    app.include_router(models.router, dependencies=protected)
+    app.include_router(generate.router, dependencies=protected)
+    app.include_router(metrics.router, dependencies=protected)
+    return app

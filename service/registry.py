@@ -1,0 +1,190 @@
+"""The models a service process serves: loaded from ``models_dir`` at start-up, in a thread.
+
+Each sub-folder of ``models_dir`` is one artefact. A folder that fails to load
+(bad checksum, missing file, unknown format) is listed under ``broken`` with
+the reason and the others are served anyway. Loading runs in the background so
+``/healthz`` answers at once and ``/readyz`` says when every model is warm.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hepgan.service.batching import DynamicBatcher
+from hepgan.service.errors import ModelNotReadyError, UnknownModelError
+from hepgan.service.settings import Settings
+from hepgan.service.workers import DeviceWorker
+
+if TYPE_CHECKING:
+    from hepgan.models.artefact import ModelArtefact
+    from hepgan.validation.report import PreparedReference
+
+log = logging.getLogger("hepgan.service")
+
+
+@dataclass
+class LoadedModel:
+    """One artefact ready to serve, with what every report compares against."""
+
+    name: str
+    artefact: ModelArtefact
+    device: str
+    worker: DeviceWorker
+    reference_conditions: np.ndarray  # (M, C)
+    reference: PreparedReference  # the reference's observables, sorted once for every report
+    observable_units: dict[str, str] = field(default_factory=dict)
+    batcher: DynamicBatcher | None = None
+    batch_request_max_events: int = 0
+
+    @property
+    def condition_names(self) -> list[str]:
+        return list(self.artefact.card.condition_names)
+
+    async def generate(
+        self, n_events: int, conditions: np.ndarray | None, seed: int | None
+    ) -> np.ndarray:
+        """Features (n_events, F) in physical units, on the device's worker thread.
+
+        Small unseeded requests go through the dynamic batcher when it is on.
+        """
+        if self.batcher is not None and seed is None and n_events <= self.batch_request_max_events:
+            return await self.batcher.generate(n_events, conditions)
+        return await self._generate_now(n_events, conditions, seed)
+
+    async def _generate_now(
+        self, n_events: int, conditions: np.ndarray | None, seed: int | None = None
+    ) -> np.ndarray:
+        return await self.worker.call(
+            self.artefact.generate,
+            n_events,
+            conditions=conditions,
+            seed=seed,
+            device=self.device,
+        )
+
+
+@dataclass
+class ModelRegistry:
+    """Name -> loaded model, plus the folders that could not be loaded and why."""
+
+    settings: Settings
+    models: dict[str, LoadedModel] = field(default_factory=dict)
+    broken: dict[str, str] = field(default_factory=dict)
+    loading: bool = True
+    workers: dict[str, DeviceWorker] = field(default_factory=dict)
+
+    def load_all(self) -> None:
+        """Load and warm up every artefact folder under ``settings.models_dir`` (blocking)."""
+        try:
+            folders = _artefact_folders(self.settings.models_dir)
+            if not folders:
+                self.broken[str(self.settings.models_dir)] = "no artefact folders found"
+            device = _resolve_device(self.settings.device)
+            for folder in folders:
+                try:
+                    self.models[folder.name] = self._load(folder, device)
+                except Exception as error:  # one bad folder must not stop the rest
+                    log.exception("cannot serve model folder %s", folder)
+                    self.broken[folder.name] = f"{type(error).__name__}: {error}"
+        finally:
+            self.loading = False
+
+    def _load(self, folder: Path, device: str) -> LoadedModel:
+        from hepgan.models.artefact import load_artefact
+        from hepgan.validation.report import PreparedReference
+
+        artefact = load_artefact(folder)
+        artefact.to(device)
+        reference_features, reference_conditions = artefact.reference()  # (M, F), (M, C)
+        observables = artefact.observables(reference_features, reference_conditions)
+        model = LoadedModel(
+            name=folder.name,
+            artefact=artefact,
+            device=device,
+            worker=self.workers.setdefault(device, DeviceWorker(device)),
+            reference_conditions=np.asarray(reference_conditions, dtype=np.float64),
+            reference=PreparedReference(observables),
+            observable_units=_observable_units(artefact.card, list(observables)),
+        )
+        if _batching_on(self.settings.dynamic_batching, device):
+            model.batcher = DynamicBatcher(
+                model._generate_now,
+                max_wait_s=self.settings.batch_max_wait_ms / 1000,
+                max_events=self.settings.batch_max_events,
+            )
+            model.batch_request_max_events = self.settings.batch_request_max_events
+        _warm_up(model, self.settings.warmup_events)
+        log.info("serving model %s on %s", folder.name, device)
+        return model
+
+    def get(self, name: str) -> LoadedModel:
+        """The model called ``name``; 404 listing the models, or 503 while still loading."""
+        if name in self.models:
+            return self.models[name]
+        if self.loading:
+            raise ModelNotReadyError(f"models are still loading; {name!r} is not ready yet")
+        available = ", ".join(sorted(self.models)) or "none"
+        reason = f" (it failed to load: {self.broken[name]})" if name in self.broken else ""
+        raise UnknownModelError(f"unknown model {name!r}{reason}; available models: {available}")
+
+    def close(self) -> None:
+        for worker in self.workers.values():
+            worker.close()
+
+
+def _artefact_folders(models_dir: Path) -> list[Path]:
+    if not models_dir.is_dir():
+        return []
+    return sorted(path for path in models_dir.iterdir() if path.is_dir())
+
+
+def _resolve_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
+def _batching_on(mode: str, device: str) -> bool:
+    return mode == "on" or (mode == "auto" and device.startswith("cuda"))
+
+
+def _observable_units(card: Any, names: list[str]) -> dict[str, str]:
+    """Unit of each observable: the feature units for events, the shower observables' units."""
+    if card.kind == "showers":
+        from hepgan.validation.observables import shower_observable_units
+
+        return shower_observable_units(names)
+    return dict(zip(card.feature_names, card.feature_units, strict=True))
+
+
+def _warm_up(model: LoadedModel, n_events: int) -> None:
+    """Generate and validate one small batch so the first request pays no set-up cost."""
+    from hepgan.service.reports import batch_report
+
+    if n_events == 0:
+        return
+    rows = np.arange(n_events) % len(model.reference_conditions)
+    conditions = model.reference_conditions[rows]  # (n, C)
+    features = model.artefact.generate(n_events, conditions=conditions, seed=0, device=model.device)
+    batch_report(model, features, conditions, n_events_in_batch=n_events, extrapolated=False)
+
+
+def card_summary(model: LoadedModel) -> dict[str, Any]:
+    """The fields of the model card a client needs to build a request."""
+    card = model.artefact.card
+    return {
+        "name": model.name,
+        "kind": card.kind,
+        "feature_names": list(card.feature_names),
+        "feature_units": list(card.feature_units),
+        "condition_names": list(card.condition_names),
+        "condition_units": list(card.condition_units),
+        "condition_ranges": {k: list(v) for k, v in card.condition_ranges.items()},
+    }

@@ -1,0 +1,69 @@
+"""The validation report of a generated batch, and its short summary for response headers.
+
+The report is :func:`hepgan.validation.report.build_report` of the batch's
+observables against the artefact's reference sample, the reference matched to
+the batch's conditions. A large batch is validated on its first
+``report_max_events`` events (independent draws, so a random subsample); the
+report's ``scope`` says how many events it covers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hepgan.service.registry import LoadedModel
+
+
+def batch_report(
+    model: LoadedModel,
+    features: np.ndarray,  # (n, F)
+    conditions: np.ndarray,  # (n, C)
+    *,
+    n_events_in_batch: int,
+    extrapolated: bool,
+) -> dict[str, Any]:
+    """The report of ``features`` (the first n events of a batch) as a JSON-able dict."""
+    from hepgan.validation.report import build_report
+
+    names = model.condition_names
+    report = build_report(
+        model.artefact.observables(features, conditions),
+        model.reference,
+        candidate_conditions={name: conditions[:, j] for j, name in enumerate(names)} or None,
+        reference_conditions=(
+            {name: model.reference_conditions[:, j] for j, name in enumerate(names)} or None
+        ),
+        units=model.observable_units,
+        extrapolated=extrapolated,
+    )
+    return {
+        **report.model_dump(mode="json"),
+        "scope": {
+            "events_in_batch": n_events_in_batch,
+            "events_validated": len(features),
+            "subsample": (
+                "all events"
+                if len(features) == n_events_in_batch
+                else f"the first {len(features)} events (independent draws: a random subsample)"
+            ),
+        },
+    }
+
+
+def summary_headers(report: dict[str, Any] | None) -> dict[str, str]:
+    """``X-HEPGAN-*`` headers: status, worst KS and where, failing count, events validated."""
+    if report is None:
+        return {"X-HEPGAN-Validation-Status": "skipped"}
+    summary = report["summary"]
+    return {
+        "X-HEPGAN-Validation-Status": str(summary["status"]),
+        "X-HEPGAN-Worst-KS": f"{summary['worst_ks']:.4g}",
+        "X-HEPGAN-KS-Critical-Value": f"{summary['ks_critical_value']:.4g}",
+        "X-HEPGAN-Mean-JS-Nats": f"{summary['mean_js_nats']:.4g}",
+        "X-HEPGAN-Worst-Observable": str(summary["worst_observable"]),
+        "X-HEPGAN-Failing-Observables": str(summary["n_failing"]),
+        "X-HEPGAN-Events-Validated": str(report["scope"]["events_validated"]),
+        "X-HEPGAN-Extrapolated": str(summary["extrapolated"]).lower(),
+    }

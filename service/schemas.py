@@ -1,0 +1,164 @@
+"""Request and response bodies of the HTTP API (pydantic models, shown in /docs)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+OutputFormat = Literal["json", "root", "npy", "arrow"]
+
+
+class ConditionRange(BaseModel):
+    """Draw each event's condition from [min, max] (uniform, or uniform in log)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    low: float = Field(alias="min", description="lower edge, in the condition's unit")
+    high: float = Field(alias="max", description="upper edge, in the condition's unit")
+    distribution: Literal["uniform", "log-uniform"] = "uniform"
+
+    @model_validator(mode="after")
+    def _ordered_and_positive(self) -> ConditionRange:
+        if self.low > self.high:
+            raise ValueError(f"min ({self.low}) must not exceed max ({self.high})")
+        if self.distribution == "log-uniform" and self.low <= 0:
+            raise ValueError(f"log-uniform needs min > 0, got {self.low}")
+        return self
+
+
+def _condition_kind(value: Any) -> str:
+    """Which of the three forms a condition is, so an error names that form only."""
+    if isinstance(value, dict | ConditionRange):
+        return "range"
+    return "per-event" if isinstance(value, list) else "value"
+
+
+ConditionSpec = Annotated[
+    Annotated[float, Tag("value")]
+    | Annotated[list[float], Tag("per-event")]
+    | Annotated[ConditionRange, Tag("range")],
+    Discriminator(_condition_kind),
+]
+
+GENERATE_EXAMPLES: dict[str, dict[str, Any]] = {
+    "json": {
+        "summary": "JSON, one incident energy for all events",
+        "value": {"n_events": 10, "conditions": {"incident_energy": 10000.0}, "seed": 1},
+    },
+    "npy": {
+        "summary": "NumPy npz, energies drawn log-uniformly (read with numpy.load)",
+        "value": {
+            "n_events": 10000,
+            "conditions": {
+                "incident_energy": {"min": 1000, "max": 100000, "distribution": "log-uniform"}
+            },
+            "seed": 7,
+            "format": "npy",
+        },
+    },
+    "root": {
+        "summary": "ROOT file, one energy per event (read with uproot; report in key 'report')",
+        "value": {
+            "n_events": 3,
+            "conditions": {"incident_energy": [2000.0, 20000.0, 50000.0]},
+            "format": "root",
+        },
+    },
+    "arrow": {
+        "summary": "Arrow IPC stream, no report (report in the schema metadata otherwise)",
+        "value": {"n_events": 100000, "format": "arrow", "validate": False},
+    },
+}
+
+
+class GenerateRequest(BaseModel):
+    """What to generate, and how to send it back."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [example["value"] for example in GENERATE_EXAMPLES.values()]
+        },
+    )
+
+    n_events: int = Field(strict=True, gt=0, description="number of events to generate")
+    conditions: dict[str, ConditionSpec] = Field(
+        default_factory=dict,
+        description=(
+            "per condition name: one value for all events, one value per event, or "
+            '{"min", "max", "distribution"}; a condition left out is drawn from the '
+            "reference sample's conditions"
+        ),
+    )
+    seed: int | None = Field(
+        None, strict=True, ge=0, lt=2**63, description="same seed, same events"
+    )
+    format: OutputFormat = "json"
+    run_validation: bool = Field(
+        True,
+        strict=True,
+        alias="validate",
+        description="attach the validation report of this batch against the reference",
+    )
+    extrapolate: bool = Field(
+        False,
+        strict=True,
+        description="allow conditions outside the training range (the report flags it)",
+    )
+
+
+class BatchHeader(BaseModel):
+    """Everything about a generated batch except its events; every format carries it."""
+
+    model: str
+    n_events: int
+    seed: int | None
+    feature_names: list[str]
+    feature_units: list[str]
+    condition_names: list[str]
+    condition_units: list[str]
+    report: dict[str, Any] | None = Field(description="validation report; null if not asked")
+
+    def meta(self) -> dict[str, Any]:
+        """The header without the report."""
+        return self.model_dump(exclude={"report"})
+
+
+class GeneratedEvents(BatchHeader):
+    """The JSON format's body (binary formats carry the same content, see /docs)."""
+
+    features: list[list[float]] = Field(description="(n_events, n_features)")
+    conditions: list[list[float]] = Field(description="(n_events, n_conditions)")
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    ready: bool = Field(description="every loadable model is loaded and warmed up")
+    loading: bool
+    models: list[str] = Field(description="models loaded and warmed up")
+    broken: dict[str, str] = Field(description="artefact folder -> why it could not be served")
+
+
+class ModelSummary(BaseModel):
+    name: str
+    kind: str
+    feature_names: list[str]
+    feature_units: list[str]
+    condition_names: list[str]
+    condition_units: list[str]
+    condition_ranges: dict[str, list[float]] = Field(description="name -> [low, high] in training")
+
+
+class ModelList(BaseModel):
+    models: list[ModelSummary]
+    broken: dict[str, str]
+
+
+class ModelDetail(BaseModel):
+    name: str
+    card: dict[str, Any] = Field(description="the artefact's model.json card")

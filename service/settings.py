@@ -1,0 +1,45 @@
+"""The service's settings: one class, read from ``HEPGAN_*`` environment variables.
+
+Every field can be set as ``HEPGAN_<FIELD>`` (e.g. ``HEPGAN_MODELS_DIR``,
+``HEPGAN_API_KEY``); ``hepgan serve`` flags override the environment. The
+README's "Service" section lists them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of one service process (replicas share nothing else)."""
+
+    model_config = SettingsConfigDict(env_prefix="HEPGAN_", extra="ignore")
+
+    models_dir: Path = Field(Path("models"), description="folder whose sub-folders are artefacts")
+    api_key: SecretStr | None = Field(
+        None, description="Bearer token required on every route but /healthz and /readyz"
+    )
+    device: str = Field("auto", description='"auto" (cuda when present), "cpu", "cuda", "cuda:1"')
+    max_events_per_request: int = Field(1_000_000, gt=0, description="larger asks get a 422")
+    max_body_bytes: int = Field(16 * 1024 * 1024, gt=0, description="larger bodies get a 413")
+    chunk_events: int = Field(
+        16_384, gt=0, description="events generated and encoded per step; bounds memory"
+    )
+    report_max_events: int = Field(
+        20_000, gt=0, description="a report covers at most this many events of a batch"
+    )
+    dynamic_batching: Literal["auto", "on", "off"] = Field(
+        "auto", description='merge concurrent small unseeded requests; "auto": on for CUDA only'
+    )
+    batch_max_wait_ms: float = Field(
+        2.0, ge=0, description="longest a request waits for others to join its batch"
+    )
+    batch_max_events: int = Field(65_536, gt=0, description="largest merged batch")
+    batch_request_max_events: int = Field(
+        4_096, gt=0, description="only requests up to this size are merged"
+    )
+    warmup_events: int = Field(256, ge=0, description="events generated per model at start-up")
