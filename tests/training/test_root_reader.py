@@ -150,7 +150,16 @@ def test_many_files_and_glob_patterns_are_read_in_order(tmp_path: Path) -> None:
     np.testing.assert_array_equal(from_list["voxels"], expected)
 
 
-@pytest.mark.parametrize("step_size", [7, "20 kB"])
+def test_existing_name_with_glob_characters_is_taken_literally(tmp_path: Path) -> None:
+    literal = write_root(tmp_path / "run[1].root", _shower_columns(20, seed=1), tree="showers")
+    write_root(tmp_path / "run1.root", _shower_columns(30, seed=2), tree="showers")
+
+    columns = read_events(literal, tree="showers", branches=["incident_energy"], progress=False)
+
+    assert columns["incident_energy"].shape == (20,)  # not run1.root, which the pattern matches
+
+
+@pytest.mark.parametrize("step_size", [101, "20 kB"])  # 24 and 4 chunks
 def test_small_chunks_give_the_same_result_as_one_read(
     shared_data: Path, step_size: int | str
 ) -> None:
