@@ -89,7 +89,13 @@ def simulate_dimuon(
 
 
 def breit_wigner_masses(
-    n: int, *, mass_gev: float, width_gev: float, low_gev: float, high_gev: float, rng
+    n: int,
+    *,
+    mass_gev: float,
+    width_gev: float,
+    low_gev: float,
+    high_gev: float,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Masses (n,) GeV from the relativistic Breit-Wigner in s = M^2, truncated to [low, high].
 
@@ -102,13 +108,15 @@ def breit_wigner_masses(
     return np.sqrt(s)
 
 
-def exponential_masses(n: int, *, slope_gev: float, low_gev: float, high_gev: float, rng):
+def exponential_masses(
+    n: int, *, slope_gev: float, low_gev: float, high_gev: float, rng: np.random.Generator
+) -> np.ndarray:
     """Masses (n,) GeV with dN/dM ~ exp(-M / slope) on [low, high], by inverse CDF."""
     span = 1.0 - np.exp(-(high_gev - low_gev) / slope_gev)
     return low_gev - slope_gev * np.log1p(-span * rng.uniform(0.0, 1.0, n))
 
 
-def one_plus_cos2_samples(n: int, *, rng) -> np.ndarray:
+def one_plus_cos2_samples(n: int, *, rng: np.random.Generator) -> np.ndarray:
     """cos(theta) (n,) with density 3/8 (1 + c^2) on [-1, 1].
 
     The CDF gives c^3 + 3 c + 4 - 8 u = 0, solved by Cardano's formula (one real root).
@@ -132,12 +140,16 @@ def boost(
     return gamma * (energy + beta_dot_p), momentum + coefficient[:, None] * velocity
 
 
-def invariant_mass(energy: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray):
+def invariant_mass(
+    energy: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray
+) -> np.ndarray:
     """M = sqrt(E^2 - |p|^2) (GeV), negative squares clipped to 0."""
     return np.sqrt(np.maximum(energy**2 - px**2 - py**2 - pz**2, 0.0))
 
 
-def _generate_batch(n: int, *, rng: np.random.Generator, config: DimuonConfig) -> dict:
+def _generate_batch(
+    n: int, *, rng: np.random.Generator, config: DimuonConfig
+) -> dict[str, np.ndarray]:
     """``n`` generated events, of which the accepted ones are returned (columns (n_acc,))."""
     c = config
     is_background = rng.uniform(0.0, 1.0, n) < c.background_fraction

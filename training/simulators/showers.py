@@ -27,6 +27,10 @@ Per shower of incident energy E (MeV), with y = E / E_c:
    variables with one scale add up to a Gamma). Visible voxel energies below
    the readout threshold read as 0.
 
+The absorber is treated as homogeneous tungsten (the paper's sampling-calorimeter
+shifts of T and alpha, through F_s and e-hat, are not applied); the sampling
+calorimeter enters through the sampling fraction and the stochastic term.
+
 Everything is vectorised over events; the only Python loop runs over layers.
 """
 
@@ -161,7 +165,12 @@ def gamma_layer_fractions(alpha: np.ndarray, beta: np.ndarray, edges_x0: np.ndar
     return np.diff(cumulative, axis=1)
 
 
-def spot_counts(energy_mev: np.ndarray, *, atomic_number: float, coefficients=GFLASH) -> np.ndarray:
+def spot_counts(
+    energy_mev: np.ndarray,
+    *,
+    atomic_number: float,
+    coefficients: GrindhammerPetersCoefficients = GFLASH,
+) -> np.ndarray:
     """Number of spots per shower, N_spot = n1 ln(Z) (E/GeV)^n2, rounded, (N,) int64."""
     c = coefficients
     mean = c.spots_n1 * np.log(atomic_number) * (energy_mev / MEV_PER_GEV) ** c.spots_n2
@@ -169,7 +178,11 @@ def spot_counts(energy_mev: np.ndarray, *, atomic_number: float, coefficients=GF
 
 
 def radial_profile_parameters(
-    energy_mev: np.ndarray, tau: np.ndarray, *, atomic_number: float, coefficients=GFLASH
+    energy_mev: np.ndarray,
+    tau: np.ndarray,
+    *,
+    atomic_number: float,
+    coefficients: GrindhammerPetersCoefficients = GFLASH,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Core radius R_C, tail radius R_T (Moliere radii) and core weight p at depth tau, each (N,).
 
