@@ -77,15 +77,7 @@ def read_events(
     to_read = names + [name for name in (selection.names if selection else ()) if name not in names]
     files = expand_paths(paths)
 
-    layouts: dict[str, BranchLayout] = {}
-    n_entries_total = 0
-    for path in files:
-        with open_root(path) as root_file:
-            events = find_tree(root_file, path, tree)
-            file_layouts = branch_layouts(events, path, tree, to_read, cut=selection)
-            _check_same_layouts(layouts, file_layouts, path, files[0])
-            layouts = layouts or file_layouts
-            n_entries_total += events.num_entries
+    layouts, n_entries_total = _inspect_files(files, tree, to_read, selection)
     _check_output_names(names, layouts)
     if n_entries_total == 0:
         raise InputFileError(f"{_describe_tree(tree)} has no entries in {_describe_files(files)}")
@@ -103,6 +95,25 @@ def read_events(
                     ):
                         parts.setdefault(column, []).append(values)
     return {column: np.concatenate(chunks) for column, chunks in parts.items()}
+
+
+def _inspect_files(
+    files: Sequence[Path], tree: str, names: Sequence[str], selection: Cut | None
+) -> tuple[dict[str, BranchLayout], int]:
+    """Check tree, branches and types in every file before reading data; count the entries."""
+    first_layouts: dict[str, BranchLayout] | None = None
+    n_entries = 0
+    for path in files:
+        with open_root(path) as root_file:
+            events = find_tree(root_file, path, tree)
+            layouts = branch_layouts(events, path, tree, names, cut=selection)
+            n_entries += events.num_entries
+        if first_layouts is None:
+            first_layouts = layouts
+        else:
+            _check_same_layouts(first_layouts, layouts, path, files[0])
+    assert first_layouts is not None  # expand_paths never returns an empty list
+    return first_layouts, n_entries
 
 
 def find_tree(root_file: Any, path: Path, tree: str) -> Any:
@@ -155,10 +166,11 @@ def branch_layouts(
                 f"no branch {name!r}{_nearest(name, available)}{used_in} in {where}; "
                 f"branches there: {_listing(available)}"
             )
-        layout = _layout(_awkward_form(events, name), typenames.get(name, "unknown"))
+        typename = typenames.get(name) or "unknown"
+        layout = _layout(_awkward_form(events, name), typename)
         if layout is None:
             raise InputFileError(
-                f"branch {name!r} in {where} has type {typenames.get(name, 'unknown')!r}: "
+                f"branch {name!r} in {where} has type {typename!r}: "
                 "expected numbers (flat, fixed-size array, or jagged array of numbers)"
             )
         layouts[name] = layout
@@ -307,7 +319,11 @@ def _damaged(
     err: Exception,
 ) -> InputFileError:
     """Build the error for a chunk that failed, naming the branches that fail on their own."""
-    step = events.num_entries_for(step_size, filter_name=set(names).__contains__)
+    step = (
+        step_size
+        if isinstance(step_size, int)
+        else events.num_entries_for(step_size, filter_name=set(names).__contains__)
+    )
     entry_stop = min(entry_start + max(step, 1), events.num_entries)
     failing = []
     for name in names:
@@ -321,7 +337,7 @@ def _damaged(
         except Exception:  # probing which branch is damaged; the first error is reported
             failing.append(name)
     culprit = ", ".join(repr(name) for name in failing or names)
-    label = "branch" if len(failing) == 1 else "branches"
+    label = "branch" if len(failing or names) == 1 else "branches"
     return InputFileError(
         f"cannot read {label} {culprit} (entries {entry_start}-{entry_stop}) of "
         f"{_describe_tree(tree)} in file {path}: the file is truncated or corrupt ({_reason(err)})"

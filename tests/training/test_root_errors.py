@@ -83,6 +83,12 @@ def test_missing_branch_in_a_later_file_is_reported_before_reading(
         read_events([shower_file, other], tree="showers", branches=["voxels"], progress=False)
 
 
+def test_tree_without_entries(tmp_path: Path) -> None:
+    path = write_root(tmp_path / "empty.root", {"x": np.ones(0)}, tree="events")
+    with pytest.raises(InputFileError, match="tree 'events' has no entries in file .*empty.root"):
+        read_events(path, tree="events", branches=["x"])
+
+
 def test_files_with_different_array_sizes_cannot_be_combined(
     tmp_path: Path, shower_file: Path
 ) -> None:

@@ -130,6 +130,18 @@ def test_fixed_size_array_branch_round_trips(tmp_path: Path) -> None:
     np.testing.assert_array_equal(columns["incident_energy"], written["incident_energy"])
 
 
+def test_multidimensional_array_branch_is_flattened_in_c_order(tmp_path: Path) -> None:
+    path = tmp_path / "matrix.root"
+    matrices = np.arange(24, dtype=np.float32).reshape(2, 3, 4)  # (N, 3, 4)
+    with uproot.recreate(path) as output:
+        output.mktree("events", {"m": (np.float32, (3, 4))}).extend({"m": matrices})
+    assert uproot.open(path)["events"].typenames()["m"] == "float[3][4]"
+
+    columns = read_events(path, tree="events", branches=["m"], progress=False)
+
+    np.testing.assert_array_equal(columns["m"], matrices.reshape(2, 12))
+
+
 def test_many_files_and_glob_patterns_are_read_in_order(tmp_path: Path) -> None:
     parts = [_shower_columns(100 + 10 * index, seed=index) for index in range(3)]
     for index, part in enumerate(parts):
