@@ -38,6 +38,19 @@ def contained_geometry(*, radial_edges_in_moliere_radii: tuple[float, ...]) -> C
     )
 
 
+def simulate(
+    n_events: int, geometry: CylindricalGeometry, low_mev: float, high_mev: float, *, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``simulate_showers`` with a fresh generator seeded with ``seed``."""
+    return simulate_showers(
+        n_events,
+        geometry=geometry,
+        energy_min_mev=low_mev,
+        energy_max_mev=high_mev,
+        rng=np.random.default_rng(seed),
+    )
+
+
 def moment_shower_maximum(layer_energy: np.ndarray, geometry: CylindricalGeometry) -> np.ndarray:
     """Per-event shower maximum T = m - v / m (X0) from the layer profile's moments, (N,).
 
@@ -113,13 +126,7 @@ def test_visible_fraction_is_stable_and_resolution_falls_like_one_over_sqrt_ener
 def test_moliere_radius_contains_about_ninety_percent() -> None:
     """PDG: about 90 % of the energy within R_M and 99 % within 3.5 R_M (approximate rules)."""
     geometry = contained_geometry(radial_edges_in_moliere_radii=(0.0, 1.0, 3.5, 50.0))
-    incident, voxels = simulate_showers(
-        3000,
-        geometry=geometry,
-        energy_min_mev=1000.0,
-        energy_max_mev=100000.0,
-        rng=np.random.default_rng(13),
-    )
+    incident, voxels = simulate(3000, geometry, 1000.0, 100000.0, seed=13)
     per_radius = voxels.reshape(len(incident), geometry.n_layers, -1).sum(axis=(0, 1))  # (3,)
     cumulative = np.cumsum(per_radius) / per_radius.sum()
     assert 0.85 < cumulative[0] < 0.95
@@ -151,16 +158,7 @@ def test_layout_energies_and_determinism(name: str) -> None:
     geometry = GEOMETRIES[name]
     n = 2000 if name == "small" else 200
 
-    def run(seed: int) -> tuple[np.ndarray, np.ndarray]:
-        return simulate_showers(
-            n,
-            geometry=geometry,
-            energy_min_mev=1000.0,
-            energy_max_mev=100000.0,
-            rng=np.random.default_rng(seed),
-        )
-
-    incident, voxels = run(1)
+    incident, voxels = simulate(n, geometry, 1000.0, 100000.0, seed=1)
     assert incident.dtype == np.float64 and voxels.dtype == np.float32
     assert voxels.shape == (n, geometry.n_voxels)
     assert np.all(voxels >= 0) and np.all(np.isfinite(voxels))
@@ -168,20 +166,14 @@ def test_layout_energies_and_determinism(name: str) -> None:
     # Log-uniform: ln E is uniform on [ln 1 GeV, ln 100 GeV].
     uniform = stats.uniform(np.log(1000.0), np.log(100.0))
     assert stats.kstest(np.log(incident), uniform.cdf).pvalue > 1e-3
-    same_incident, same_voxels = run(1)
+    _, same_voxels = simulate(n, geometry, 1000.0, 100000.0, seed=1)
     np.testing.assert_array_equal(voxels, same_voxels)
-    assert not np.array_equal(voxels, run(2)[1])
+    assert not np.array_equal(voxels, simulate(n, geometry, 1000.0, 100000.0, seed=2)[1])
 
 
 def test_azimuthal_symmetry_on_average() -> None:
     geometry = get_geometry("small")
-    _, voxels = simulate_showers(
-        5000,
-        geometry=geometry,
-        energy_min_mev=10000.0,
-        energy_max_mev=10000.0,
-        rng=np.random.default_rng(15),
-    )
+    _, voxels = simulate(5000, geometry, 10000.0, 10000.0, seed=15)
     per_angle = voxels.reshape(-1, *geometry.shape).sum(axis=(1, 3))  # (N, A)
     shares = per_angle.sum(axis=0) / per_angle.sum()
     errors = per_angle.std(axis=0) / np.sqrt(len(per_angle)) / per_angle.sum() * len(per_angle)
