@@ -62,19 +62,34 @@ def sort_columns(samples: np.ndarray | torch.Tensor) -> SortedColumns:
     if not bool(torch.isfinite(rows).all()):
         raise ValueError("samples contain NaN or infinite values")
     values = torch.sort(rows, dim=1).values  # (F, N)
+    group_start, group_end = _tie_groups(values)
     n_events = values.shape[1]
-    positions = torch.arange(n_events, device=values.device).expand_as(values)  # (F, N)
-    starts_group = torch.ones_like(values, dtype=torch.bool)
-    starts_group[:, 1:] = values[:, 1:] != values[:, :-1]
-    group_start = torch.cummax(torch.where(starts_group, positions, 0), dim=1).values
-    ends_group = torch.ones_like(starts_group)
-    ends_group[:, :-1] = starts_group[:, 1:]
-    last_of_group = torch.where(ends_group, positions, n_events - 1)
-    group_end = torch.flip(torch.cummin(torch.flip(last_of_group, [1]), dim=1).values, [1]) + 1
     step_heights = torch.arange(1, n_events, device=values.device, dtype=torch.float64) / n_events
     cdf_integral = torch.zeros_like(values)
     cdf_integral[:, 1:] = torch.cumsum(step_heights * torch.diff(values, dim=1), dim=1)
     return SortedColumns(values, group_start, group_end, cdf_integral)
+
+
+def _tie_groups(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """First index and one-past-last index of each entry's run of equal values, each (F, N).
+
+    Runs are numbered over the flattened rows (each row starts a new run), so one
+    cumulative sum labels them all and a gather reads their bounds.
+    """
+    n_rows, n_events = values.shape
+    starts = torch.ones_like(values, dtype=torch.bool)  # (F, N): entry begins a run
+    starts[:, 1:] = values[:, 1:] != values[:, :-1]
+    if bool(starts.all()):  # no ties: every run is a single entry
+        positions = torch.arange(n_events, device=values.device).expand(n_rows, n_events)
+        return positions.contiguous(), positions + 1
+    flat_starts = starts.reshape(-1)
+    run = torch.cumsum(flat_starts, dim=0) - 1  # (F N,) run label of each entry
+    run_first = torch.nonzero(flat_starts).squeeze(1)  # (runs,) flat index of each run's start
+    run_end = torch.cat([run_first[1:], run_first.new_tensor([flat_starts.numel()])])
+    row_offset = (torch.arange(n_rows, device=values.device) * n_events)[:, None]  # (F, 1)
+    group_start = run_first[run].reshape(n_rows, n_events) - row_offset
+    group_end = run_end[run].reshape(n_rows, n_events) - row_offset
+    return group_start, group_end
 
 
 def count_at_or_below(sample: SortedColumns, points: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,106 @@
+"""Physics observables of showers and events, vectorised over events.
+
+Shower observables (DESIGN.md section 4) come from the voxel energies (MeV) and
+the detector geometry; event observables are the features themselves plus
+derived quantities declared here (the dimuon pair mass from the four-vectors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from hepgan.models.geometry import CylindricalGeometry
+
+# Four-vector branches (GeV) from which the pair mass is derived.
+DIMUON_FOUR_VECTORS = ("E1", "px1", "py1", "pz1", "E2", "px2", "py2", "pz2")
+
+
+def shower_observables(
+    voxels: np.ndarray, incident_energy: np.ndarray, geometry: CylindricalGeometry
+) -> dict[str, np.ndarray]:
+    """Per-shower observables, each (N,), from voxels (N, V) MeV and incident energies (N,) MeV.
+
+    - ``e_total_over_incident`` = sum of voxel energies / incident energy
+    - ``e_layer_LL`` = energy in layer LL, MeV
+    - ``centre_x_layer_LL``, ``centre_y_layer_LL`` = <x>, <y> weighted by voxel energy, mm
+    - ``width_x_layer_LL``, ``width_y_layer_LL`` = sqrt(<x^2> - <x>^2), mm (0 for an empty layer)
+    - ``longitudinal_cog_x0`` = sum_l E_l t_l / sum_l E_l, layer-centre depth t_l in X0
+    - ``n_nonzero`` = number of voxels with energy > 0 (sparsity)
+    """
+    voxels = np.asarray(voxels, dtype=np.float64)
+    incident_energy = np.asarray(incident_energy, dtype=np.float64).reshape(-1)
+    if voxels.ndim != 2 or voxels.shape[1] != geometry.n_voxels:
+        raise ValueError(
+            f"voxels must be (N, {geometry.n_voxels}) for geometry {geometry.name!r}, "
+            f"got {voxels.shape}"
+        )
+    if len(incident_energy) != len(voxels):
+        raise ValueError(f"{len(incident_energy)} incident energies for {len(voxels)} showers")
+    n_events = len(voxels)
+    per_layer = voxels.reshape(n_events, geometry.n_layers, -1)  # (N, L, A * R)
+    layer_energy = per_layer.sum(axis=2)  # (N, L)
+    total = layer_energy.sum(axis=1)  # (N,)
+    x, y = (coordinate.reshape(-1) for coordinate in geometry.voxel_xy_mm())  # (A * R,)
+    observables = {"e_total_over_incident": total / incident_energy}
+    observables.update(_per_layer("e_layer", layer_energy))
+    for axis, coordinate in (("x", x), ("y", y)):
+        first = _weighted_mean(per_layer @ coordinate, layer_energy)  # (N, L)
+        second = _weighted_mean(per_layer @ coordinate**2, layer_energy)
+        width = np.sqrt(np.clip(second - first**2, 0.0, None))
+        observables.update(_per_layer(f"centre_{axis}_layer", first))
+        observables.update(_per_layer(f"width_{axis}_layer", width))
+    depth = geometry.layer_depth_centres_x0()  # (L,)
+    observables["longitudinal_cog_x0"] = _weighted_mean(layer_energy @ depth, total)
+    observables["n_nonzero"] = np.count_nonzero(voxels > 0, axis=1).astype(np.float64)
+    return observables
+
+
+def shower_observable_units(observable_names: Sequence[str]) -> dict[str, str]:
+    """The unit of each shower observable name (MeV, mm, X0, or '' for ratios and counts)."""
+    prefixes = {"e_layer": "MeV", "centre_": "mm", "width_": "mm", "longitudinal_cog": "X0"}
+    return {
+        name: next((unit for prefix, unit in prefixes.items() if name.startswith(prefix)), "")
+        for name in observable_names
+    }
+
+
+def voxel_energy_spectrum(voxels: np.ndarray) -> np.ndarray:
+    """Voxel energies (N, V) MeV with empty voxels (<= 0) as NaN: pooled, NaN dropped, it is the
+    spectrum of deposited voxel energies."""
+    voxels = np.asarray(voxels, dtype=np.float64)
+    return np.where(voxels > 0, voxels, np.nan)
+
+
+def event_observables(features: np.ndarray, feature_names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The features (N, F) by name, plus derived quantities when their inputs are present.
+
+    ``M_from_four_vectors`` (GeV) = sqrt(max((E1 + E2)^2 - |p1 + p2|^2, 0)) when
+    E1, px1, py1, pz1, E2, px2, py2, pz2 are among the features.
+    """
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2 or features.shape[1] != len(feature_names):
+        raise ValueError(
+            f"features must be (N, {len(feature_names)}) for the names given, got {features.shape}"
+        )
+    columns = {name: features[:, index] for index, name in enumerate(feature_names)}
+    observables = dict(columns)
+    if all(name in columns for name in DIMUON_FOUR_VECTORS):
+        energy = columns["E1"] + columns["E2"]
+        momentum_squared = sum(
+            (columns[f"{axis}1"] + columns[f"{axis}2"]) ** 2 for axis in ("px", "py", "pz")
+        )
+        observables["M_from_four_vectors"] = np.sqrt(np.clip(energy**2 - momentum_squared, 0, None))
+    return observables
+
+
+def _weighted_mean(weighted_sum: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """sum(w v) / sum(w), 0 where the weight is 0."""
+    safe = np.where(weight > 0, weight, 1.0)
+    return np.where(weight > 0, weighted_sum / safe, 0.0)
+
+
+def _per_layer(prefix: str, values: np.ndarray) -> dict[str, np.ndarray]:
+    """(N, L) -> {prefix_00: (N,), ...}."""
+    return {f"{prefix}_{layer:02d}": values[:, layer] for layer in range(values.shape[1])}

@@ -1,0 +1,422 @@
+"""The validation report of a candidate sample against a reference sample.
+
+Per observable: KS statistic and p-value, JS divergence (nats and bits) and
+separation power on shared reference-quantile bins, W1, means and widths. The
+summary gives the worst KS beside the KS critical value for the two sample
+sizes (the noise floor), the mean JS, how many observables fail the KS test at
+the stated significance after a multiple-testing correction, and a status:
+
+- ``fail``: worst KS > critical value + ``ks_fail_excess``, or mean JS > ``js_fail_nats``;
+- ``warn``: worst KS > critical value + ``ks_warn_excess``, mean JS > ``js_warn_nats``, or
+  more than ``max_failing_for_pass`` observables failing the corrected KS test;
+- ``pass`` otherwise.
+
+1-D observables are per event, (N,). A 2-D observable (N, K), e.g. the voxel
+energies, is pooled: after condition matching its entries are flattened, NaN
+entries dropped (the marker for "not part of the spectrum"), and at most
+``max_pooled_values`` entries kept (seeded choice). Its KS p-value treats the
+pooled entries as independent, which they are not; it is reported but a pooled
+observable never counts towards ``n_failing``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from hepgan.validation.binning import shared_histograms
+from hepgan.validation.conditions import ConditionSelection, match_reference
+from hepgan.validation.divergences import js_divergence, nats_to_bits, separation_power
+from hepgan.validation.ks import (
+    MAX_EXACT_EVENTS,
+    ks_critical_value,
+    ks_pvalue,
+    ks_statistic_sorted,
+)
+from hepgan.validation.multiple_testing import Correction, adjusted_pvalues
+from hepgan.validation.sorting import SortedColumns, count_at_or_below, sort_columns
+from hepgan.validation.wasserstein import wasserstein_sorted
+
+SCHEMA_VERSION = "1"
+Status = Literal["pass", "warn", "fail"]
+
+
+class ReportThresholds(BaseModel):
+    """When a report passes, warns or fails; stored in every report."""
+
+    significance: float = Field(
+        default=0.01, gt=0, lt=1, description="level of the KS tests after the correction"
+    )
+    correction: Correction = "holm"
+    ks_warn_excess: float = Field(
+        default=0.02, ge=0, description="warn if worst KS > KS critical value + this"
+    )
+    ks_fail_excess: float = Field(
+        default=0.10, ge=0, description="fail if worst KS > KS critical value + this"
+    )
+    js_warn_nats: float = Field(default=0.01, ge=0, description="warn if mean JS (nats) > this")
+    js_fail_nats: float = Field(default=0.05, ge=0, description="fail if mean JS (nats) > this")
+    max_failing_for_pass: int = Field(
+        default=0, ge=0, description="per-event observables failing the corrected KS test allowed"
+    )
+    n_bins: int = Field(default=50, ge=2, description="reference-quantile bins for JS and S")
+    max_pooled_values: int = Field(
+        default=1_000_000, ge=100, description="largest sample kept for a pooled observable"
+    )
+
+
+class Binning(BaseModel):
+    """The histogram binning behind JS and the separation power."""
+
+    kind: Literal["reference-quantile"] = "reference-quantile"
+    n_bins: int
+    description: str = (
+        "interior edges at the reference's b/B quantiles; outer bins open to -inf and +inf; "
+        "bins between tied edges are empty in both samples"
+    )
+
+
+class ObservableScore(BaseModel):
+    """The comparison of one observable."""
+
+    name: str
+    unit: str = ""
+    pooled: bool = Field(description="entries of a 2-D observable pooled over events")
+    n_candidate: int
+    n_reference: int
+    ks: float = Field(description="Kolmogorov-Smirnov statistic sup|F1 - F2|")
+    ks_pvalue: float
+    ks_adjusted_pvalue: float | None = Field(description="after the correction; None if pooled")
+    failing: bool = Field(description="adjusted p-value <= significance")
+    js_nats: float
+    js_bits: float
+    w1: float = Field(description="Wasserstein-1 distance, in the observable's unit")
+    separation_power: float = Field(description="1/2 sum (h1 - h2)^2 / (h1 + h2), 0 to 1")
+    candidate_mean: float
+    reference_mean: float
+    candidate_std: float
+    reference_std: float
+
+
+class ClassifierScore(BaseModel):
+    """A classifier two-sample test: 0.5 AUC means the samples cannot be told apart."""
+
+    auc: float = Field(description="ROC AUC on held-out events")
+    js_estimate_nats: float = Field(
+        description="ln 2 + 1/2 E_ref[ln D] + 1/2 E_cand[ln(1 - D)] on held-out events, >= 0"
+    )
+    n_train: int
+    n_test: int
+    n_features: int
+    seed: int
+
+
+class ReportSummary(BaseModel):
+    """The headline numbers of a report."""
+
+    status: Status
+    reasons: list[str] = Field(description="why the status is not pass (empty if it is)")
+    n_candidate: int
+    n_reference: int
+    ks_critical_value: float = Field(
+        description="c(a) sqrt((n+m)/(n m)) at the significance a, per-event sizes"
+    )
+    ks_pvalue_method: str
+    worst_ks: float
+    worst_observable: str
+    mean_js_nats: float
+    mean_js_bits: float
+    max_separation_power: float
+    n_observables: int
+    n_failing: int
+    failing_observables: list[str]
+    significance: float
+    correction: Correction
+    extrapolated: bool = Field(
+        description="the candidate's conditions lie outside the range the model was trained on"
+    )
+
+
+class ValidationReport(BaseModel):
+    """A candidate sample judged against a reference sample."""
+
+    schema_version: str = SCHEMA_VERSION
+    summary: ReportSummary
+    thresholds: ReportThresholds
+    binning: Binning
+    conditions: ConditionSelection | None = Field(
+        default=None, description="how the reference was matched to the candidate's conditions"
+    )
+    observables: list[ObservableScore]
+    classifier: ClassifierScore | None = None
+
+    def score(self, name: str) -> ObservableScore:
+        """The score of observable ``name``."""
+        for score in self.observables:
+            if score.name == name:
+                return score
+        raise KeyError(f"no observable {name!r} in the report")
+
+
+class PreparedReference:
+    """A reference sample whose per-event observables are sorted once, for many reports.
+
+    ``observables``: name -> (M,) per event, or (M, K) to be pooled.
+    """
+
+    def __init__(self, observables: Mapping[str, np.ndarray]) -> None:
+        self.observables = {name: np.asarray(values) for name, values in observables.items()}
+        lengths = {len(values) for values in self.observables.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"reference observables differ in length: {sorted(lengths)}")
+        self.n_events = lengths.pop()
+        self._sorted: dict[tuple[str, ...], SortedColumns] = {}
+
+    def sorted_events(self, names: tuple[str, ...], selection: np.ndarray | None) -> SortedColumns:
+        """The per-event observables ``names`` of the selected events, sorted per observable."""
+        if selection is None and names in self._sorted:
+            return self._sorted[names]
+        columns = np.stack([self.observables[name] for name in names], axis=1)  # (M, F)
+        sorted_columns = sort_columns(columns if selection is None else columns[selection])
+        if selection is None:
+            self._sorted[names] = sorted_columns
+        return sorted_columns
+
+
+def build_report(
+    candidate: Mapping[str, np.ndarray],
+    reference: Mapping[str, np.ndarray] | PreparedReference,
+    *,
+    candidate_conditions: Mapping[str, np.ndarray] | None = None,
+    reference_conditions: Mapping[str, np.ndarray] | None = None,
+    units: Mapping[str, str] | None = None,
+    thresholds: ReportThresholds | None = None,
+    extrapolated: bool = False,
+) -> ValidationReport:
+    """Judge ``candidate`` observables against ``reference`` (same names; (N,) or (N, K) each).
+
+    With conditions given for both, the reference is first restricted to the
+    candidate's condition bins (:func:`hepgan.validation.conditions.match_reference`).
+    """
+    thresholds = thresholds or ReportThresholds()
+    units = units or {}
+    if isinstance(reference, PreparedReference):
+        prepared = reference
+    else:
+        prepared = PreparedReference(reference)
+    per_event, pooled = _split_observables(candidate, prepared)
+    selection, condition_match = None, None
+    if candidate_conditions is not None or reference_conditions is not None:
+        if candidate_conditions is None or reference_conditions is None:
+            raise ValueError("give conditions for both the candidate and the reference, or neither")
+        selection, condition_match = match_reference(candidate_conditions, reference_conditions)
+
+    scores: list[ObservableScore] = []
+    candidate_events = np.stack([candidate[name] for name in per_event], axis=1)  # (N, F)
+    n_candidate = len(candidate_events)
+    reference_sorted = prepared.sorted_events(per_event, selection)
+    n_reference = reference_sorted.n_events
+    statistics = _compare(sort_columns(candidate_events), reference_sorted, thresholds.n_bins)
+    reference_columns = reference_sorted.values.cpu().numpy()  # (F, M)
+    for index, name in enumerate(per_event):
+        scores.append(
+            _score(
+                name,
+                units.get(name, ""),
+                statistics,
+                index,
+                candidate_events[:, index],
+                reference_columns[index],
+                pooled=False,
+            )
+        )
+    rng = np.random.default_rng(0)
+    for name in pooled:
+        reference_rows = prepared.observables[name]
+        if selection is not None:
+            reference_rows = reference_rows[selection]
+        candidate_values = _pool(candidate[name], thresholds.max_pooled_values, rng)
+        reference_values = _pool(reference_rows, thresholds.max_pooled_values, rng)
+        pooled_statistics = _compare(
+            sort_columns(candidate_values), sort_columns(reference_values), thresholds.n_bins
+        )
+        scores.append(
+            _score(
+                name,
+                units.get(name, ""),
+                pooled_statistics,
+                0,
+                candidate_values,
+                reference_values,
+                pooled=True,
+            )
+        )
+    _apply_correction(scores, thresholds)
+    summary = _summarise(scores, n_candidate, n_reference, thresholds, extrapolated=extrapolated)
+    return ValidationReport(
+        summary=summary,
+        thresholds=thresholds,
+        binning=Binning(n_bins=thresholds.n_bins),
+        conditions=condition_match,
+        observables=scores,
+    )
+
+
+def _split_observables(
+    candidate: Mapping[str, np.ndarray], reference: PreparedReference
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names of the per-event (1-D) and pooled (2-D) observables, after checking shapes."""
+    if not candidate:
+        raise ValueError("the candidate has no observables")
+    missing = [name for name in candidate if name not in reference.observables]
+    if missing:
+        raise ValueError(
+            f"reference lacks observables {missing}; it has {sorted(reference.observables)}"
+        )
+    per_event, pooled, lengths = [], [], set()
+    for name, values in candidate.items():
+        values = np.asarray(values)
+        if values.ndim not in (1, 2) or values.ndim != reference.observables[name].ndim:
+            raise ValueError(
+                f"observable {name!r}: candidate shape {values.shape} and reference shape "
+                f"{reference.observables[name].shape} must both be (N,) or both (N, K)"
+            )
+        lengths.add(len(values))
+        if values.ndim == 1:
+            if not np.all(np.isfinite(values)):
+                raise ValueError(f"observable {name!r} of the candidate has NaN or infinite values")
+            per_event.append(name)
+        else:
+            pooled.append(name)
+    if len(lengths) != 1:
+        raise ValueError(f"candidate observables differ in length: {sorted(lengths)}")
+    if not per_event:
+        raise ValueError("the candidate needs at least one per-event (1-D) observable")
+    return tuple(per_event), tuple(pooled)
+
+
+def _compare(
+    candidate: SortedColumns, reference: SortedColumns, n_bins: int
+) -> dict[str, np.ndarray]:
+    """KS, p-value, W1, JS and separation power per feature, each (F,)."""
+    at_or_below = count_at_or_below(reference, candidate.values)  # (F, n)
+    ks = ks_statistic_sorted(candidate, reference, reference_at_or_below=at_or_below)
+    histograms = shared_histograms(candidate, reference, n_bins=n_bins)
+    js = js_divergence(histograms.candidate, histograms.reference)
+    return {
+        "ks": ks,
+        "ks_pvalue": ks_pvalue(ks, candidate.n_events, reference.n_events),
+        "w1": wasserstein_sorted(candidate, reference, reference_at_or_below=at_or_below),
+        "js_nats": js,
+        "js_bits": nats_to_bits(js),
+        "separation_power": separation_power(histograms.candidate, histograms.reference),
+    }
+
+
+def _score(
+    name: str,
+    unit: str,
+    statistics: dict[str, np.ndarray],
+    index: int,
+    candidate_values: np.ndarray,
+    reference_values: np.ndarray,
+    *,
+    pooled: bool,
+) -> ObservableScore:
+    values = {key: float(column[index]) for key, column in statistics.items()}
+    return ObservableScore(
+        name=name,
+        unit=unit,
+        pooled=pooled,
+        n_candidate=len(candidate_values),
+        n_reference=len(reference_values),
+        ks_adjusted_pvalue=None,
+        failing=False,
+        candidate_mean=float(np.mean(candidate_values)),
+        reference_mean=float(np.mean(reference_values)),
+        candidate_std=float(np.std(candidate_values)),
+        reference_std=float(np.std(reference_values)),
+        **values,
+    )
+
+
+def _pool(rows: np.ndarray, max_values: int, rng: np.random.Generator) -> np.ndarray:
+    """Entries of (N, K) flattened, NaN dropped, at most ``max_values`` kept; (P,)."""
+    values = np.asarray(rows, dtype=np.float64).reshape(-1)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        raise ValueError("a pooled observable has no finite entries")
+    if len(values) > max_values:
+        values = rng.choice(values, size=max_values, replace=False)
+    return values
+
+
+def _apply_correction(scores: list[ObservableScore], thresholds: ReportThresholds) -> None:
+    """Set the adjusted p-values and ``failing`` of the per-event observables."""
+    tested = [score for score in scores if not score.pooled]
+    adjusted = adjusted_pvalues(
+        np.array([score.ks_pvalue for score in tested]), correction=thresholds.correction
+    )
+    for score, value in zip(tested, adjusted, strict=True):
+        score.ks_adjusted_pvalue = float(value)
+        score.failing = bool(value <= thresholds.significance)
+
+
+def _summarise(
+    scores: list[ObservableScore],
+    n_candidate: int,
+    n_reference: int,
+    thresholds: ReportThresholds,
+    *,
+    extrapolated: bool,
+) -> ReportSummary:
+    worst = max(scores, key=lambda score: score.ks)
+    mean_js = float(np.mean([score.js_nats for score in scores]))
+    failing = [score.name for score in scores if score.failing]
+    critical = ks_critical_value(n_candidate, n_reference, alpha=thresholds.significance)
+    fail_reasons, warn_reasons = [], []
+    for excess, reasons, word in (
+        (thresholds.ks_fail_excess, fail_reasons, "fail"),
+        (thresholds.ks_warn_excess, warn_reasons, "warn"),
+    ):
+        if worst.ks > critical + excess:
+            reasons.append(
+                f"worst KS {worst.ks:.4f} ({worst.name}) exceeds the critical value "
+                f"{critical:.4f} + {excess} ({word} threshold)"
+            )
+    for limit, reasons, word in (
+        (thresholds.js_fail_nats, fail_reasons, "fail"),
+        (thresholds.js_warn_nats, warn_reasons, "warn"),
+    ):
+        if mean_js > limit:
+            reasons.append(f"mean JS {mean_js:.4g} nats exceeds {limit} ({word} threshold)")
+    if len(failing) > thresholds.max_failing_for_pass:
+        warn_reasons.append(
+            f"{len(failing)} observables fail the KS test at {thresholds.significance} after "
+            f"the {thresholds.correction} correction"
+        )
+    status: Status = "fail" if fail_reasons else "warn" if warn_reasons else "pass"
+    exact = max(n_candidate, n_reference) <= MAX_EXACT_EVENTS
+    return ReportSummary(
+        status=status,
+        reasons=fail_reasons + warn_reasons,
+        n_candidate=n_candidate,
+        n_reference=n_reference,
+        ks_critical_value=critical,
+        ks_pvalue_method="exact" if exact else "asymptotic (Smirnov, kstwo)",
+        worst_ks=worst.ks,
+        worst_observable=worst.name,
+        mean_js_nats=mean_js,
+        mean_js_bits=mean_js / math.log(2.0),
+        max_separation_power=max(score.separation_power for score in scores),
+        n_observables=len(scores),
+        n_failing=len(failing),
+        failing_observables=failing,
+        significance=thresholds.significance,
+        correction=thresholds.correction,
+        extrapolated=extrapolated,
+    )
