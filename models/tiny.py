@@ -1,13 +1,14 @@
-"""Small artefacts for tests and examples, made in about a second.
+"""Small artefacts for tests and examples, trained in a few seconds.
 
     from hepgan.models.tiny import make_tiny_artefact
-    folder = make_tiny_artefact(tmp_path / "dimuon", kind="events")
-    folder = make_tiny_artefact(tmp_path / "showers", kind="showers")
+    folder = make_tiny_artefact(tmp_path / "toy_events", kind="events")
+    folder = make_tiny_artefact(tmp_path / "toy_showers", kind="showers")
 
-The data are toys (correlated Gaussians and a charge; exponential showers in the
-"small" geometry), the networks small, the generator barely trained: the
-artefact is complete and valid, not a good model. Real models come from
-``hepgan train``.
+The data are toys (two correlated Gaussian energies and a charge; exponential
+showers in the "small" geometry), the networks small and the training short
+(``steps`` generator steps of the real training loop, on the CPU): the artefact
+is complete and valid, with a reference sample and validation scores, but it is
+not a good model. Real models come from ``hepgan train``.
 """
 
 from __future__ import annotations
@@ -16,15 +17,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-
-from hepgan.models.artefact import save_artefact
-from hepgan.models.card import ModelCard, OutputColumn, OutputLayout, ReferenceSample
-from hepgan.models.networks import GanConfig
-from hepgan.models.transforms import (
-    fit_condition_transform,
-    fit_event_transform,
-    fit_shower_transform,
-)
 
 
 def _toy_events(n_events: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -35,9 +27,7 @@ def _toy_events(n_events: int, rng: np.random.Generator) -> dict[str, np.ndarray
     return {"E1": e1, "E2": e2, "Q1": charge}
 
 
-def _toy_showers(
-    n_events: int, rng: np.random.Generator, geometry
-) -> tuple[np.ndarray, np.ndarray]:
+def _toy_showers(n_events: int, rng: np.random.Generator, geometry) -> dict[str, np.ndarray]:
     """Incident energies (N,) MeV, log-uniform 1-100 GeV; voxels (N, V) MeV, exponential profile."""
     energy = np.exp(rng.uniform(np.log(1e3), np.log(1e5), n_events))  # (N,)
     layers, angles, radii = geometry.shape
@@ -46,7 +36,7 @@ def _toy_showers(
     fluctuation = rng.gamma(4.0, 0.25, (n_events, *geometry.shape))
     voxels = 0.18 * energy[:, None, None, None] * profile * fluctuation
     voxels[voxels < 0.05] = 0.0  # a readout threshold of 50 keV
-    return energy, voxels.reshape(n_events, -1).astype(np.float32)
+    return {"incident_energy": energy, "voxels": voxels.reshape(n_events, -1).astype(np.float32)}
 
 
 def make_tiny_artefact(
@@ -54,89 +44,61 @@ def make_tiny_artefact(
     *,
     kind: Literal["events", "showers"] = "events",
     n_events: int = 2000,
+    steps: int = 20,
     seed: int = 0,
 ) -> Path:
-    """Write a small, valid artefact of ``kind`` to ``folder`` and return the folder."""
-    import torch
+    """Train a small model of ``kind`` on toy data for ``steps`` steps; returns the artefact folder.
 
+    The run files (history, checkpoints) go to ``folder/run`` as with ``hepgan train``.
+    """
     from hepgan.models.geometry import get_geometry
-    from hepgan.models.networks import Generator
+    from hepgan.training.config import NetworkSettings, TrainConfig
+    from hepgan.training.data import TrainingData, guess_unit, output_layout
+    from hepgan.training.datasets import flatten_columns
+    from hepgan.training.loop import run_training
 
     rng = np.random.default_rng(seed)
-    torch.manual_seed(seed)
-    geometry = None
-    if kind == "events":
-        columns = _toy_events(n_events, rng)
-        names = list(columns)
-        features = np.column_stack([columns[name] for name in names])  # (N, F)
-        conditions = np.zeros((n_events, 0))
-        feature_transform = fit_event_transform(features[: n_events // 2])
-        units = ["GeV", "GeV", "e"]
-        condition_names: list[str] = []
-        output = [
-            OutputColumn(name=name, source="features", start=j, stop=j + 1, dtype=str(v.dtype))
-            for j, (name, v) in enumerate(columns.items())
-        ]
-        tree = "events"
-    else:
-        geometry = get_geometry("small")
-        energy, features = _toy_showers(n_events, rng, geometry)
-        conditions = energy[:, None]  # (N, 1)
-        feature_transform = fit_shower_transform(features[: n_events // 2], energy[: n_events // 2])
-        names = [f"voxels[{j}]" for j in range(geometry.n_voxels)]
-        units = ["MeV"] * geometry.n_voxels
+    geometry = get_geometry("small") if kind == "showers" else None
+    if kind == "showers":
+        columns = _toy_showers(n_events, rng, geometry)
         condition_names = ["incident_energy"]
-        output = [
-            OutputColumn(
-                name="incident_energy", source="conditions", start=0, stop=1, dtype="float64"
-            ),
-            OutputColumn(
-                name="voxels",
-                source="features",
-                start=0,
-                stop=geometry.n_voxels,
-                dtype="float32",
-                flat=False,
-            ),
-        ]
-        tree = "showers"
-    condition_transform = fit_condition_transform(
-        conditions[: n_events // 2], log_columns=[0] if kind == "showers" else []
+    else:
+        columns = _toy_events(n_events, rng)
+        condition_names = []
+    features, names = flatten_columns(
+        {name: values for name, values in columns.items() if name not in condition_names}
     )
-    config = GanConfig(
-        n_features=len(names),
-        n_conditions=len(condition_names),
-        latent_dim=8,
-        generator_hidden=[32, 32],
-        critic_hidden=[32, 32],
-    )
-    generator = Generator(config)
-    half = n_events // 2
-    card = ModelCard(
-        kind="showers" if kind == "showers" else "events",
-        description=f"tiny {kind} toy model for tests (untrained)",
+    data = TrainingData(
+        kind=kind,
+        features=features,
+        conditions=np.column_stack([columns[name] for name in condition_names])
+        if condition_names
+        else np.zeros((n_events, 0)),
         feature_names=names,
-        feature_units=units,
+        feature_units=[guess_unit(name, kind) for name in names],
         condition_names=condition_names,
         condition_units=["MeV"] * len(condition_names),
-        condition_ranges={
-            name: (float(conditions[:half, j].min()), float(conditions[:half, j].max()))
-            for j, name in enumerate(condition_names)
-        },
-        geometry=geometry.to_dict() if geometry else None,
-        output=OutputLayout(tree=tree, columns=output),
-        transforms={
-            "features": feature_transform.to_dict(),
-            "conditions": condition_transform.to_dict(),
-        },
-        architecture=config.to_dict(),
-        reference=ReferenceSample(file="reference.safetensors", n_events=n_events - half),
-        versions={"torch": torch.__version__, "numpy": np.__version__},
+        output=output_layout(columns, condition_names, tree=kind),
+        geometry=geometry,
+        files=[],
     )
-    return save_artefact(
-        folder,
-        card=card,
-        generator_state=generator.state_dict(),
-        reference_features=features[half:],
-        reference_conditions=conditions[half:],
-    )
+    config = TrainConfig(
+        data=["(toy data from hepgan.models.tiny)"],
+        features=[] if kind == "showers" else names,
+        voxels="voxels" if kind == "showers" else None,
+        condition=condition_names[0] if condition_names else None,
+        out=str(folder),
+        seed=seed,
+        batch_size=64,
+        max_steps=steps,
+        max_minutes=None,
+        validate_every=max(1, steps // 2),
+        validation_events=500,
+        network=NetworkSettings(latent_dim=8, generator_hidden=[32, 32], critic_hidden=[32, 32]),
+        device="cpu",
+        progress=False,
+    ).validate()
+    result = run_training(config, data)
+    if result.artefact is None:
+        raise RuntimeError(f"training of the tiny model was stopped by {result.stopped_by}")
+    return result.artefact

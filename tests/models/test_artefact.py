@@ -27,7 +27,8 @@ def showers_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _copy(folder: Path, destination: Path) -> Path:
     destination.mkdir()
     for file in folder.iterdir():
-        (destination / file.name).write_bytes(file.read_bytes())
+        if file.is_file():  # the run/ folder is not part of what is loaded
+            (destination / file.name).write_bytes(file.read_bytes())
     return destination
 
 
@@ -36,7 +37,9 @@ def test_events_round_trip(events_folder: Path) -> None:
     assert artefact.name == "toy_events"
     assert artefact.card.kind == "events"
     features, conditions = artefact.reference()
-    assert features.shape == (1000, 3) and conditions.shape == (1000, 0)
+    # 20 % of the 2000 toy events are held out as the reference sample.
+    assert artefact.card.reference.n_events == 400
+    assert features.shape == (400, 3) and conditions.shape == (400, 0)
     generated = artefact.generate(500, seed=7, batch_size=128)
     assert generated.shape == (500, 3) and generated.dtype == np.float32
     assert np.array_equal(generated, artefact.generate(500, seed=7))  # batching changes nothing

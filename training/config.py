@@ -1,0 +1,195 @@
+"""The training configuration: one dataclass, read from a TOML file, overridden by flags.
+
+Every setting of ``hepgan train`` is a field here, so a TOML file and the
+command line give the same settings (flags win). The resolved configuration is
+written to the run folder (``options.json``) and stored in the model card.
+
+Example ``showers.toml``::
+
+    data = ["showers.root"]
+    tree = "showers"
+    voxels = "voxels"
+    condition = "incident_energy"
+    out = "models/showers"
+    max_minutes = 10
+    [network]
+    generator_hidden = [256, 256, 256]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hepgan.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+LOSS_NAMES = ("wgan-gp", "bce")  # the objectives of hepgan.training.losses
+
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "bf16", "fp16", "off")
+
+
+@dataclass
+class NetworkSettings:
+    """Sizes of the generator and critic (see hepgan.models.networks.GanConfig)."""
+
+    latent_dim: int = 64  # width of the noise vector z
+    generator_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
+    critic_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
+
+
+@dataclass
+class TrainConfig:
+    """All settings of one training run; defaults are the ones the quality figures use."""
+
+    # --- data
+    data: list[str] = field(default_factory=list)  # input files: ROOT or CaloChallenge HDF5
+    tree: str | None = None  # TTree name (None: the file's only tree; ignored for HDF5)
+    features: list[str] = field(default_factory=list)  # event features (exclusive with voxels)
+    voxels: str | None = None  # the voxel branch of a shower file
+    condition: str | None = None  # conditioning branch, e.g. incident_energy (MeV)
+    geometry: str | None = None  # shower geometry preset; None: guessed from the voxel count
+    max_events: int | None = None  # read at most this many events (None: all)
+    # --- outputs
+    out: str = ""  # the artefact folder
+    run_dir: str | None = None  # checkpoints, history, plots (None: OUT/run)
+    resume: bool = False  # continue from the last checkpoint in run_dir
+    # --- split: reference (held out for reports), validation (checkpoint choice), train
+    reference_fraction: float = 0.2
+    reference_max_events: int = 50_000
+    reference_max_bytes: int = 256 * 2**20  # caps the reference of wide showers (6480 voxels)
+    validation_fraction: float = 0.1
+    validation_max_events: int = 20_000
+    # --- optimisation
+    loss: str = "wgan-gp"  # "wgan-gp" (5 critic steps, lambda 10) or "bce" (non-saturating)
+    seed: int = 0
+    batch_size: int = 256  # global batch, split over DDP ranks
+    n_critic: int = 5  # critic steps per generator step (1 for "bce")
+    penalty_weight: float = 10.0  # lambda of the gradient penalty
+    learning_rate_generator: float = 1e-4
+    learning_rate_critic: float = 1e-4
+    adam_betas: list[float] = field(default_factory=lambda: [0.5, 0.9])
+    epochs: float | None = None  # passes over the training split by the critic (None: no limit)
+    max_steps: int | None = None  # generator steps (None: no limit)
+    max_minutes: float | None = 10.0  # wall-clock budget of the training loop
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    # --- validation and checkpoints
+    validate_every: int = 250  # generator steps between validations (and checkpoints)
+    validation_events: int = 10_000  # generated events per validation
+    # --- robustness
+    divergence_threshold: float = 1e6  # |loss| above this counts as divergence, like NaN
+    max_rollbacks: int = 3  # rollbacks to the last good checkpoint before giving up
+    rollback_lr_factor: float = 0.5  # learning rates are multiplied by this at each rollback
+    # --- hardware
+    device: str = "auto"  # auto: cuda when available
+    precision: str = "auto"  # mixed precision on CUDA; auto: bf16 when supported; CPU: off
+    compile: bool = False  # torch.compile the generator (CUDA)
+    progress: bool = True  # tqdm progress bar (off when stderr is not a terminal)
+
+    @property
+    def kind(self) -> str:
+        return "showers" if self.voxels else "events"
+
+    def validate(self) -> TrainConfig:
+        """Check every setting; raises ConfigError naming the first bad one. Returns self."""
+        if not self.data:
+            raise ConfigError("--data: give at least one input file")
+        if bool(self.features) == bool(self.voxels):
+            raise ConfigError("give exactly one of --features and --voxels")
+        if not self.out:
+            raise ConfigError("--out: give the folder to write the model artefact to")
+        if self.loss not in LOSS_NAMES:
+            raise ConfigError(f"--loss must be one of {', '.join(LOSS_NAMES)}, got {self.loss!r}")
+        if self.device not in DEVICES:
+            raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}")
+        for name in ("batch_size", "n_critic", "validate_every", "validation_events"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("epochs", "max_minutes", "max_steps", "max_events"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {value}")
+        for name in ("reference_fraction", "validation_fraction"):
+            if not 0 < getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be between 0 and 1")
+        if self.reference_fraction + self.validation_fraction >= 0.9:
+            raise ConfigError("reference_fraction + validation_fraction leave too little to train")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def run_folder(self) -> Path:
+        return Path(self.run_dir) if self.run_dir else Path(self.out) / "run"
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The settings in a TOML file; raises ConfigError naming the file on a syntax error."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"--config: file {path} not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"--config: {path} is not valid TOML: {error}") from None
+
+
+def build_config(
+    file_values: dict[str, Any] | None = None, flag_values: dict[str, Any] | None = None
+) -> TrainConfig:
+    """Defaults, then the file's values, then the flags given (None means not given)."""
+    merged: dict[str, Any] = {}
+    for source in (
+        file_values or {},
+        {k: v for k, v in (flag_values or {}).items() if v is not None},
+    ):
+        for key, value in source.items():
+            if key == "network" and isinstance(value, dict):
+                merged.setdefault("network", {}).update(value)
+            else:
+                merged[key] = value
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    network = merged.pop("network", {})
+    network_fields = {f.name for f in dataclasses.fields(NetworkSettings)}
+    if not isinstance(network, dict) or set(network) - network_fields:
+        raise ConfigError(f"[network] accepts only {', '.join(sorted(network_fields))}")
+    for key in ("data", "features"):
+        if isinstance(merged.get(key), str):
+            merged[key] = [item for item in merged[key].split(",") if item]
+    try:
+        config = TrainConfig(**merged, network=NetworkSettings(**network))
+    except TypeError as error:
+        raise ConfigError(f"bad setting: {error}") from None
+    _check_types(config)
+    return config
+
+
+def _check_types(config: TrainConfig) -> None:
+    """Every field holds a value of its declared type (TOML makes typos like "10" easy)."""
+    defaults = TrainConfig()
+    for f in dataclasses.fields(TrainConfig):
+        value, default = getattr(config, f.name), getattr(defaults, f.name)
+        if value is None or default is None or f.name == "network":
+            continue
+        expected = float if isinstance(default, float) else type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            setattr(config, f.name, float(value))
+        elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"setting {f.name} must be {expected.__name__}, got {value!r}")

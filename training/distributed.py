@@ -1,0 +1,98 @@
+"""Data-parallel training under ``torchrun``: NCCL on GPUs, gloo on CPUs.
+
+``torchrun --nproc-per-node K -m hepgan.cli train ...`` starts K processes with
+RANK, LOCAL_RANK and WORLD_SIZE set; each holds a full copy of the networks
+(wrapped in DistributedDataParallel, which averages gradients), reads its own
+shard of every batch, and only rank 0 writes checkpoints, history and the
+artefact. A single process without those variables runs the same code with a
+world of one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """Where this process stands in the job."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        """Only the main process writes files and shows progress."""
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    def shard(self, batch_indices: Any) -> Any:
+        """This rank's share of a global batch: every world_size-th index, from ``rank``."""
+        return batch_indices[self.rank :: self.world_size]
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank when ``flag`` is true on any (a collective: all ranks must call)."""
+        if not self.enabled:
+            return flag
+        import torch.distributed as dist
+
+        value = torch.tensor([1.0 if flag else 0.0])
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item() > 0)
+
+    def gather(self, value: Any) -> list[Any]:
+        """Every rank's ``value`` (picklable Python data from our own processes), by rank."""
+        if not self.enabled:
+            return [value]
+        import torch.distributed as dist
+
+        gathered: list[Any] = [None] * self.world_size
+        dist.all_gather_object(gathered, value)
+        return gathered
+
+    def barrier(self) -> None:
+        if self.enabled:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+    def wrap(self, module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        """DistributedDataParallel around ``module`` (weights broadcast from rank 0)."""
+        if not self.enabled:
+            return module
+        from torch.nn.parallel import DistributedDataParallel
+
+        device_ids = [device.index] if device.type == "cuda" else None
+        return DistributedDataParallel(module, device_ids=device_ids)
+
+
+def start(device_type: str) -> Distributed:
+    """Join the process group when launched by torchrun; a world of one otherwise."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Distributed()
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
+    return Distributed(
+        rank=dist.get_rank(),
+        world_size=dist.get_world_size(),
+        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+    )
+
+
+def stop(context: Distributed) -> None:
+    """Leave the process group."""
+    if context.enabled:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
