@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hepgan",
         description="Fast simulation for high-energy physics with conditional GANs.",
-        parents=[commands.common_options()],
+        parents=[commands.common_options(top_level=True)],
     )
     parser.add_argument("--version", action="version", version=f"hepgan {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -12,12 +12,17 @@ from __future__ import annotations
 import argparse
 
 
-def common_options() -> argparse.ArgumentParser:
-    """Options shared by every subcommand (added via ``parents=``)."""
+def common_options(*, top_level: bool = False) -> argparse.ArgumentParser:
+    """Options shared by ``hepgan`` and every subcommand (added via ``parents=``).
+
+    Only the top-level parser gives ``--debug`` a default: a subcommand's
+    default would overwrite a ``--debug`` written before the subcommand's name.
+    """
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--debug",
         action="store_true",
+        default=False if top_level else argparse.SUPPRESS,
         help="show the full traceback of an error instead of a one-line message",
     )
     return common

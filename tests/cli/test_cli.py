@@ -30,3 +30,30 @@ def test_every_subcommand_has_a_runner() -> None:
     subparsers = next(a for a in parser._actions if a.dest == "command")
     for name, subparser in subparsers.choices.items():
         assert callable(subparser.get_default("run")), name
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--debug", "simulate", "dimuon", "-n", "0", "-o", "x.root"],
+        ["simulate", "dimuon", "-n", "0", "-o", "x.root", "--debug"],
+    ],
+)
+def test_debug_anywhere_is_kept(argv: list[str]) -> None:
+    assert build_parser().parse_args(argv).debug is True
+
+
+def test_user_error_is_one_line_and_exit_2(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(
+        [
+            "validate",
+            "--reference",
+            str(tmp_path / "missing.root"),
+            "--candidate",
+            str(tmp_path / "missing.root"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "missing.root" in err
+    assert "Traceback" not in err
