@@ -37,8 +37,7 @@ def entropy(histogram: np.ndarray) -> np.ndarray:
 def kl_divergence(p_histogram: np.ndarray, q_histogram: np.ndarray) -> np.ndarray:
     """KL(p || q) = sum_i p_i ln(p_i / q_i) >= 0, nats; +inf where q_i = 0 < p_i."""
     p, q = normalise(p_histogram), normalise(q_histogram)
-    with np.errstate(divide="ignore"):
-        ratio = np.where(p > 0, p / np.where(q > 0, q, 0.0), 1.0)
+    ratio = np.where(q > 0, p / np.where(q > 0, q, 1.0), np.inf)  # only used where p > 0
     return np.sum(_x_log_y(p, ratio), axis=-1)
 
 

@@ -1,0 +1,224 @@
+"""``hepgan validate``: judge a candidate sample against a reference sample.
+
+Both files are ROOT or CaloChallenge HDF5. Shower files (``incident_energy`` +
+``voxels``) are compared on the shower observables of their geometry (inferred
+from the voxel count: 120 -> small, 6480 -> calochallenge-2; any other count is
+compared voxel by voxel), with the reference matched to the candidate's incident
+energies; event files on their features plus the derived observables. Prints a
+summary table; writes the JSON report and PNG plots on request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hepgan.commands import new_command
+from hepgan.errors import ConfigError, InputFileError
+
+# Voxel count -> geometry preset whose shower observables are computed.
+GEOMETRY_BY_VOXELS = {120: "small", 6480: "calochallenge-2"}
+ROWS_SHOWN = 15  # observables listed in the terminal table, worst KS first
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = new_command(
+        subparsers,
+        "validate",
+        help="compare a candidate sample with a reference sample: KS, JS, W1, report, plots",
+    )
+    parser.add_argument("--reference", type=Path, required=True, help="reference file (.root, .h5)")
+    parser.add_argument("--candidate", type=Path, required=True, help="candidate file (.root, .h5)")
+    parser.add_argument("--tree", default=None, help="TTree name (default: the file's only tree)")
+    parser.add_argument(
+        "--features", default=None, help="comma-separated branches to compare (default: all)"
+    )
+    parser.add_argument("--report", type=Path, default=None, help="write the JSON report here")
+    parser.add_argument("--plots", type=Path, default=None, help="write PNG overlays here")
+    parser.add_argument(
+        "--classifier", action="store_true", help="add a classifier two-sample test (ROC AUC)"
+    )
+    parser.add_argument(
+        "--significance",
+        type=float,
+        default=0.01,
+        help="level of the KS tests after the multiple-testing correction",
+    )
+    parser.add_argument(
+        "--correction", choices=("holm", "benjamini-hochberg"), default="holm", help="correction"
+    )
+    parser.add_argument("--bins", type=int, default=50, help="reference-quantile bins for JS")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the classifier test")
+    parser.add_argument(
+        "--fail-on-fail", action="store_true", help="exit with status 1 when the report fails"
+    )
+    parser.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from hepgan.validation.report import ReportThresholds, build_report
+
+    if not 0.0 < args.significance < 1.0:
+        raise ConfigError(f"--significance must lie in (0, 1), got {args.significance}")
+    if args.bins < 2:
+        raise ConfigError(f"--bins must be at least 2, got {args.bins}")
+    if args.seed < 0:
+        raise ConfigError(f"--seed must be >= 0, got {args.seed}")
+    features = _feature_list(args.features)
+    for flag, path in (("--reference", args.reference), ("--candidate", args.candidate)):
+        if not path.is_file():
+            raise InputFileError(f"{flag}: file {path} does not exist")
+    if args.report is not None and not args.report.parent.is_dir():
+        raise ConfigError(f"--report: folder {args.report.parent} does not exist")
+    reference_table = _read(args.reference, args.tree, features)
+    candidate_table = _read(args.candidate, args.tree, features)
+    reference, reference_conditions, units = _observables(reference_table, args.reference)
+    candidate, candidate_conditions, _ = _observables(candidate_table, args.candidate)
+    missing = sorted(set(candidate) ^ set(reference))
+    if missing:
+        raise InputFileError(
+            f"{args.candidate} and {args.reference} do not hold the same columns: "
+            f"{', '.join(missing)} only in one of them"
+        )
+    report = build_report(
+        candidate,
+        reference,
+        candidate_conditions=candidate_conditions,
+        reference_conditions=reference_conditions,
+        units=units,
+        thresholds=ReportThresholds(
+            significance=args.significance, correction=args.correction, n_bins=args.bins
+        ),
+    )
+    matched = _matched(reference, candidate_conditions, reference_conditions)
+    if args.classifier:
+        report.classifier = _classifier(candidate, matched, args.seed)
+    _print_summary(report, args)
+    if args.report is not None:
+        args.report.write_text(report.model_dump_json(indent=2) + "\n")
+        print(f"report written to {args.report}")
+    if args.plots is not None:
+        from hepgan.validation.plots import plot_overlays
+
+        written = plot_overlays(candidate, matched, args.plots, report=report)
+        print(f"{len(written)} plots written to {args.plots}")
+    return 1 if args.fail_on_fail and report.summary.status == "fail" else 0
+
+
+def _feature_list(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ConfigError("--features: give at least one branch name, e.g. --features E1,px1")
+    return names
+
+
+def _read(path: Path, tree: str | None, features: list[str] | None) -> dict:
+    from hepgan.training.datasets import read_table
+
+    return read_table(path, tree=tree, branches=features, progress=None)
+
+
+def _observables(table: dict, path: Path) -> tuple[dict, dict | None, dict[str, str]]:
+    """(observables, conditions or None, units) of a file's columns."""
+    import numpy as np
+
+    from hepgan.training.datasets import flatten_columns
+    from hepgan.validation import observables
+
+    for name, values in table.items():
+        if np.issubdtype(np.asarray(values).dtype, np.floating) and not np.all(np.isfinite(values)):
+            raise InputFileError(f"{path}: column {name!r} holds NaN or infinite values")
+    voxels = table.get("voxels")
+    if voxels is not None and "incident_energy" in table and np.ndim(voxels) == 2:
+        conditions = {"incident_energy": np.asarray(table["incident_energy"], dtype=np.float64)}
+        geometry_name = GEOMETRY_BY_VOXELS.get(voxels.shape[1])
+        if geometry_name is not None:
+            from hepgan.models.geometry import get_geometry
+
+            shower = observables.shower_observables(
+                voxels, conditions["incident_energy"], get_geometry(geometry_name)
+            )
+            units = observables.shower_observable_units(list(shower))
+            shower["voxel_energy"] = observables.voxel_energy_spectrum(voxels)  # (N, V) pooled
+            units["voxel_energy"] = "MeV"
+            return shower, conditions, units
+        features, names = flatten_columns({"voxels": voxels}, dtype=np.float64)
+        return observables.event_observables(features, names), conditions, {}
+    features, names = flatten_columns(table, dtype=np.float64)
+    return observables.event_observables(features, names), None, {}
+
+
+def _matched(reference: dict, candidate_conditions, reference_conditions) -> dict:
+    """The reference observables of the events matched to the candidate's conditions: the
+    same (seeded) choice :func:`build_report` makes."""
+    if candidate_conditions is None:
+        return reference
+    from hepgan.validation.conditions import match_reference
+
+    chosen, _ = match_reference(candidate_conditions, reference_conditions)
+    return {name: values[chosen] for name, values in reference.items()}
+
+
+def _classifier(candidate: dict, matched_reference: dict, seed: int):
+    """Classifier two-sample test on the per-event observables."""
+    import numpy as np
+
+    from hepgan.validation.classifier import classifier_two_sample_test
+
+    names = [name for name, values in candidate.items() if np.ndim(values) == 1]
+    return classifier_two_sample_test(
+        np.stack([candidate[name] for name in names], axis=1),
+        np.stack([matched_reference[name] for name in names], axis=1),
+        seed=seed,
+    )
+
+
+def _print_summary(report, args: argparse.Namespace) -> None:
+    summary = report.summary
+    out = sys.stdout
+    print(f"candidate {args.candidate} ({summary.n_candidate} events)", file=out)
+    print(f"reference {args.reference} ({summary.n_reference} events used)", file=out)
+    if report.conditions is not None:
+        for variable in report.conditions.variables:
+            where = (
+                f"window {variable.window[0]:.6g} to {variable.window[1]:.6g}"
+                if variable.mode == "window"
+                else f"{len(variable.bins_used or [])} of {len(variable.edges or []) + 1} bins"
+            )
+            print(f"reference matched on {variable.name}: {where}", file=out)
+    header = f"{'observable':<28} {'KS':>8} {'p-value':>10} {'JS nats':>10} {'W1':>11} {'S':>8}"
+    print(header, file=out)
+    print("-" * len(header), file=out)
+    worst_first = sorted(report.observables, key=lambda score: score.ks, reverse=True)
+    for score in worst_first[:ROWS_SHOWN]:
+        flag = " *" if score.failing else ""
+        print(
+            f"{score.name[:28]:<28} {score.ks:8.4f} {score.ks_pvalue:10.3g} "
+            f"{score.js_nats:10.3g} {score.w1:11.4g} {score.separation_power:8.4f}{flag}",
+            file=out,
+        )
+    if len(worst_first) > ROWS_SHOWN:
+        print(f"... {len(worst_first) - ROWS_SHOWN} more observables in the report", file=out)
+    print(
+        f"worst KS {summary.worst_ks:.4f} ({summary.worst_observable}); KS critical value "
+        f"{summary.ks_critical_value:.4f} at {summary.significance}; mean JS "
+        f"{summary.mean_js_nats:.3g} nats ({summary.mean_js_bits:.3g} bits)",
+        file=out,
+    )
+    print(
+        f"{summary.n_failing} of {summary.n_observables} observables fail the KS test "
+        f"({summary.correction} correction, * above)",
+        file=out,
+    )
+    if report.classifier is not None:
+        print(
+            f"classifier AUC {report.classifier.auc:.3f} (0.5 = indistinguishable), "
+            f"JS estimate {report.classifier.js_estimate_nats:.3g} nats",
+            file=out,
+        )
+    print(f"status: {summary.status.upper()}", file=out)
+    for reason in summary.reasons:
+        print(f"  - {reason}", file=out)
