@@ -39,23 +39,11 @@ def _toy_showers(n_events: int, rng: np.random.Generator, geometry) -> dict[str,
     return {"incident_energy": energy, "voxels": voxels.reshape(n_events, -1).astype(np.float32)}
 
 
-def make_tiny_artefact(
-    folder: str | Path,
-    *,
-    kind: Literal["events", "showers"] = "events",
-    n_events: int = 2000,
-    steps: int = 20,
-    seed: int = 0,
-) -> Path:
-    """Train a small model of ``kind`` on toy data for ``steps`` steps; returns the artefact folder.
-
-    The run files (history, checkpoints) go to ``folder/run`` as with ``hepgan train``.
-    """
+def toy_training_data(kind: Literal["events", "showers"], *, n_events: int, seed: int):
+    """A :class:`~hepgan.training.data.TrainingData` of toy events or showers, in memory."""
     from hepgan.models.geometry import get_geometry
-    from hepgan.training.config import NetworkSettings, TrainConfig
     from hepgan.training.data import TrainingData, guess_unit, output_layout
     from hepgan.training.datasets import flatten_columns
-    from hepgan.training.loop import run_training
 
     rng = np.random.default_rng(seed)
     geometry = get_geometry("small") if kind == "showers" else None
@@ -68,12 +56,11 @@ def make_tiny_artefact(
     features, names = flatten_columns(
         {name: values for name, values in columns.items() if name not in condition_names}
     )
-    data = TrainingData(
+    conditions = [columns[name] for name in condition_names]
+    return TrainingData(
         kind=kind,
         features=features,
-        conditions=np.column_stack([columns[name] for name in condition_names])
-        if condition_names
-        else np.zeros((n_events, 0)),
+        conditions=np.column_stack(conditions) if conditions else np.zeros((n_events, 0)),
         feature_names=names,
         feature_units=[guess_unit(name, kind) for name in names],
         condition_names=condition_names,
@@ -82,11 +69,17 @@ def make_tiny_artefact(
         geometry=geometry,
         files=[],
     )
-    config = TrainConfig(
+
+
+def tiny_config(folder: str | Path, data, *, steps: int = 20, seed: int = 0, **settings):
+    """Settings for a few-second CPU run on ``data``: small networks, validation twice."""
+    from hepgan.training.config import NetworkSettings, TrainConfig
+
+    values = dict(
         data=["(toy data from hepgan.models.tiny)"],
-        features=[] if kind == "showers" else names,
-        voxels="voxels" if kind == "showers" else None,
-        condition=condition_names[0] if condition_names else None,
+        features=[] if data.kind == "showers" else list(data.feature_names),
+        voxels="voxels" if data.kind == "showers" else None,
+        condition=data.condition_names[0] if data.condition_names else None,
         out=str(folder),
         seed=seed,
         batch_size=64,
@@ -97,8 +90,27 @@ def make_tiny_artefact(
         network=NetworkSettings(latent_dim=8, generator_hidden=[32, 32], critic_hidden=[32, 32]),
         device="cpu",
         progress=False,
-    ).validate()
-    result = run_training(config, data)
+    )
+    values.update(settings)
+    return TrainConfig(**values).validate()
+
+
+def make_tiny_artefact(
+    folder: str | Path,
+    *,
+    kind: Literal["events", "showers"] = "events",
+    n_events: int = 2000,
+    steps: int = 20,
+    seed: int = 0,
+) -> Path:
+    """Train a small model of ``kind`` on toy data for ``steps`` steps; returns the artefact folder.
+
+    The run files (history, checkpoints) go to ``folder/run`` as with ``hepgan train``.
+    """
+    from hepgan.training.loop import run_training
+
+    data = toy_training_data(kind, n_events=n_events, seed=seed)
+    result = run_training(tiny_config(folder, data, steps=steps, seed=seed), data)
     if result.artefact is None:
         raise RuntimeError(f"training of the tiny model was stopped by {result.stopped_by}")
     return result.artefact

@@ -148,7 +148,8 @@ def write_plots(
             [r["step"] for r in loss_records], [r["losses"][name] for r in loss_records], label=name
         )
     loss_axes.set(xlabel="generator step", ylabel="loss", title="losses")
-    loss_axes.legend()
+    if loss_records:
+        loss_axes.legend()
     metric_axes.plot([r["step"] for r in validations], [r["metric"] for r in validations], "o-")
     metric_axes.set(xlabel="generator step", ylabel="mean KS", title="selection metric")
     figure.tight_layout()

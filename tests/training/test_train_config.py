@@ -1,0 +1,52 @@
+"""Settings: defaults, then the TOML file, then flags; errors name the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hepgan.errors import ConfigError
+from hepgan.training.config import build_config, read_toml
+
+
+def _toml(tmp_path: Path, text: str) -> dict:
+    path = tmp_path / "run.toml"
+    path.write_text(text)
+    return read_toml(path)
+
+
+def test_flags_override_the_file(tmp_path: Path) -> None:
+    values = _toml(
+        tmp_path,
+        'data = ["a.root", "b.root"]\ntree = "events"\nfeatures = ["E1", "E2"]\n'
+        'out = "m"\nseed = 3\nmax_minutes = 2\n[network]\nlatent_dim = 16\n',
+    )
+    config = build_config(values, {"seed": 7, "features": "E1,px1", "max_minutes": None})
+    assert config.data == ["a.root", "b.root"]
+    assert config.seed == 7  # flag wins
+    assert config.features == ["E1", "px1"]  # comma list split
+    assert config.max_minutes == 2.0  # int in TOML becomes the float the field declares
+    assert config.network.latent_dim == 16
+    assert config.network.generator_hidden == [256, 256, 256]  # default kept
+    config.validate()
+    assert config.run_folder == Path("m") / "run"
+
+
+def test_errors_name_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown setting.*learning_rate"):
+        build_config({"learning_rate": 1e-3})
+    with pytest.raises(ConfigError, match="setting seed must be int"):
+        build_config({"seed": "1"})
+    with pytest.raises(ConfigError, match=r"\[network\] accepts only"):
+        build_config({"network": {"depth": 3}})
+    with pytest.raises(ConfigError, match="--loss must be one of wgan-gp, bce"):
+        build_config({"data": ["a"], "voxels": "v", "out": "m", "loss": "hinge"}).validate()
+    with pytest.raises(ConfigError, match="exactly one of --features and --voxels"):
+        build_config({"data": ["a"], "out": "m"}).validate()
+    with pytest.raises(ConfigError, match="--max-minutes must be > 0"):
+        build_config({"data": ["a"], "voxels": "v", "out": "m", "max_minutes": 0}).validate()
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        _toml(tmp_path, "data = [")
+    with pytest.raises(ConfigError, match="--config: file .* not found"):
+        read_toml(tmp_path / "absent.toml")
