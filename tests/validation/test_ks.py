@@ -1,0 +1,86 @@
+"""The batched KS test equals scipy.stats.ks_2samp, statistic and p-value, feature by feature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from hepgan.validation.ks import ks_2samp_batched, ks_critical_value
+
+
+def _scipy(candidate: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    results = [stats.ks_2samp(candidate[:, f], reference[:, f]) for f in range(candidate.shape[1])]
+    return np.array([r.statistic for r in results]), np.array([r.pvalue for r in results])
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "kind"),
+    [
+        (20, 20, "continuous"),  # equal sizes, exact p-value
+        (50, 70, "continuous"),  # unequal sizes, exact
+        (37, 2000, "continuous"),  # very unequal, exact
+        (300, 200, "ties"),  # many ties inside and across the samples
+        (800, 1200, "shifted"),  # small p-values, exact
+        (500, 20_000, "continuous"),  # asymptotic p-value (above 10,000 events)
+        (12_000, 3_000, "ties"),  # asymptotic with ties
+    ],
+)
+def test_statistic_and_pvalue_equal_scipy(n: int, m: int, kind: str) -> None:
+    rng = np.random.default_rng(n + m)
+    n_features = 12
+    if kind == "ties":
+        candidate = rng.integers(0, 6, size=(n, n_features)).astype(float)
+        reference = rng.integers(0, 7, size=(m, n_features)).astype(float)
+    else:
+        shift = 0.2 if kind == "shifted" else 0.05
+        candidate = rng.normal(size=(n, n_features))
+        reference = rng.normal(shift, 1.1, size=(m, n_features))
+    result = ks_2samp_batched(candidate, reference)
+    statistic, pvalue = _scipy(candidate, reference)
+    np.testing.assert_allclose(result.statistic, statistic, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(result.pvalue, pvalue, rtol=1e-9, atol=1e-14)
+
+
+def test_many_features_at_once_match_scipy() -> None:
+    rng = np.random.default_rng(3)
+    candidate = rng.standard_t(5, size=(400, 200))
+    reference = rng.standard_t(5, size=(15_000, 200)) * 1.02
+    result = ks_2samp_batched(candidate, reference)
+    statistic, pvalue = _scipy(candidate, reference)
+    np.testing.assert_allclose(result.statistic, statistic, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(result.pvalue, pvalue, rtol=1e-9, atol=1e-14)
+
+
+def test_disjoint_samples_have_statistic_one() -> None:
+    candidate = np.arange(30.0)[:, None]
+    reference = np.arange(100.0, 140.0)[:, None]
+    result = ks_2samp_batched(candidate, reference)
+    assert result.statistic[0] == 1.0
+    assert result.pvalue[0] == pytest.approx(
+        stats.ks_2samp(candidate[:, 0], reference[:, 0]).pvalue
+    )
+
+
+def test_identical_samples_have_statistic_zero_and_pvalue_one() -> None:
+    values = np.random.default_rng(0).normal(size=(500, 3))
+    result = ks_2samp_batched(values, values)
+    np.testing.assert_array_equal(result.statistic, 0.0)
+    np.testing.assert_array_equal(result.pvalue, 1.0)
+
+
+def test_critical_value_is_the_asymptotic_quantile() -> None:
+    # c(alpha) = sqrt(-ln(alpha / 2) / 2) is the leading term of the Kolmogorov quantile.
+    n, m = 10_000, 100_000
+    for alpha in (0.05, 0.01):
+        scaled = ks_critical_value(n, m, alpha=alpha) * np.sqrt(n * m / (n + m))
+        assert scaled == pytest.approx(stats.kstwobign.isf(alpha), rel=1e-3)
+
+
+def test_critical_value_rejects_at_its_level() -> None:
+    # Under the null, about alpha of the features exceed the critical value.
+    rng = np.random.default_rng(11)
+    n, m = 300, 3_000
+    result = ks_2samp_batched(rng.normal(size=(n, 1000)), rng.normal(size=(m, 1000)))
+    rate = np.mean(result.statistic > ks_critical_value(n, m, alpha=0.05))
+    assert 0.03 < rate < 0.07
