@@ -30,6 +30,9 @@ REPORT_MAX_EVENTS = 1500
 MAX_EVENTS = 100_000
 MAX_BODY_BYTES = 200_000
 TOY_EVENTS = 3000
+# The known-good model's reference (20 % of the toy) must be large enough that the report's
+# noise floor (e.g. the JS bias of ~(bins - 1) / 8 (1/n + 1/m) nats) sits below its thresholds.
+DIMUON_TOY_EVENTS = 20_000
 TOY_STEPS = 2
 
 
@@ -73,7 +76,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         folder / "showers_tiny", kind="showers", n_events=TOY_EVENTS, steps=TOY_STEPS
     )
     toy = tmp_path_factory.mktemp("toy") / "dimuon_toy"
-    make_tiny_artefact(toy, kind="events", n_events=TOY_EVENTS, steps=TOY_STEPS)
+    make_tiny_artefact(toy, kind="events", n_events=DIMUON_TOY_EVENTS, steps=TOY_STEPS)
     with_generator(toy, folder / "dimuon_exact", identity=True)
     with_generator(toy, folder / "dimuon_untrained", identity=False)
     (folder / "broken").mkdir()
