@@ -6,10 +6,16 @@ summary gives the worst KS beside the KS critical value for the two sample
 sizes (the noise floor), the mean JS, how many observables fail the KS test at
 the stated significance after a multiple-testing correction, and a status:
 
-- ``fail``: worst KS > critical value + ``ks_fail_excess``, or mean JS > ``js_fail_nats``;
-- ``warn``: worst KS > critical value + ``ks_warn_excess``, mean JS > ``js_warn_nats``, or
-  more than ``max_failing_for_pass`` observables failing the corrected KS test;
+- ``fail``: worst KS > critical value + ``ks_fail_excess``, or mean JS > its noise floor +
+  ``js_fail_nats``;
+- ``warn``: worst KS > critical value + ``ks_warn_excess``, mean JS > noise floor +
+  ``js_warn_nats``, or more than ``max_failing_for_pass`` observables failing the
+  corrected KS test;
 - ``pass`` otherwise.
+
+The JS noise floor is the expected binned JS of two samples of one distribution,
+E[JS] ~ (B - 1) / 8 (1/n + 1/m) nats for B bins (the chi-square limit), so small
+samples are not failed for their statistical noise alone.
 
 1-D observables are per event, (N,). A 2-D observable (N, K), e.g. the voxel
 energies, is pooled: after condition matching its entries are flattened, NaN
@@ -58,8 +64,12 @@ class ReportThresholds(BaseModel):
     ks_fail_excess: float = Field(
         default=0.10, ge=0, description="fail if worst KS > KS critical value + this"
     )
-    js_warn_nats: float = Field(default=0.01, ge=0, description="warn if mean JS (nats) > this")
-    js_fail_nats: float = Field(default=0.05, ge=0, description="fail if mean JS (nats) > this")
+    js_warn_nats: float = Field(
+        default=0.01, ge=0, description="warn if mean JS > its noise floor + this, nats"
+    )
+    js_fail_nats: float = Field(
+        default=0.05, ge=0, description="fail if mean JS > its noise floor + this, nats"
+    )
     max_failing_for_pass: int = Field(
         default=0, ge=0, description="per-event observables failing the corrected KS test allowed"
     )
@@ -130,6 +140,9 @@ class ReportSummary(BaseModel):
     worst_observable: str
     mean_js_nats: float
     mean_js_bits: float
+    js_noise_floor_nats: float = Field(
+        description="expected JS for samples of one distribution, (B - 1)/8 (1/n + 1/m)"
+    )
     max_separation_power: float
     n_observables: int
     n_failing: int
@@ -366,6 +379,12 @@ def _apply_correction(scores: list[ObservableScore], thresholds: ReportThreshold
         score.failing = bool(value <= thresholds.significance)
 
 
+def js_noise_floor(n: int, m: int, *, n_bins: int) -> float:
+    """Expected binned JS of two samples (n, m events) of one distribution on B bins, nats:
+    E[JS] ~ (B - 1) / 8 (1/n + 1/m), from JS ~ 1/4 sum (p - q)^2 / (p + q) for small p - q."""
+    return (n_bins - 1) / 8.0 * (1.0 / n + 1.0 / m)
+
+
 def _summarise(
     scores: list[ObservableScore],
     n_candidate: int,
@@ -388,12 +407,16 @@ def _summarise(
                 f"worst KS {worst.ks:.4f} ({worst.name}) exceeds the critical value "
                 f"{critical:.4f} + {excess} ({word} threshold)"
             )
+    js_floor = js_noise_floor(n_candidate, n_reference, n_bins=thresholds.n_bins)
     for limit, reasons, word in (
         (thresholds.js_fail_nats, fail_reasons, "fail"),
         (thresholds.js_warn_nats, warn_reasons, "warn"),
     ):
-        if mean_js > limit:
-            reasons.append(f"mean JS {mean_js:.4g} nats exceeds {limit} ({word} threshold)")
+        if mean_js > js_floor + limit:
+            reasons.append(
+                f"mean JS {mean_js:.4g} nats exceeds the noise floor {js_floor:.3g} + {limit} "
+                f"({word} threshold)"
+            )
     if len(failing) > thresholds.max_failing_for_pass:
         warn_reasons.append(
             f"{len(failing)} observables fail the KS test at {thresholds.significance} after "
@@ -412,6 +435,7 @@ def _summarise(
         worst_observable=worst.name,
         mean_js_nats=mean_js,
         mean_js_bits=mean_js / math.log(2.0),
+        js_noise_floor_nats=js_floor,
         max_separation_power=max(score.separation_power for score in scores),
         n_observables=len(scores),
         n_failing=len(failing),
