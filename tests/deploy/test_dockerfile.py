@@ -39,6 +39,11 @@ def test_serves_by_default_on_the_exposed_port(runtime_stage: RuntimeStage) -> N
     assert "/models" in runtime_stage.volumes
 
 
+def test_malloc_arenas_are_capped(runtime_stage: RuntimeStage) -> None:
+    """Without the cap the server's memory creeps up under load (docs/reliability.md)."""
+    assert runtime_stage.env["MALLOC_ARENA_MAX"] == "2"
+
+
 def test_healthcheck_asks_readyz_on_the_exposed_port(runtime_stage: RuntimeStage) -> None:
     port = runtime_stage.exposed_ports[0]
     assert f"http://127.0.0.1:{port}/readyz" in runtime_stage.healthcheck
