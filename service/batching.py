@@ -31,8 +31,16 @@ class _Pending:
 class DynamicBatcher:
     """Merges the requests that arrive within ``max_wait_s`` of each other."""
 
-    def __init__(self, generate: GenerateFunction, *, max_wait_s: float, max_events: int) -> None:
+    def __init__(
+        self,
+        generate: GenerateFunction,
+        *,
+        max_wait_s: float,
+        max_events: int,
+        observe: Callable[[int], None] = lambda n_requests: None,
+    ) -> None:
         self._generate = generate
+        self._observe = observe  # told how many requests each generator call merged
         self._max_wait_s = max_wait_s
         self._max_events = max_events
         self._pending: list[_Pending] = []
@@ -62,6 +70,7 @@ class DynamicBatcher:
         task.add_done_callback(self._running.discard)
 
     async def _run(self, batch: list[_Pending]) -> None:
+        self._observe(len(batch))
         total = sum(item.n_events for item in batch)
         conditions = (
             None if batch[0].conditions is None else np.concatenate([b.conditions for b in batch])

@@ -25,7 +25,7 @@ from hepgan.service.settings import Settings
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the models in a thread while the server already answers /healthz and /readyz."""
-    registry = ModelRegistry(app.state.settings)
+    registry = ModelRegistry(app.state.settings, app.state.metrics)
     app.state.registry = registry
     loading = asyncio.create_task(asyncio.to_thread(registry.load_all))
     try:

@@ -46,6 +46,13 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS_S,
             registry=self.registry,
         )
+        self.merged_requests = Histogram(
+            "hepgan_batcher_merged_requests",
+            "Requests merged into one generator call by the dynamic batcher, by model",
+            ["model"],
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=self.registry,
+        )
         self.reports = Counter(
             "hepgan_validation_reports",
             "Validation reports built, by model and status (pass, warn, fail)",

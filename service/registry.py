@@ -17,6 +17,7 @@ import numpy as np
 
 from hepgan.service.batching import DynamicBatcher
 from hepgan.service.errors import ModelNotReadyError, UnknownModelError
+from hepgan.service.metrics import ServiceMetrics
 from hepgan.service.settings import Settings
 from hepgan.service.workers import DeviceWorker
 
@@ -73,6 +74,7 @@ class ModelRegistry:
     """Name -> loaded model, plus the folders that could not be loaded and why."""
 
     settings: Settings
+    metrics: ServiceMetrics
     models: dict[str, LoadedModel] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
     loading: bool = True
@@ -116,6 +118,7 @@ class ModelRegistry:
                 model._generate_now,
                 max_wait_s=self.settings.batch_max_wait_ms / 1000,
                 max_events=self.settings.batch_max_events,
+                observe=self.metrics.merged_requests.labels(folder.name).observe,
             )
             model.batch_request_max_events = self.settings.batch_request_max_events
         _warm_up(model, self.settings.warmup_events)

@@ -1,0 +1,175 @@
+"""hepgan.client.Client, ``hepgan request`` and ``hepgan serve`` against real servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import uproot
+
+from hepgan.cli import main
+from hepgan.client import Client, ServiceError
+from tests.service.conftest import LiveServer
+
+
+def test_generate_returns_arrays_and_the_report(server: LiveServer) -> None:
+    with Client(server.url) as client:
+        batch = client.generate(
+            "showers_tiny", 40, conditions={"incident_energy": np.full(40, 8000.0)}, seed=3
+        )
+    assert batch.model == "showers_tiny" and batch.seed == 3 and len(batch) == 40
+    assert batch.features.shape == (40, 120) and batch.features.dtype == np.float32
+    np.testing.assert_array_equal(batch.conditions, np.full((40, 1), 8000.0))
+    assert batch.report["summary"]["n_candidate"] == 40
+    assert batch.headers["x-hepgan-validation-status"] == batch.report["summary"]["status"]
+    columns = batch.columns()
+    assert list(columns)[:2] == ["voxels[0]", "voxels[1]"]
+    np.testing.assert_array_equal(columns["incident_energy"], 8000.0)
+    events = batch.to_awkward()
+    assert len(events) == 40 and "incident_energy" in events.fields
+    np.testing.assert_array_equal(events["voxels[5]"].to_numpy(), batch.features[:, 5])
+
+
+def test_model_listing_and_card(server: LiveServer) -> None:
+    with Client(server.url) as client:
+        assert client.health() == {"status": "ok"}
+        assert client.ready()["ready"] is True
+        assert [model["name"] for model in client.models()] == [
+            "dimuon_exact",
+            "dimuon_untrained",
+            "showers_tiny",
+        ]
+        assert client.model("dimuon_exact")["feature_names"] == ["E1", "E2", "Q1"]
+
+
+def test_errors_name_the_field(server: LiveServer) -> None:
+    with Client(server.url) as client, pytest.raises(ServiceError) as error:
+        client.generate("showers_tiny", 5, conditions={"incident_energy": 1.0})
+    assert error.value.status_code == 422
+    assert "conditions.incident_energy: 1 is outside the training range" in str(error.value)
+
+
+def test_unreachable_service_is_a_clear_error() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with Client(f"http://127.0.0.1:{port}") as client, pytest.raises(ServiceError) as error:
+        client.models()
+    assert f"cannot reach http://127.0.0.1:{port}/v1/models" in str(error.value)
+
+
+def test_request_command_writes_a_root_file(
+    server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "showers.root"
+    status = main(
+        [
+            "request",
+            "showers_tiny",
+            "-n",
+            "2500",
+            "--url",
+            server.url,
+            "--condition",
+            "incident_energy=2000:40000:log",
+            "--seed",
+            "9",
+            "-o",
+            str(output),
+        ]
+    )
+    assert status == 0
+    with uproot.open(output) as file:
+        energies = file["showers"]["incident_energy"].array(library="np")
+        report = json.loads(str(file["report"]))
+    assert len(energies) == 2500 and energies.min() >= 2000 and energies.max() <= 40000
+    assert report["scope"]["events_in_batch"] == 2500
+    stderr = capsys.readouterr().err
+    assert f"wrote 2500 events of showers_tiny to {output}" in stderr
+    assert f"validation-status: {report['summary']['status']}" in stderr
+
+
+def test_request_command_reports_service_errors_in_one_line(
+    server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["request", "nope", "-n", "5", "--url", server.url, "-o", str(tmp_path / "x.npz")]
+    assert main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("hepgan request: error: POST ")
+    assert line.endswith(
+        "-> 404: unknown model 'nope'; available models: dimuon_exact, "
+        "dimuon_untrained, showers_tiny"
+    )
+    assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-n", "0"], "-n/--events must be a positive integer, got 0"),
+        (["-n", "5", "--condition", "incident_energy"], "--condition 'incident_energy': expected"),
+        (["-n", "5", "--format", "npy", "-o", "/no/such/folder/x.npz"], "-o/--output: folder"),
+    ],
+)
+def test_request_command_checks_flags(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if "-o" not in argv:
+        argv = [*argv, "-o", str(tmp_path / "x.npz")]
+    assert main(["request", "showers_tiny", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_serve_command_serves_the_folder_and_lists_the_broken_one(model_dir: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "hepgan.cli", "serve", "--models", str(model_dir)]
+    process = subprocess.Popen(
+        [*command, "--port", str(port), "--log-level", "warning"],
+        env={**os.environ, "HEPGAN_WARMUP_EVENTS": "0"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        ready = _wait_until_ready(f"http://127.0.0.1:{port}", process)
+        assert ready["models"] == ["dimuon_exact", "dimuon_untrained", "showers_tiny"]
+        assert list(ready["broken"]) == ["broken"]
+        with Client(f"http://127.0.0.1:{port}") as client:
+            assert len(client.generate("dimuon_exact", 10, seed=1)) == 10
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_until_ready(url: str, process: subprocess.Popen, timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"hepgan serve exited: {process.stdout.read().decode()}")
+        try:
+            body = httpx.get(f"{url}/readyz").json()
+            if not body["loading"]:
+                return body
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"hepgan serve at {url} not ready after {timeout_s} s")
+
+
+def test_serve_command_checks_its_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--models", str(tmp_path / "missing")]) == 2
+    assert f"--models: folder {tmp_path / 'missing'} does not exist" in capsys.readouterr().err
+    assert main(["serve", "--models", str(tmp_path), "--port", "70000"]) == 2
+    assert "--port must be between 1 and 65535, got 70000" in capsys.readouterr().err
+    assert main(["serve", "--models", str(tmp_path), "--workers", "0"]) == 2
+    assert "--workers must be >= 1, got 0" in capsys.readouterr().err
