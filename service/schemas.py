@@ -51,7 +51,7 @@ GENERATE_EXAMPLES: dict[str, dict[str, Any]] = {
         "value": {
             "n_events": 10000,
             "conditions": {
-                "incident_energy": {"min": 1000, "max": 100000, "distribution": "log-uniform"}
+                "incident_energy": {"min": 2000, "max": 50000, "distribution": "log-uniform"}
             },
             "seed": 7,
             "format": "npy",
