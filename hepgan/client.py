@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +125,24 @@ class Client:
     def ready(self) -> dict[str, Any]:
         """The /readyz body (also when the service answers 503 because it is still loading)."""
         return self._request("GET", "/readyz", allowed=(503,)).json()
+
+    def wait_until_loaded(self, *, timeout_s: float = 120.0, poll_s: float = 0.1) -> dict[str, Any]:
+        """Poll /readyz until the service has finished loading its models; returns that body.
+
+        A service that is not up yet (connection refused) is waited for too.
+        """
+        import httpx
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                body = self._http.get("/readyz").json()
+                if not body["loading"]:
+                    return body
+            except httpx.TransportError:
+                pass
+            time.sleep(poll_s)
+        raise ServiceError(f"{self.url} did not finish loading its models in {timeout_s} s")
 
     def models(self) -> list[dict[str, Any]]:
         return self._get_json("/v1/models")["models"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from hepgan.client import Client
 from hepgan.service.main import create_app
 from hepgan.service.settings import Settings
 
@@ -100,17 +100,11 @@ class LiveServer:
         )
 
     def start(self, *, timeout_s: float = 60.0) -> LiveServer:
-        """Start and wait until /readyz stops saying "loading"."""
+        """Start and wait until the models are loaded."""
         self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                if not httpx.get(f"{self.url}/readyz").json()["loading"]:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(f"server at {self.url} not ready after {timeout_s} s")
+        with Client(self.url) as client:
+            client.wait_until_loaded(timeout_s=timeout_s, poll_s=0.05)
+        return self
 
     def stop(self) -> None:
         self._server.should_exit = True

@@ -7,10 +7,8 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 import uproot
@@ -141,29 +139,14 @@ def test_serve_command_serves_the_folder_and_lists_the_broken_one(model_dir: Pat
         stderr=subprocess.STDOUT,
     )
     try:
-        ready = _wait_until_ready(f"http://127.0.0.1:{port}", process)
-        assert ready["models"] == ["dimuon_exact", "dimuon_untrained", "showers_tiny"]
-        assert list(ready["broken"]) == ["broken"]
         with Client(f"http://127.0.0.1:{port}") as client:
+            ready = client.wait_until_loaded(timeout_s=60)
+            assert ready["models"] == ["dimuon_exact", "dimuon_untrained", "showers_tiny"]
+            assert list(ready["broken"]) == ["broken"]
             assert len(client.generate("dimuon_exact", 10, seed=1)) == 10
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen, timeout_s: float = 60) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"hepgan serve exited: {process.stdout.read().decode()}")
-        try:
-            body = httpx.get(f"{url}/readyz").json()
-            if not body["loading"]:
-                return body
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"hepgan serve at {url} not ready after {timeout_s} s")
 
 
 def test_serve_command_checks_its_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
