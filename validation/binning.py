@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hepgan.validation.sorting import SortedColumns, sort_columns
+from hepgan.validation.sorting import SortedColumns, sort_columns, sort_reference
 
 DEFAULT_BINS = 50
 
@@ -55,7 +55,7 @@ def histogram_pair(
     candidate: np.ndarray, reference: np.ndarray, *, n_bins: int = DEFAULT_BINS
 ) -> HistogramPair:
     """:func:`shared_histograms` on raw samples: candidate (n, F), reference (m, F)."""
-    return shared_histograms(sort_columns(candidate), sort_columns(reference), n_bins=n_bins)
+    return shared_histograms(sort_columns(candidate), sort_reference(reference), n_bins=n_bins)
 
 
 def _counts_from_cumulative(below_edges: torch.Tensor, n_events: int) -> np.ndarray:

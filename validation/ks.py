@@ -17,7 +17,13 @@ import numpy as np
 import torch
 from scipy import special, stats
 
-from hepgan.validation.sorting import SortedColumns, count_at_or_below, count_below, sort_columns
+from hepgan.validation.sorting import (
+    SortedColumns,
+    count_at_or_below,
+    count_below,
+    sort_columns,
+    sort_reference,
+)
 
 # Above this sample size the exact p-value is replaced by the asymptotic one (as in scipy).
 MAX_EXACT_EVENTS = 10_000
@@ -32,29 +38,32 @@ class KSResult:
 
 
 def ks_statistic_sorted(
-    candidate: SortedColumns, reference: SortedColumns, *, reference_at_or_below: torch.Tensor
+    candidate: SortedColumns,
+    reference: SortedColumns,
+    *,
+    reference_at_or_below: torch.Tensor,
+    reference_below: torch.Tensor,
 ) -> np.ndarray:
-    """KS = max(D+, D-) per feature, (F,), from sorted samples.
+    """KS = max(D+, D-) per feature, (F,), from sorted samples, in exact integer arithmetic.
 
-    D+ = max_x (F1(x) - F2(x)) is reached at a candidate point; D- = sup (F2 - F1)
-    is reached just below a candidate point (or is 0), where it equals
-    #{ref < x} / m - #{cand < x} / n. ``reference_at_or_below`` (F, n) is
-    #{ref <= x} at the sorted candidate points.
+    At the i-th sorted candidate point x_i (i from 0), with r_i = #{ref <= x_i} and
+    l_i = #{ref < x_i}: D+ = max_i ((i + 1) / n - r_i / m), reached at a candidate
+    point; D- = sup (F2 - F1) = max(0, max_i (l_i / m - i / n)), reached just below
+    one. Within a run of tied candidate values the last (D+) and the first (D-) entry
+    carry the true CDF values, and the others give smaller differences, so ties need
+    no special care. Computed as integers over n m.
     """
     n, m = candidate.n_events, reference.n_events
-    points = candidate.values  # (F, n)
-    reference_below = count_below(reference, points, reference_at_or_below)
-    upper = candidate.group_end.to(torch.float64) / n - reference_at_or_below.to(torch.float64) / m
-    lower = reference_below.to(torch.float64) / m - candidate.group_start.to(torch.float64) / n
-    d_plus = upper.max(dim=1).values
-    d_minus = lower.max(dim=1).values.clamp(0.0, 1.0)
-    return torch.maximum(d_plus, d_minus).cpu().numpy()
+    index = torch.arange(n, device=candidate.values.device)  # (n,)
+    d_plus = ((index + 1) * m - reference_at_or_below * n).max(dim=1).values  # (F,) x n m
+    d_minus = (reference_below * n - index * m).max(dim=1).values.clamp(min=0)
+    return (torch.maximum(d_plus, d_minus).to(torch.float64) / (n * m)).cpu().numpy()
 
 
 def ks_2samp_batched(candidate: np.ndarray, reference: np.ndarray) -> KSResult:
     """Two-sample KS test of every feature: candidate (n, F) against reference (m, F)."""
     sorted_candidate = sort_columns(candidate)
-    sorted_reference = sort_columns(reference)
+    sorted_reference = sort_reference(reference)
     if sorted_candidate.n_features != sorted_reference.n_features:
         raise ValueError(
             f"candidate has {sorted_candidate.n_features} features, "
@@ -62,7 +71,10 @@ def ks_2samp_batched(candidate: np.ndarray, reference: np.ndarray) -> KSResult:
         )
     at_or_below = count_at_or_below(sorted_reference, sorted_candidate.values)
     statistic = ks_statistic_sorted(
-        sorted_candidate, sorted_reference, reference_at_or_below=at_or_below
+        sorted_candidate,
+        sorted_reference,
+        reference_at_or_below=at_or_below,
+        reference_below=count_below(sorted_reference, sorted_candidate.values, at_or_below),
     )
     pvalue = ks_pvalue(statistic, sorted_candidate.n_events, sorted_reference.n_events)
     return KSResult(statistic=statistic, pvalue=pvalue)

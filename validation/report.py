@@ -44,7 +44,13 @@ from hepgan.validation.ks import (
     ks_statistic_sorted,
 )
 from hepgan.validation.multiple_testing import Correction, adjusted_pvalues
-from hepgan.validation.sorting import SortedColumns, count_at_or_below, sort_columns
+from hepgan.validation.sorting import (
+    SortedColumns,
+    count_at_or_below,
+    count_below,
+    sort_columns,
+    sort_reference,
+)
 from hepgan.validation.wasserstein import wasserstein_sorted
 
 SCHEMA_VERSION = "1"
@@ -178,10 +184,12 @@ class ValidationReport(BaseModel):
 class PreparedReference:
     """A reference sample whose per-event observables are sorted once, for many reports.
 
-    ``observables``: name -> (M,) per event, or (M, K) to be pooled.
+    ``observables``: name -> (M,) per event, or (M, K) to be pooled. ``device``: where
+    the sorted columns live and the statistics run ("cpu", "cuda", ...; None: CPU).
     """
 
-    def __init__(self, observables: Mapping[str, np.ndarray]) -> None:
+    def __init__(self, observables: Mapping[str, np.ndarray], *, device: str | None = None) -> None:
+        self.device = device
         self.observables = {name: np.asarray(values) for name, values in observables.items()}
         lengths = {len(values) for values in self.observables.values()}
         if len(lengths) != 1:
@@ -194,7 +202,9 @@ class PreparedReference:
         if selection is None and names in self._sorted:
             return self._sorted[names]
         columns = np.stack([self.observables[name] for name in names], axis=1)  # (M, F)
-        sorted_columns = sort_columns(columns if selection is None else columns[selection])
+        sorted_columns = sort_reference(
+            columns if selection is None else columns[selection], device=self.device
+        )
         if selection is None:
             self._sorted[names] = sorted_columns
         return sorted_columns
@@ -233,20 +243,11 @@ def build_report(
     n_candidate = len(candidate_events)
     reference_sorted = prepared.sorted_events(per_event, selection)
     n_reference = reference_sorted.n_events
-    statistics = _compare(sort_columns(candidate_events), reference_sorted, thresholds.n_bins)
-    reference_columns = reference_sorted.values.cpu().numpy()  # (F, M)
+    statistics = _compare(
+        sort_columns(candidate_events, device=prepared.device), reference_sorted, thresholds.n_bins
+    )
     for index, name in enumerate(per_event):
-        scores.append(
-            _score(
-                name,
-                units.get(name, ""),
-                statistics,
-                index,
-                candidate_events[:, index],
-                reference_columns[index],
-                pooled=False,
-            )
-        )
+        scores.append(_score(name, units.get(name, ""), statistics, index, pooled=False))
     rng = np.random.default_rng(0)
     for name in pooled:
         reference_rows = prepared.observables[name]
@@ -255,19 +256,11 @@ def build_report(
         candidate_values = _pool(candidate[name], thresholds.max_pooled_values, rng)
         reference_values = _pool(reference_rows, thresholds.max_pooled_values, rng)
         pooled_statistics = _compare(
-            sort_columns(candidate_values), sort_columns(reference_values), thresholds.n_bins
+            sort_columns(candidate_values, device=prepared.device),
+            sort_reference(reference_values, device=prepared.device),
+            thresholds.n_bins,
         )
-        scores.append(
-            _score(
-                name,
-                units.get(name, ""),
-                pooled_statistics,
-                0,
-                candidate_values,
-                reference_values,
-                pooled=True,
-            )
-        )
+        scores.append(_score(name, units.get(name, ""), pooled_statistics, 0, pooled=True))
     _apply_correction(scores, thresholds)
     summary = _summarise(scores, n_candidate, n_reference, thresholds, extrapolated=extrapolated)
     return ValidationReport(
@@ -315,45 +308,39 @@ def _split_observables(
 def _compare(
     candidate: SortedColumns, reference: SortedColumns, n_bins: int
 ) -> dict[str, np.ndarray]:
-    """KS, p-value, W1, JS and separation power per feature, each (F,)."""
-    at_or_below = count_at_or_below(reference, candidate.values)  # (F, n)
-    ks = ks_statistic_sorted(candidate, reference, reference_at_or_below=at_or_below)
+    """KS, p-value, W1, JS, separation power, sizes and moments per feature, each (F,)."""
+    points = candidate.values  # (F, n)
+    at_or_below = count_at_or_below(reference, points)  # (F, n)
+    below = count_below(reference, points, at_or_below)
+    ks = ks_statistic_sorted(
+        candidate, reference, reference_at_or_below=at_or_below, reference_below=below
+    )
     histograms = shared_histograms(candidate, reference, n_bins=n_bins)
     js = js_divergence(histograms.candidate, histograms.reference)
+    n_features = candidate.n_features
     return {
         "ks": ks,
         "ks_pvalue": ks_pvalue(ks, candidate.n_events, reference.n_events),
-        "w1": wasserstein_sorted(candidate, reference, reference_at_or_below=at_or_below),
+        "w1": wasserstein_sorted(candidate, reference, reference_below=below),
         "js_nats": js,
         "js_bits": nats_to_bits(js),
         "separation_power": separation_power(histograms.candidate, histograms.reference),
+        "n_candidate": np.full(n_features, candidate.n_events),
+        "n_reference": np.full(n_features, reference.n_events),
+        "candidate_mean": candidate.mean.cpu().numpy(),
+        "reference_mean": reference.mean.cpu().numpy(),
+        "candidate_std": candidate.std.cpu().numpy(),
+        "reference_std": reference.std.cpu().numpy(),
     }
 
 
 def _score(
-    name: str,
-    unit: str,
-    statistics: dict[str, np.ndarray],
-    index: int,
-    candidate_values: np.ndarray,
-    reference_values: np.ndarray,
-    *,
-    pooled: bool,
+    name: str, unit: str, statistics: dict[str, np.ndarray], index: int, *, pooled: bool
 ) -> ObservableScore:
-    values = {key: float(column[index]) for key, column in statistics.items()}
+    """The score of feature ``index`` of a :func:`_compare` result."""
+    values = {key: column[index].item() for key, column in statistics.items()}
     return ObservableScore(
-        name=name,
-        unit=unit,
-        pooled=pooled,
-        n_candidate=len(candidate_values),
-        n_reference=len(reference_values),
-        ks_adjusted_pvalue=None,
-        failing=False,
-        candidate_mean=float(np.mean(candidate_values)),
-        reference_mean=float(np.mean(reference_values)),
-        candidate_std=float(np.std(candidate_values)),
-        reference_std=float(np.std(reference_values)),
-        **values,
+        name=name, unit=unit, pooled=pooled, ks_adjusted_pvalue=None, failing=False, **values
     )
 
 

@@ -1,10 +1,11 @@
 """Samples sorted column by column: the shared first step of KS, W1 and the binned divergences.
 
-Every statistic here is a function of the two empirical CDFs. With both samples
-sorted per feature, the empirical CDF of one sample at the points of the other
-is one batched binary search (``torch.searchsorted`` over all features at once),
-and ties are resolved with the tie-group bounds stored beside the values. A
-reference sample is sorted once and reused for every candidate batch.
+Every statistic here is a function of the two empirical distributions. With
+both samples sorted per feature, the reference CDF at the candidate points is one
+batched binary search (``torch.searchsorted`` over all features at once). The
+reference is sorted once, with what the statistics read from it (tie-group starts,
+the integral of its quantile function, its moments), and reused for every
+candidate batch.
 """
 
 from __future__ import annotations
@@ -17,19 +18,21 @@ import torch
 
 @dataclass(frozen=True)
 class SortedColumns:
-    """A sample of N events and F features, sorted along the events axis, with tie bounds.
+    """A sample of N events and F features, sorted along the events axis.
 
-    ``values`` (F, N) float64 ascending per row. ``group_start[f, i]`` is the first
-    index j with ``values[f, j] == values[f, i]`` and ``group_end[f, i]`` one past the
-    last, so ``group_end`` is the count of entries <= the value and ``group_start``
-    the count of entries < it. ``cdf_integral[f, i]`` is I(v) = integral from -inf
-    to v = values[f, i] of the empirical CDF F(t) dt (units of the feature).
+    ``values`` (F, N) float64, ascending per row; ``mean`` and ``std`` (F,) its moments.
+    A reference sample (:func:`sort_reference`) also has ``group_start[f, i]``, the
+    first index j with ``values[f, j] == values[f, i]`` (= #{entries < value}), and
+    ``quantile_integral`` (F, N + 1), S_j = sum_{i < j} (values_i - mean) / N: the
+    integral of the centred quantile function Q(u) - mean from 0 to j / N, in the
+    feature's unit (centred so that sums of it keep their precision far from zero).
     """
 
     values: torch.Tensor  # (F, N)
-    group_start: torch.Tensor  # (F, N) int64
-    group_end: torch.Tensor  # (F, N) int64
-    cdf_integral: torch.Tensor  # (F, N)
+    mean: torch.Tensor  # (F,)
+    std: torch.Tensor  # (F,)
+    group_start: torch.Tensor | None = None  # (F, N) int64
+    quantile_integral: torch.Tensor | None = None  # (F, N + 1)
 
     @property
     def n_events(self) -> int:
@@ -40,83 +43,78 @@ class SortedColumns:
         return int(self.values.shape[0])
 
 
-def as_feature_rows(samples: np.ndarray | torch.Tensor) -> torch.Tensor:
+def as_feature_rows(
+    samples: np.ndarray | torch.Tensor, *, device: str | None = None
+) -> torch.Tensor:
     """(N, F) or (N,) events -> (F, N) contiguous float64 tensor, one row per feature."""
-    tensor = torch.as_tensor(samples)
+    tensor = torch.as_tensor(samples, device=device)
     if tensor.ndim == 1:
         tensor = tensor[:, None]  # (N, 1)
     if tensor.ndim != 2:
         raise ValueError(f"expected samples of shape (N, F), got {tuple(tensor.shape)}")
     if tensor.shape[0] == 0:
         raise ValueError("cannot compare an empty sample")
-    return tensor.to(torch.float64).T.contiguous()  # (F, N)
-
-
-def sort_columns(samples: np.ndarray | torch.Tensor) -> SortedColumns:
-    """Sort (N, F) events per feature and record tie groups and the CDF integral.
-
-    The CDF integral at the sorted points is I(v_0) = 0 and
-    I(v_i) = sum_{k < i} ((k + 1) / N) (v_{k+1} - v_k).
-    """
-    rows = as_feature_rows(samples)  # (F, N)
+    rows = tensor.to(torch.float64).T.contiguous()  # (F, N)
     if not bool(torch.isfinite(rows).all()):
         raise ValueError("samples contain NaN or infinite values")
-    values = torch.sort(rows, dim=1).values  # (F, N)
-    group_start, group_end = _tie_groups(values)
-    n_events = values.shape[1]
-    step_heights = torch.arange(1, n_events, device=values.device, dtype=torch.float64) / n_events
-    cdf_integral = torch.zeros_like(values)
-    cdf_integral[:, 1:] = torch.cumsum(step_heights * torch.diff(values, dim=1), dim=1)
-    return SortedColumns(values, group_start, group_end, cdf_integral)
+    return rows
 
 
-def _tie_groups(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """First index and one-past-last index of each entry's run of equal values, each (F, N).
+def sort_columns(samples: np.ndarray | torch.Tensor, *, device: str | None = None) -> SortedColumns:
+    """Sort (N, F) candidate events per feature; values and moments only."""
+    values = torch.sort(as_feature_rows(samples, device=device), dim=1).values  # (F, N)
+    return SortedColumns(values, values.mean(dim=1), values.std(dim=1, correction=0))
+
+
+def sort_reference(
+    samples: np.ndarray | torch.Tensor, *, device: str | None = None
+) -> SortedColumns:
+    """Sort (N, F) reference events per feature, with tie-group starts and quantile integral."""
+    sorted_columns = sort_columns(samples, device=device)
+    values = sorted_columns.values
+    quantile_integral = torch.zeros(
+        values.shape[0], values.shape[1] + 1, dtype=values.dtype, device=values.device
+    )
+    centred = values - sorted_columns.mean[:, None]  # (F, N)
+    quantile_integral[:, 1:] = torch.cumsum(centred, dim=1) / values.shape[1]
+    return SortedColumns(
+        values,
+        sorted_columns.mean,
+        sorted_columns.std,
+        group_start=_group_starts(values),
+        quantile_integral=quantile_integral,
+    )
+
+
+def _group_starts(values: torch.Tensor) -> torch.Tensor:
+    """First index of each entry's run of equal values in its sorted row, (F, N) int64.
 
     Runs are numbered over the flattened rows (each row starts a new run), so one
-    cumulative sum labels them all and a gather reads their bounds.
+    cumulative sum labels them all and a gather reads where each run starts.
     """
     n_rows, n_events = values.shape
     starts = torch.ones_like(values, dtype=torch.bool)  # (F, N): entry begins a run
     starts[:, 1:] = values[:, 1:] != values[:, :-1]
     if bool(starts.all()):  # no ties: every run is a single entry
-        positions = torch.arange(n_events, device=values.device).expand(n_rows, n_events)
-        return positions.contiguous(), positions + 1
+        return torch.arange(n_events, device=values.device).expand(n_rows, n_events)
     flat_starts = starts.reshape(-1)
     run = torch.cumsum(flat_starts, dim=0) - 1  # (F N,) run label of each entry
     run_first = torch.nonzero(flat_starts).squeeze(1)  # (runs,) flat index of each run's start
-    run_end = torch.cat([run_first[1:], run_first.new_tensor([flat_starts.numel()])])
     row_offset = (torch.arange(n_rows, device=values.device) * n_events)[:, None]  # (F, 1)
-    group_start = run_first[run].reshape(n_rows, n_events) - row_offset
-    group_end = run_end[run].reshape(n_rows, n_events) - row_offset
-    return group_start, group_end
+    return run_first[run].reshape(n_rows, n_events) - row_offset
 
 
-def count_at_or_below(sample: SortedColumns, points: torch.Tensor) -> torch.Tensor:
-    """#{sample <= x} for each x in ``points`` (F, K), per feature row; int64 (F, K)."""
-    return torch.searchsorted(sample.values, points.contiguous(), right=True)
+def count_at_or_below(reference: SortedColumns, points: torch.Tensor) -> torch.Tensor:
+    """#{reference <= x} for each x in ``points`` (F, K), per feature row; int64 (F, K)."""
+    return torch.searchsorted(reference.values, points.contiguous(), right=True)
 
 
 def count_below(
-    sample: SortedColumns, points: torch.Tensor, at_or_below: torch.Tensor
+    reference: SortedColumns, points: torch.Tensor, at_or_below: torch.Tensor
 ) -> torch.Tensor:
-    """#{sample < x} from the counts <= x: one less tie group where x equals a sample value."""
+    """#{reference < x} from the counts <= x: one tie group less where x equals a value."""
     last_index = (at_or_below - 1).clamp(min=0)  # (F, K)
-    last_value = torch.gather(sample.values, 1, last_index)
-    last_start = torch.gather(sample.group_start, 1, last_index)
+    last_value = torch.gather(reference.values, 1, last_index)
+    last_start = torch.gather(reference.group_start, 1, last_index)
     equal = (at_or_below > 0) & (last_value == points)
     return torch.where(equal, last_start, at_or_below)
-
-
-def cdf_integral_at(
-    sample: SortedColumns, points: torch.Tensor, at_or_below: torch.Tensor
-) -> torch.Tensor:
-    """I(x) = integral_{-inf}^{x} F(t) dt for each x in ``points`` (F, K); 0 below the sample.
-
-    With r = #{sample <= x} >= 1: I(x) = I(v_{r-1}) + (r / N) (x - v_{r-1}).
-    """
-    last_index = (at_or_below - 1).clamp(min=0)  # (F, K)
-    last_value = torch.gather(sample.values, 1, last_index)
-    integral = torch.gather(sample.cdf_integral, 1, last_index)
-    integral = integral + at_or_below.to(torch.float64) / sample.n_events * (points - last_value)
-    return torch.where(at_or_below > 0, integral, torch.zeros_like(integral))

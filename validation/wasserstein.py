@@ -7,60 +7,55 @@ import torch
 
 from hepgan.validation.sorting import (
     SortedColumns,
-    cdf_integral_at,
     count_at_or_below,
+    count_below,
     sort_columns,
+    sort_reference,
 )
 
 
 def wasserstein_sorted(
-    candidate: SortedColumns, reference: SortedColumns, *, reference_at_or_below: torch.Tensor
+    candidate: SortedColumns, reference: SortedColumns, *, reference_below: torch.Tensor
 ) -> np.ndarray:
-    """W1 = integral |F1(t) - F2(t)| dt per feature, (F,), in the units of the feature.
+    """W1 = integral_0^1 |Q1(u) - Q2(u)| du per feature, (F,), in the units of the feature.
 
-    Between consecutive candidate points a <= b the candidate CDF is a constant
-    c = k / n and the reference CDF F2 crosses c once, at z* = the (ceil(k m / n))-th
-    reference value, so with I(x) = integral_{-inf}^{x} F2:
-    integral_a^b |c - F2| = c (z - a) - (I(z) - I(a)) + (I(b) - I(z)) - c (b - z),
-    z = clamp(z*, a, b). Below the first candidate point the integral is I(x_1).
-    ``reference_at_or_below`` (F, n) is #{ref <= x} at the sorted candidate points.
+    On the candidate's quantile cell u in [k/n, (k+1)/n] Q1 = x_k, and Q2 crosses x_k
+    at u* = l_k / m, l_k = #{ref < x_k} (``reference_below``, (F, n)). With the
+    reference's quantile integral S(u) = integral_0^u Q2 and h_k(u) = x_k u - S(u),
+    which peaks at u*, each cell gives 2 h_k(clamp(u*)) - h_k(k/n) - h_k((k+1)/n).
+    Both samples are shifted by the reference mean first (W1 does not change), so
+    the sums stay precise: about 1e-10 relative to scipy.stats.wasserstein_distance.
     """
     n, m = candidate.n_events, reference.n_events
-    points = candidate.values  # (F, n)
-    integral_at_points = cdf_integral_at(reference, points, reference_at_or_below)  # (F, n)
-    reference_max = reference.values[:, -1:]  # (F, 1)
-    end = torch.maximum(points[:, -1:], reference_max)  # (F, 1) where both CDFs reach 1
-    integral_at_end = torch.where(
-        reference_max >= points[:, -1:], reference.cdf_integral[:, -1:], integral_at_points[:, -1:]
+    device = candidate.values.device
+    centre = reference.mean[:, None]  # (F, 1)
+    x = candidate.values - centre  # (F, n)
+    steps = torch.arange(n + 1, device=device)  # k
+    grid = steps.to(torch.float64) / n  # (n + 1,) cell edges k / n
+    cell = torch.clamp(steps * m // n, max=m - 1)  # reference cell holding k / n
+    offset = grid - cell.to(torch.float64) / m
+    integral_grid = reference.quantile_integral[:, cell] + offset * (
+        reference.values[:, cell] - centre
     )
-    lower = points  # (F, n): a for k = 1..n
-    upper = torch.cat([points[:, 1:], end], dim=1)  # (F, n): b for k = 1..n
-    integral_lower = integral_at_points
-    integral_upper = torch.cat([integral_at_points[:, 1:], integral_at_end], dim=1)
-    steps = torch.arange(1, n + 1, device=points.device)  # k
-    level = steps.to(torch.float64) / n  # (n,) candidate CDF on [a, b)
-    crossing_index = (steps * m + n - 1) // n - 1  # ceil(k m / n) - 1, (n,)
-    crossing = reference.values[:, crossing_index]  # (F, n)
-    integral_crossing = reference.cdf_integral[:, crossing_index]
+    lower, upper = grid[:-1], grid[1:]  # (n,)
+    crossing = reference_below.to(torch.float64) / m  # (F, n)
+    integral_crossing = torch.gather(reference.quantile_integral, 1, reference_below)
     clamped = torch.minimum(torch.maximum(crossing, lower), upper)
     integral_clamped = torch.where(
         crossing < lower,
-        integral_lower,
-        torch.where(crossing > upper, integral_upper, integral_crossing),
+        integral_grid[:, :-1],
+        torch.where(crossing > upper, integral_grid[:, 1:], integral_crossing),
     )
-    pieces = (
-        level * (clamped - lower)
-        - (integral_clamped - integral_lower)
-        + (integral_upper - integral_clamped)
-        - level * (upper - clamped)
-    )
-    total = integral_at_points[:, 0] + pieces.sum(dim=1)
-    return total.cpu().numpy()
+    peaks = (x * clamped - integral_clamped).sum(dim=1)  # sum_k h_k(clamp(u*))
+    ends = torch.mv(x, lower + upper)  # sum_k x_k (k/n + (k+1)/n)
+    grid_integrals = integral_grid[:, :-1].sum(dim=1) + integral_grid[:, 1:].sum(dim=1)
+    return (2.0 * peaks - ends + grid_integrals).cpu().numpy()
 
 
 def wasserstein_batched(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """W1 of every feature, (F,): candidate (n, F) against reference (m, F)."""
     sorted_candidate = sort_columns(candidate)
-    sorted_reference = sort_columns(reference)
-    at_or_below = count_at_or_below(sorted_reference, sorted_candidate.values)
-    return wasserstein_sorted(sorted_candidate, sorted_reference, reference_at_or_below=at_or_below)
+    sorted_reference = sort_reference(reference)
+    points = sorted_candidate.values
+    below = count_below(sorted_reference, points, count_at_or_below(sorted_reference, points))
+    return wasserstein_sorted(sorted_candidate, sorted_reference, reference_below=below)
