@@ -65,7 +65,9 @@ def parse_conditions(specs: list[str], names: list[str], n_events: int, *, seed:
     columns = []
     for name in names:
         lo, hi = values[name][0], values[name][-1]
-        if lo > 0:
+        if lo == hi:
+            columns.append(np.full(n_events, lo))
+        elif lo > 0:
             columns.append(np.exp(rng.uniform(np.log(lo), np.log(hi), n_events)))
         else:
             columns.append(rng.uniform(lo, hi, n_events))
