@@ -90,6 +90,7 @@ def tiny_config(folder: str | Path, data, *, steps: int = 20, seed: int = 0, **s
         network=NetworkSettings(latent_dim=8, generator_hidden=[32, 32], critic_hidden=[32, 32]),
         device="cpu",
         progress=False,
+        plot_observables=0,
     )
     values.update(settings)
     return TrainConfig(**values).validate()

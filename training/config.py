@@ -93,6 +93,7 @@ class TrainConfig:
     precision: str = "auto"  # mixed precision on CUDA; auto: bf16 when supported; CPU: off
     compile: bool = False  # torch.compile the generator (CUDA)
     progress: bool = True  # tqdm progress bar (off when stderr is not a terminal)
+    plot_observables: int = 24  # real vs generated histograms at the end, worst KS first
 
     @property
     def kind(self) -> str:

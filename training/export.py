@@ -40,11 +40,9 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def reference_report(trainer: Trainer) -> tuple[dict[str, Any], dict, dict]:
-    """Report of the trainer's current generator against the reference split.
-
-    Returns the report (JSON-able dict) and the generated and reference observables.
-    """
+def reference_report(trainer: Trainer) -> tuple[Any, dict, dict]:
+    """Report (a ValidationReport) of the trainer's current generator against the reference split,
+    with the generated and reference observables it compared."""
     from hepgan.validation.report import build_report
 
     data, rows = trainer.data, trainer.split.reference
@@ -59,7 +57,7 @@ def reference_report(trainer: Trainer) -> tuple[dict[str, Any], dict, dict]:
         candidate_conditions=named_conditions or None,
         reference_conditions=named_conditions or None,
     )
-    return report.model_dump(mode="json"), generated_observables, reference_observables
+    return report, generated_observables, reference_observables
 
 
 def write_artefact(trainer: Trainer, history: list[dict[str, Any]], *, wall_seconds: float) -> Path:
@@ -112,7 +110,7 @@ def write_artefact(trainer: Trainer, history: list[dict[str, Any]], *, wall_seco
             "best_step": trainer.best_step,
             "validation_mean_ks": trainer.best_metric,
             "validation_ks": best_validation.get("ks", {}),
-            "reference_report": report.get("summary", report),
+            "reference_report": report.summary.model_dump(mode="json"),
         },
         versions=library_versions(),
     )
@@ -123,7 +121,14 @@ def write_artefact(trainer: Trainer, history: list[dict[str, Any]], *, wall_seco
         reference_features=data.features[reference_rows],
         reference_conditions=data.conditions[reference_rows],
     )
-    write_plots(trainer.run_folder / "plots", history, generated, reference)
+    write_plots(
+        trainer.run_folder / "plots",
+        history,
+        generated,
+        reference,
+        report=report,
+        max_observables=config.plot_observables,
+    )
     return folder
 
 
@@ -132,12 +137,18 @@ def write_plots(
     history: list[dict[str, Any]],
     generated: dict[str, np.ndarray],
     reference: dict[str, np.ndarray],
+    *,
+    report: Any,
+    max_observables: int,
 ) -> None:
-    """Loss and metric curves, and real vs generated histograms of every observable."""
+    """``history.png`` (losses and the selection metric by step) and real vs generated
+    histograms of the ``max_observables`` observables with the largest KS."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from hepgan.validation.plots import plot_overlays
 
     folder.mkdir(parents=True, exist_ok=True)
     loss_records = [r for r in history if "losses" in r and r.get("event") is None]
@@ -155,41 +166,11 @@ def write_plots(
     figure.tight_layout()
     figure.savefig(folder / "history.png", dpi=100)
     plt.close(figure)
-    plot_observables(generated, reference, folder / "observables.png")
-
-
-def plot_observables(
-    generated: dict[str, np.ndarray],
-    reference: dict[str, np.ndarray],
-    path: Path,
-    *,
-    max_panels: int = 24,
-) -> None:
-    """Histograms of generated vs reference observables on shared bins (reference quantiles
-    0.1 % to 99.9 %), the ``max_panels`` with the largest KS first."""
-    import matplotlib.pyplot as plt
-
-    from hepgan.validation.ks import ks_2samp_batched
-
-    names = list(reference)
-    ks = ks_2samp_batched(
-        np.column_stack([generated[name] for name in names]),
-        np.column_stack([reference[name] for name in names]),
-    ).statistic
-    shown = [names[i] for i in np.argsort(-ks)[:max_panels]]
-    columns = min(4, len(shown))
-    rows = -(-len(shown) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.6 * rows), squeeze=False)
-    for axis, name in zip(axes.flat, shown, strict=False):
-        low, high = np.quantile(reference[name], [0.001, 0.999])
-        edges = np.linspace(low, high if high > low else low + 1.0, 41)
-        axis.hist(reference[name], bins=edges, histtype="stepfilled", alpha=0.4, label="reference")
-        axis.hist(generated[name], bins=edges, histtype="step", label="generated")
-        axis.set_title(f"{name}  KS {ks[names.index(name)]:.3f}", fontsize=8)
-        axis.tick_params(labelsize=6)
-    for axis in list(axes.flat)[len(shown) :]:
-        axis.axis("off")
-    axes.flat[0].legend(fontsize=6)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    worst_first = sorted(report.observables, key=lambda score: -score.ks)[:max_observables]
+    shown = [score.name for score in worst_first if score.name in generated]
+    plot_overlays(
+        {name: generated[name] for name in shown},
+        {name: reference[name] for name in shown},
+        folder / "observables",
+        report=report,
+    )

@@ -64,7 +64,8 @@ def test_dimuon_train_then_generate_root(inputs: Path, tmp_path: Path) -> None:
         json.loads(line) for line in (out / "run" / "metrics.jsonl").read_text().splitlines()
     ]
     assert [r["step"] for r in history if r.get("event") == "validation"] == [5, 10]
-    assert (out / "run" / "plots" / "observables.png").stat().st_size > 0
+    assert (out / "run" / "plots" / "history.png").stat().st_size > 0
+    assert len(list((out / "run" / "plots" / "observables").glob("*.png"))) == 11  # 10 + M
     _hepgan(
         "generate", "--model", str(out), "-n", "500", "--seed", "4", "-o", str(tmp_path / "g.root")
     )
