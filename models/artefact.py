@@ -141,6 +141,8 @@ def _check_files(folder: Path, card: ModelCard) -> None:
                 f"{' or '.join(ARRAY_SUFFIXES)} are allowed"
             )
         file = folder / name
+        if not file.resolve().is_relative_to(folder.resolve()):
+            raise ArtefactError(f"{file} leads outside the artefact folder {folder}: refused")
         if not file.is_file():
             raise ArtefactError(f"model artefact {folder} lacks {name}")
         if sha256_of(file) != expected:
