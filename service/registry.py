@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hepgan.errors import ArtefactError
 from hepgan.service.batching import DynamicBatcher
 from hepgan.service.errors import ModelNotReadyError, UnknownModelError
 from hepgan.service.metrics import ServiceMetrics
@@ -100,6 +101,9 @@ class ModelRegistry:
         from hepgan.models.artefact import load_artefact
         from hepgan.validation.report import PreparedReference
 
+        root = self.settings.models_dir.resolve()
+        if not folder.resolve().is_relative_to(root):
+            raise ArtefactError(f"{folder} leads outside the models folder {root}: refused")
         artefact = load_artefact(folder)
         artefact.to(device)
         reference_features, reference_conditions = artefact.reference()  # (M, F), (M, C)
