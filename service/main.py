@@ -49,9 +49,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    protected = [Depends(require_api_key)]
+    protected = {
+        "dependencies": [Depends(require_api_key)],
+        "responses": {401: {"description": "missing or wrong API key (when one is set)"}},
+    }
     app.include_router(health.router)
-    app.include_router(models.router, dependencies=protected)
-    app.include_router(generate.router, dependencies=protected)
-    app.include_router(metrics.router, dependencies=protected)
+    app.include_router(models.router, **protected)
+    app.include_router(generate.router, **protected)
+    app.include_router(metrics.router, **protected)
     return app

@@ -40,6 +40,7 @@ _RESPONSES = {
             },
         },
     },
+    400: {"description": "the body cannot be parsed (not UTF-8 JSON)"},
     404: {"description": "unknown model; the message lists the models"},
     413: {"description": "request body over the size limit"},
     422: {"description": "a field is malformed, over a limit, or outside the training range"},
