@@ -47,10 +47,9 @@ class LoadedModel:
     def condition_names(self) -> list[str]:
         return list(self.artefact.card.condition_names)
 
-    async def generate(
-        self, n_events: int, conditions: np.ndarray | None, seed: int | None
-    ) -> np.ndarray:
-        """Features (n_events, F) in physical units, on the device's worker thread.
+    async def generate(self, n_events: int, conditions: np.ndarray, seed: int | None) -> np.ndarray:
+        """Features (n_events, F) in physical units for conditions (n_events, C), on the
+        device's worker thread.
 
         Small unseeded requests go through the dynamic batcher when it is on.
         """
@@ -59,7 +58,7 @@ class LoadedModel:
         return await self._generate_now(n_events, conditions, seed)
 
     async def _generate_now(
-        self, n_events: int, conditions: np.ndarray | None, seed: int | None = None
+        self, n_events: int, conditions: np.ndarray, seed: int | None = None
     ) -> np.ndarray:
         return await self.worker.call(
             self.artefact.generate,

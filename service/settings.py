@@ -36,7 +36,10 @@ class Settings(BaseSettings):
         "auto", description='merge concurrent small unseeded requests; "auto": on for CUDA only'
     )
     batch_max_wait_ms: float = Field(
-        2.0, ge=0, description="longest a request waits for others to join its batch"
+        0.0,
+        ge=0,
+        description="how long a request to an idle model waits for others to join it "
+        "(requests arriving while a batch runs are merged anyway)",
     )
     batch_max_events: int = Field(65_536, gt=0, description="largest merged batch")
     batch_request_max_events: int = Field(

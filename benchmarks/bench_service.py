@@ -1,0 +1,238 @@
+"""Speed of the HTTP service, each figure a ratio measured in this one run.
+
+    python benchmarks/bench_service.py [--model DIR] [--repeats 3] [--clients 1,8,32]
+
+Serves a small shower model with ``hepgan serve`` in a subprocess on 127.0.0.1
+(the model: ``--model DIR``, else one built here with the default network of
+``hepgan train``, 3 x 256 hidden units, trained for one step: speed does not
+depend on the weights) and measures, best of ``--repeats`` where it applies:
+
+1. 100k events in the binary format (npz) over HTTP with ``hepgan.client`` vs
+   ``artefact.generate`` in-process (target: HTTP >= 0.5 x in-process events/s);
+2. a 10k-event request with and without its validation report (target: <= 25 %);
+3. orjson, as the service encodes, vs the standard library's json for the same
+   10k-event payload (target: >= 5 x);
+4. one-event request latency, p50 and p99, with and without the report;
+5. requests/s of 16-event requests from N concurrent clients, dynamic batching off and on;
+6. the server's peak memory after a 20k-event request and after a streamed 1M-event one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from hepgan.client import Client
+
+MODEL = "showers"
+SMALL_BATCH = 16
+
+
+def build_model(folder: Path) -> Path:
+    """A small-geometry shower model with the default network, trained for one step."""
+    from hepgan.models.tiny import tiny_config, toy_training_data
+    from hepgan.training.config import NetworkSettings
+    from hepgan.training.loop import run_training
+
+    data = toy_training_data("showers", n_events=10_000, seed=0)
+    config = tiny_config(folder, data, steps=1, network=NetworkSettings())
+    return run_training(config, data).artefact
+
+
+@contextmanager
+def served(models_dir: Path, **settings: str) -> Iterator[tuple[str, int]]:
+    """``hepgan serve`` in a subprocess; yields (url, pid) once its models are loaded."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, **{f"HEPGAN_{key.upper()}": value for key, value in settings.items()}}
+    command = [sys.executable, "-m", "hepgan.cli", "serve", "--models", str(models_dir)]
+    process = subprocess.Popen([*command, "--port", str(port), "--log-level", "warning"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with Client(url) as client:
+            client.wait_until_loaded()
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def best_time(task: Callable[[], object], *, repeats: int) -> float:
+    """Shortest wall time of ``repeats`` runs, seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        task()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def peak_memory_mib(pid: int) -> float:
+    """VmHWM of a process: its peak resident memory so far, MiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc (not Linux?)")
+
+
+def throughput(url: str, model_folder: Path, *, repeats: int) -> None:
+    from hepgan.models.artefact import load_artefact
+
+    n_events = 100_000
+    artefact = load_artefact(model_folder)
+    artefact.generate(1000, seed=0)  # warm up
+    in_process = best_time(lambda: artefact.generate(n_events, seed=1), repeats=repeats)
+    with Client(url) as client:
+        over_http = best_time(
+            lambda: client.generate(MODEL, n_events, seed=1, validate=False), repeats=repeats
+        )
+        with_report = best_time(lambda: client.generate(MODEL, n_events, seed=1), repeats=repeats)
+    print("\n1. 100k showers, npz over HTTP vs in-process generation")
+    print(f"   in-process generate        {n_events / in_process:10.0f} events/s")
+    print(f"   HTTP, no report            {n_events / over_http:10.0f} events/s")
+    print(f"   HTTP, report (20k sample)  {n_events / with_report:10.0f} events/s")
+    print(
+        f"   ratio HTTP / in-process: {in_process / over_http:.2f} (target >= 0.5); "
+        f"with report {in_process / with_report:.2f}"
+    )
+
+
+def validation_overhead(url: str, *, repeats: int) -> None:
+    n_events = 10_000
+    with Client(url) as client:
+        plain = best_time(
+            lambda: client.generate(MODEL, n_events, seed=2, validate=False), repeats=repeats
+        )
+        validated = best_time(lambda: client.generate(MODEL, n_events, seed=2), repeats=repeats)
+    print("\n2. 10k-event request, validation report on vs off")
+    print(
+        f"   off {plain * 1000:.0f} ms, on {validated * 1000:.0f} ms: "
+        f"overhead {100 * (validated / plain - 1):.0f} % (target <= 25 %)"
+    )
+
+
+def json_encoding(url: str, *, repeats: int) -> None:
+    with Client(url) as client:
+        batch = client.generate(MODEL, 10_000, seed=3)
+    header = {"model": MODEL, "report": batch.report}
+
+    def as_service() -> bytes:
+        arrays = {"features": batch.features, "conditions": batch.conditions}
+        return orjson.dumps({**header, **arrays}, option=orjson.OPT_SERIALIZE_NUMPY)
+
+    def stdlib() -> str:
+        lists = {"features": batch.features.tolist(), "conditions": batch.conditions.tolist()}
+        return json.dumps({**header, **lists})
+
+    fast, slow = best_time(as_service, repeats=repeats), best_time(stdlib, repeats=repeats)
+    size = len(as_service())
+    print("\n3. JSON of a 10k-event batch (120 voxels + energy + report)")
+    print(
+        f"   orjson from NumPy {fast * 1000:.0f} ms ({size / fast / 1e6:.0f} MB/s), "
+        f"stdlib json with tolist() {slow * 1000:.0f} ms: {slow / fast:.1f} x (target >= 5 x)"
+    )
+
+
+def latency(url: str, *, n_requests: int = 300) -> None:
+    print("\n4. one-event requests with hepgan.client (npz), sequential, one connection")
+    with Client(url) as client:
+        for validate in (False, True):
+            times = []
+            for _ in range(n_requests):
+                start = time.perf_counter()
+                client.generate(MODEL, 1, validate=validate)
+                times.append(time.perf_counter() - start)
+            p50, p99 = np.percentile(np.array(times) * 1000, [50, 99])
+            print(f"   report {'on ' if validate else 'off'}: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+
+
+def requests_per_second(url: str, n_clients: int, *, seconds: float = 4.0) -> float:
+    """Completed 16-event unseeded requests per second from ``n_clients`` client threads."""
+    stop = time.monotonic() + seconds
+    counts = [0] * n_clients
+    barrier = threading.Barrier(n_clients)
+
+    def client_loop(index: int) -> None:
+        with Client(url) as client:
+            barrier.wait()
+            while time.monotonic() < stop:
+                client.generate(MODEL, SMALL_BATCH, validate=False)
+                counts[index] += 1
+
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(n_clients)]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.monotonic() - start)
+
+
+def streaming_memory(url: str, pid: int) -> None:
+    with Client(url) as client, tempfile.TemporaryDirectory() as folder:
+        client.download(MODEL, 20_000, Path(folder) / "small.npz", seed=4)
+        small = peak_memory_mib(pid)
+        start = time.perf_counter()
+        client.download(MODEL, 1_000_000, Path(folder) / "large.npz", seed=4)
+        elapsed = time.perf_counter() - start
+        large = peak_memory_mib(pid)
+        size = (Path(folder) / "large.npz").stat().st_size
+    print("\n6. server peak memory (VmHWM), npz streamed to a file")
+    print(
+        f"   after 20k events {small:.0f} MiB; after 1M events ({size / 2**20:.0f} MiB body, "
+        f"{1e6 / elapsed:.0f} events/s) {large:.0f} MiB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="a shower artefact folder (default: build one)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per timing; the best counts")
+    parser.add_argument("--clients", default="1,8,32", help="concurrent clients for part 5")
+    args = parser.parse_args()
+    clients = [int(n) for n in args.clients.split(",")]
+    import torch
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"cuda {'yes' if torch.cuda.is_available() else 'no'}"
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        models_dir = Path(scratch) / "models"
+        model = models_dir / MODEL
+        if args.model:
+            models_dir.mkdir()
+            model.symlink_to(args.model.resolve())
+        else:
+            build_model(model)
+        with served(models_dir, dynamic_batching="off") as (url, pid):
+            throughput(url, model, repeats=args.repeats)
+            validation_overhead(url, repeats=args.repeats)
+            json_encoding(url, repeats=args.repeats)
+            latency(url)
+            unbatched = {n: requests_per_second(url, n) for n in clients}
+            streaming_memory(url, pid)
+        with served(models_dir, dynamic_batching="on") as (url, _):
+            batched = {n: requests_per_second(url, n) for n in clients}
+    print(f"\n5. {SMALL_BATCH}-event requests (npz, no report), requests/s")
+    for n in clients:
+        print(f"   {n:3d} clients: batching off {unbatched[n]:7.0f}, on {batched[n]:7.0f}")
+
+
+if __name__ == "__main__":
+    main()
