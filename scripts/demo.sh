@@ -9,3 +9,17 @@ bash scripts/install.sh
 mkdir -p "$DEMO_DIR"
 hepgan simulate showers --geometry small -n 20000 --seed 1 -o "$DEMO_DIR/showers_small.root"
 hepgan simulate dimuon -n 20000 --seed 2 -o "$DEMO_DIR/dimuon.root"
+
+# --- Serving: every trained model under $DEMO_DIR/models, after printing a request that works.
+DEMO_HOST=${DEMO_HOST:-127.0.0.1}
+DEMO_PORT=${DEMO_PORT:-8000}
+if ! compgen -G "$DEMO_DIR/models/*/model.json" > /dev/null; then
+    echo "demo: no trained model under $DEMO_DIR/models" >&2
+    exit 1
+fi
+MODEL=$(basename "$(dirname "$(compgen -G "$DEMO_DIR/models/*/model.json" | head -n 1)")")
+URL="http://$DEMO_HOST:$DEMO_PORT"
+echo "Serving $DEMO_DIR/models at $URL (API docs: $URL/docs). Once $URL/readyz answers, try:"
+echo "  curl -s -X POST $URL/v1/models/$MODEL/generate -H 'Content-Type: application/json' -d '{\"n_events\": 5, \"seed\": 1}'"
+echo "  hepgan request $MODEL -n 10000 --seed 1 --url $URL -o $MODEL.root"
+exec hepgan serve --models "$DEMO_DIR/models" --host "$DEMO_HOST" --port "$DEMO_PORT"
