@@ -33,6 +33,13 @@ def main() -> None:
     parser.add_argument("--reference", type=int, default=100_000, help="reference events")
     parser.add_argument("--features", type=int, default=368, help="features per event")
     parser.add_argument("--repeats", type=int, default=3, help="timed report repeats (median)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads; the report's array work is memory-bound, and on a shared 2-core "
+        "machine more OpenMP threads than free cores stall each other",
+    )
     args = parser.parse_args()
 
     import scipy
@@ -41,6 +48,7 @@ def main() -> None:
 
     from hepgan.validation.report import PreparedReference, build_report
 
+    torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     candidate = _features(rng, args.candidate, args.features)
     reference = _features(rng, args.reference, args.features)
@@ -49,7 +57,8 @@ def main() -> None:
     reference_columns = {name: reference[:, index] for index, name in enumerate(names)}
 
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores "
+        f"(load average {os.getloadavg()[0]:.1f}), "
         f"torch {torch.__version__} ({torch.get_num_threads()} threads), scipy {scipy.__version__}"
     )
     print(f"candidate {candidate.shape}, reference {reference.shape}, float64")

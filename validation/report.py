@@ -54,6 +54,8 @@ from hepgan.validation.sorting import (
 from hepgan.validation.wasserstein import wasserstein_sorted
 
 SCHEMA_VERSION = "1"
+# Elements (events x features) of one block of working arrays: 2 MB of float64.
+BLOCK_ELEMENTS = 1 << 18
 Status = Literal["pass", "warn", "fail"]
 
 
@@ -244,7 +246,7 @@ def build_report(
     reference_sorted = prepared.sorted_events(per_event, selection)
     n_reference = reference_sorted.n_events
     statistics = _compare(
-        sort_columns(candidate_events, device=prepared.device), reference_sorted, thresholds.n_bins
+        candidate_events, reference_sorted, n_bins=thresholds.n_bins, device=prepared.device
     )
     for index, name in enumerate(per_event):
         scores.append(_score(name, units.get(name, ""), statistics, index, pooled=False))
@@ -256,9 +258,10 @@ def build_report(
         candidate_values = _pool(candidate[name], thresholds.max_pooled_values, rng)
         reference_values = _pool(reference_rows, thresholds.max_pooled_values, rng)
         pooled_statistics = _compare(
-            sort_columns(candidate_values, device=prepared.device),
+            candidate_values[:, None],
             sort_reference(reference_values, device=prepared.device),
-            thresholds.n_bins,
+            n_bins=thresholds.n_bins,
+            device=prepared.device,
         )
         scores.append(_score(name, units.get(name, ""), pooled_statistics, 0, pooled=True))
     _apply_correction(scores, thresholds)
@@ -306,27 +309,47 @@ def _split_observables(
 
 
 def _compare(
+    candidate: np.ndarray, reference: SortedColumns, *, n_bins: int, device: str | None
+) -> dict[str, np.ndarray]:
+    """KS, p-value, W1, JS, separation power, sizes and moments per feature, each (F,).
+
+    Candidate (n, F) against the sorted reference, in blocks of features whose
+    working arrays stay small (about 2 MB): fresh large arrays cost a page fault
+    per 4 kB on first touch, small ones are recycled by the allocator.
+    """
+    n_features = candidate.shape[1]
+    block = max(1, BLOCK_ELEMENTS // len(candidate))
+    parts = [
+        _compare_block(
+            sort_columns(candidate[:, start : start + block], device=device),
+            reference.rows(start, start + block),
+            n_bins,
+        )
+        for start in range(0, n_features, block)
+    ]
+    statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    statistics["ks_pvalue"] = ks_pvalue(statistics["ks"], len(candidate), reference.n_events)
+    statistics["js_bits"] = nats_to_bits(statistics["js_nats"])
+    statistics["n_candidate"] = np.full(n_features, len(candidate))
+    statistics["n_reference"] = np.full(n_features, reference.n_events)
+    return statistics
+
+
+def _compare_block(
     candidate: SortedColumns, reference: SortedColumns, n_bins: int
 ) -> dict[str, np.ndarray]:
-    """KS, p-value, W1, JS, separation power, sizes and moments per feature, each (F,)."""
+    """The statistics of one block of features that need the samples, each (F_block,)."""
     points = candidate.values  # (F, n)
     at_or_below = count_at_or_below(reference, points)  # (F, n)
     below = count_below(reference, points, at_or_below)
-    ks = ks_statistic_sorted(
-        candidate, reference, reference_at_or_below=at_or_below, reference_below=below
-    )
     histograms = shared_histograms(candidate, reference, n_bins=n_bins)
-    js = js_divergence(histograms.candidate, histograms.reference)
-    n_features = candidate.n_features
     return {
-        "ks": ks,
-        "ks_pvalue": ks_pvalue(ks, candidate.n_events, reference.n_events),
+        "ks": ks_statistic_sorted(
+            candidate, reference, reference_at_or_below=at_or_below, reference_below=below
+        ),
         "w1": wasserstein_sorted(candidate, reference, reference_below=below),
-        "js_nats": js,
-        "js_bits": nats_to_bits(js),
+        "js_nats": js_divergence(histograms.candidate, histograms.reference),
         "separation_power": separation_power(histograms.candidate, histograms.reference),
-        "n_candidate": np.full(n_features, candidate.n_events),
-        "n_reference": np.full(n_features, reference.n_events),
         "candidate_mean": candidate.mean.cpu().numpy(),
         "reference_mean": reference.mean.cpu().numpy(),
         "candidate_std": candidate.std.cpu().numpy(),

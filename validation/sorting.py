@@ -34,6 +34,15 @@ class SortedColumns:
     group_start: torch.Tensor | None = None  # (F, N) int64
     quantile_integral: torch.Tensor | None = None  # (F, N + 1)
 
+    def rows(self, start: int, stop: int) -> SortedColumns:
+        """Features ``start`` to ``stop`` (views, no copy)."""
+        return SortedColumns(
+            *(None if field is None else field[start:stop] for field in self._fields())
+        )
+
+    def _fields(self) -> tuple[torch.Tensor | None, ...]:
+        return (self.values, self.mean, self.std, self.group_start, self.quantile_integral)
+
     @property
     def n_events(self) -> int:
         return int(self.values.shape[1])
@@ -62,7 +71,7 @@ def as_feature_rows(
 
 def sort_columns(samples: np.ndarray | torch.Tensor, *, device: str | None = None) -> SortedColumns:
     """Sort (N, F) candidate events per feature; values and moments only."""
-    values = torch.sort(as_feature_rows(samples, device=device), dim=1).values  # (F, N)
+    values = _sort_rows(as_feature_rows(samples, device=device))  # (F, N)
     return SortedColumns(values, values.mean(dim=1), values.std(dim=1, correction=0))
 
 
@@ -84,6 +93,14 @@ def sort_reference(
         group_start=_group_starts(values),
         quantile_integral=quantile_integral,
     )
+
+
+def _sort_rows(rows: torch.Tensor) -> torch.Tensor:
+    """Each row of (F, N) ascending. On the CPU numpy's vectorised sort is about twice as
+    fast as torch's; elsewhere torch sorts on the device."""
+    if rows.device.type == "cpu":
+        return torch.from_numpy(np.sort(rows.numpy(), axis=1))
+    return torch.sort(rows, dim=1).values
 
 
 def _group_starts(values: torch.Tensor) -> torch.Tensor:
