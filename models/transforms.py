@@ -172,9 +172,44 @@ class SnapToValues(Step):
         return out
 
 
+@dataclass
+class MassShellEnergy(Step):
+    """Four-vectors (E, px, py, pz) in GeV: E is replaced by the squared mass m^2 = E^2 - |p|^2.
+
+    The inverse puts E back on the mass shell, E = sqrt(|p|^2 + max(m^2, 0)), so generated
+    particles have E >= |p| and pair masses built from generated four-vectors inherit the
+    momentum correlations only, not independent errors in E. ``groups`` lists the column
+    indices [E, px, py, pz] of each particle.
+    """
+
+    groups: list[list[int]] = field(default_factory=list)
+    kind: ClassVar[str] = "mass_shell_energy"
+
+    def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.array(values, dtype=np.float64, copy=True)
+        for e, px, py, pz in self.groups:
+            out[:, e] = out[:, e] ** 2 - (out[:, px] ** 2 + out[:, py] ** 2 + out[:, pz] ** 2)
+        return out
+
+    def inverse(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.array(values, dtype=np.float64, copy=True)
+        for e, px, py, pz in self.groups:
+            momentum_squared = out[:, px] ** 2 + out[:, py] ** 2 + out[:, pz] ** 2
+            out[:, e] = np.sqrt(momentum_squared + np.maximum(out[:, e], 0.0))
+        return out
+
+
 STEP_KINDS: dict[str, type[Step]] = {
     cls.kind: cls
-    for cls in (DivideByCondition, LogOffset, ZeroBelow, Standardise, QuantileNormal, SnapToValues)
+    for cls in (
+        DivideByCondition,
+        LogOffset,
+        ZeroBelow,
+        Standardise,
+        QuantileNormal,
+        SnapToValues,
+        MassShellEnergy,
+    )
 }
 
 
@@ -235,14 +270,35 @@ def _discrete_values(column: np.ndarray) -> list[float] | None:
     return distinct.tolist() if len(distinct) <= MAX_DISCRETE_VALUES else None
 
 
-def fit_event_transform(features: np.ndarray) -> FeatureTransform:
-    """For flat event features (N, F): discrete columns standardised and snapped back at
-    generation, continuous columns Gaussianised through their quantiles."""
-    features = np.asarray(features, dtype=np.float64)
+def four_vector_groups(feature_names: Sequence[str]) -> list[list[int]]:
+    """Column indices [E, px, py, pz] of every particle whose four names share a suffix
+    (``E1, px1, py1, pz1``; ``Muon_E, Muon_px, ...`` style names are not matched)."""
+    index = {name: j for j, name in enumerate(feature_names)}
+    groups = []
+    for name in feature_names:
+        if name.startswith("E"):
+            suffix = name[1:]
+            members = [f"E{suffix}", f"px{suffix}", f"py{suffix}", f"pz{suffix}"]
+            if all(member in index for member in members):
+                groups.append([index[member] for member in members])
+    return groups
+
+
+def fit_event_transform(
+    features: np.ndarray, feature_names: Sequence[str] | None = None
+) -> FeatureTransform:
+    """For flat event features (N, F): four-vectors put on the mass shell (see
+    :class:`MassShellEnergy`, when ``feature_names`` show E/px/py/pz groups), discrete
+    columns standardised and snapped back at generation, continuous columns
+    Gaussianised through their quantiles."""
+    steps: list[Step] = []
+    groups = four_vector_groups(feature_names or [])
+    if groups:
+        steps.append(MassShellEnergy(groups=groups))
+    features = FeatureTransform(steps).forward(features).astype(np.float64)
     discrete = {j: _discrete_values(features[:, j]) for j in range(features.shape[1])}
     discrete_columns = [j for j, values in discrete.items() if values is not None]
     continuous_columns = [j for j, values in discrete.items() if values is None]
-    steps: list[Step] = []
     if continuous_columns:
         probabilities = np.linspace(0.0, 1.0, QUANTILE_KNOTS)
         knots = np.quantile(features[:, continuous_columns], probabilities, axis=0).T  # (F_c, K)

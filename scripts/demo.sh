@@ -10,6 +10,16 @@ mkdir -p "$DEMO_DIR"
 hepgan simulate showers --geometry small -n 20000 --seed 1 -o "$DEMO_DIR/showers_small.root"
 hepgan simulate dimuon -n 20000 --seed 2 -o "$DEMO_DIR/dimuon.root"
 
+# --- Training: a short budget per model (DEMO_MINUTES, default 1.5) so the demo serves within
+# minutes; scripts/quality.sh trains for 10 minutes and measures the models against test files.
+DEMO_MINUTES=${DEMO_MINUTES:-1.5}
+hepgan train --data "$DEMO_DIR/showers_small.root" --tree showers --voxels voxels \
+    --condition incident_energy --out "$DEMO_DIR/models/showers_small" \
+    --max-minutes "$DEMO_MINUTES" --seed 1
+hepgan train --data "$DEMO_DIR/dimuon.root" --tree events \
+    --features E1,px1,py1,pz1,Q1,E2,px2,py2,pz2,Q2 --out "$DEMO_DIR/models/dimuon" \
+    --max-minutes "$DEMO_MINUTES" --seed 1
+
 # --- Serving: every trained model under $DEMO_DIR/models, after printing a request that works.
 DEMO_HOST=${DEMO_HOST:-127.0.0.1}
 DEMO_PORT=${DEMO_PORT:-8000}

@@ -91,7 +91,7 @@ def fit_transforms(
         feature_transform = fit_shower_transform(features, conditions[:, 0])
         condition_transform = fit_condition_transform(conditions, log_columns=[0])
     else:
-        feature_transform = fit_event_transform(features)
+        feature_transform = fit_event_transform(features, data.feature_names)
         condition_transform = fit_condition_transform(conditions)
     return feature_transform, condition_transform
 
@@ -459,6 +459,8 @@ def run_training(
 
     device = device or resolve_device(config.device)
     world = world or distributed.Distributed()
+    if device.type == "cpu":
+        torch.set_num_threads(config.cpu_threads)
     run_folder = config.run_folder
     split = data.split(config)
     checkpoint_path = run_folder / "last.safetensors"

@@ -86,3 +86,25 @@ def test_condition_transform_is_log_then_standardise() -> None:
 def test_unknown_step_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown transform step 'exec'"):
         FeatureTransform.from_dict({"steps": [{"kind": "exec"}]})
+
+
+def test_four_vectors_go_back_on_the_mass_shell() -> None:
+    """E1 is modelled as m^2 = E^2 - |p|^2; the inverse gives E = sqrt(|p|^2 + m^2) >= |p|."""
+    rng = np.random.default_rng(5)
+    momenta = rng.normal(0.0, 30.0, (4000, 3))  # GeV
+    mass = 0.1056583755  # muon, GeV
+    energy = np.sqrt((momenta**2).sum(axis=1) + mass**2)
+    charge = rng.choice([-1.0, 1.0], 4000)
+    features = np.column_stack([energy, momenta, charge])  # E1, px1, py1, pz1, Q1
+    names = ["E1", "px1", "py1", "pz1", "Q1"]
+    transform = _round_trip(fit_event_transform(features, names))
+    assert transform.steps[0].to_dict() == {
+        "kind": "mass_shell_energy",
+        "columns": None,
+        "groups": [[0, 1, 2, 3]],
+    }
+    back = transform.inverse(transform.forward(features))
+    assert np.allclose(back, features, rtol=1e-3, atol=1e-3)
+    generated = transform.inverse(rng.normal(0.0, 1.0, (1000, 5))).astype(np.float64)
+    p_squared = (generated[:, 1:4] ** 2).sum(axis=1)
+    assert np.allclose(generated[:, 0], np.sqrt(p_squared + mass**2), rtol=1e-6)

@@ -1,0 +1,171 @@
+"""Judge a trained model against an independent, held-out test file: the quality targets of issue 4.
+
+    python scripts/quality.py dimuon --model M --test dimuon_test.root --json out.json
+    python scripts/quality.py showers --model M --test showers_test.root --json out.json
+
+The test file is simulated with its own seed: none of its events was seen in
+training or in the checkpoint choice. The model generates as many events as
+the test file holds (for showers, at the test events' incident energies).
+
+dimuon targets: KS <= 0.03 for every feature; KS <= 0.05 for the pair mass M
+recomputed from the generated four-vectors, and its peak within 1 GeV of the
+test sample's; classifier AUC <= 0.65.
+showers targets: separation power <= 0.05 for every shower observable;
+E_visible / E_incident within 2 % (mean) and 10 % (standard deviation, the
+resolution) in each of 5 log-spaced incident-energy bins; classifier AUC <= 0.75.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+from hepgan.models.artefact import load_artefact
+from hepgan.training.datasets import read_table
+from hepgan.validation.classifier import classifier_two_sample_test
+from hepgan.validation.ks import ks_2samp_batched
+from hepgan.validation.report import build_report
+
+PEAK_WINDOW_GEV = (70.0, 110.0)
+PEAK_BIN_GEV = 0.25
+N_ENERGY_BINS = 5
+
+
+def mass_peak(masses: np.ndarray) -> float:
+    """Position (GeV) of the maximum of the M histogram (0.25 GeV bins in 70-110 GeV) after a
+    5-bin moving average, which keeps bin-to-bin noise from moving the peak."""
+    edges = np.arange(PEAK_WINDOW_GEV[0], PEAK_WINDOW_GEV[1] + PEAK_BIN_GEV / 2, PEAK_BIN_GEV)
+    counts, _ = np.histogram(masses, bins=edges)
+    smoothed = np.convolve(counts, np.ones(5) / 5, mode="same")
+    centre = 0.5 * (edges[:-1] + edges[1:])
+    return float(centre[np.argmax(smoothed)])
+
+
+def judge_dimuon(model: str, test: str, *, seed: int) -> dict:
+    artefact = load_artefact(model)
+    names = artefact.card.feature_names
+    columns = read_table(test, tree=artefact.card.output.tree, branches=names, progress=False)
+    reference = np.column_stack([columns[name] for name in names]).astype(np.float64)  # (M, F)
+    generated = artefact.generate(len(reference), seed=seed).astype(np.float64)  # (M, F)
+    ks = ks_2samp_batched(generated, reference).statistic
+    observables = [artefact.observables(sample, None) for sample in (generated, reference)]
+    mass = [sample["M_from_four_vectors"] for sample in observables]
+    mass_ks = float(ks_2samp_batched(mass[0][:, None], mass[1][:, None]).statistic[0])
+    peaks = [mass_peak(values) for values in mass]
+    auc = classifier_two_sample_test(generated, reference, seed=seed).auc
+    result = {
+        "n_events": len(reference),
+        "feature_ks": dict(zip(names, map(float, ks), strict=True)),
+        "max_feature_ks": float(ks.max()),
+        "mass_ks": mass_ks,
+        "mass_peak_generated_gev": peaks[0],
+        "mass_peak_reference_gev": peaks[1],
+        "mass_peak_shift_gev": abs(peaks[0] - peaks[1]),
+        "classifier_auc": auc,
+    }
+    result["targets"] = {
+        "every feature KS <= 0.03": result["max_feature_ks"] <= 0.03,
+        "M KS <= 0.05": mass_ks <= 0.05,
+        "M peak within 1 GeV": result["mass_peak_shift_gev"] <= 1.0,
+        "classifier AUC <= 0.65": auc <= 0.65,
+    }
+    return result
+
+
+def energy_response(
+    ratio: np.ndarray, energy: np.ndarray, edges: np.ndarray
+) -> list[tuple[float, float]]:
+    """(mean, standard deviation) of E_visible / E_incident in each incident-energy bin."""
+    which = np.clip(np.searchsorted(edges, energy, side="right") - 1, 0, len(edges) - 2)
+    return [
+        (float(ratio[which == b].mean()), float(ratio[which == b].std()))
+        for b in range(len(edges) - 1)
+    ]
+
+
+def judge_showers(model: str, test: str, *, seed: int) -> dict:
+    artefact = load_artefact(model)
+    columns = read_table(
+        test, tree=artefact.card.output.tree, branches=["incident_energy", "voxels"], progress=False
+    )
+    energy = np.asarray(columns["incident_energy"], dtype=np.float64)  # (M,) MeV
+    reference_voxels = np.asarray(columns["voxels"], dtype=np.float64)  # (M, V) MeV
+    generated_voxels = artefact.generate(len(energy), conditions=energy[:, None], seed=seed)
+    observables = [
+        artefact.observables(voxels, energy[:, None])
+        for voxels in (generated_voxels, reference_voxels)
+    ]
+    report = build_report(observables[0], observables[1])
+    separation = {score.name: score.separation_power for score in report.observables}
+    edges = np.geomspace(energy.min(), energy.max() * (1 + 1e-9), N_ENERGY_BINS + 1)
+    responses = [energy_response(o["e_total_over_incident"], energy, edges) for o in observables]
+    bins = []
+    for b, ((gen_mean, gen_std), (ref_mean, ref_std)) in enumerate(zip(*responses, strict=True)):
+        bins.append(
+            {
+                "energy_range_mev": [float(edges[b]), float(edges[b + 1])],
+                "mean_generated": gen_mean,
+                "mean_reference": ref_mean,
+                "mean_relative_difference": gen_mean / ref_mean - 1,
+                "resolution_generated": gen_std / gen_mean,
+                "resolution_reference": ref_std / ref_mean,
+                "resolution_relative_difference": (gen_std / gen_mean) / (ref_std / ref_mean) - 1,
+            }
+        )
+    names = list(observables[1])
+    high_level = [
+        np.column_stack([o[name] for name in names] + [np.log(energy)]) for o in observables
+    ]
+    auc = classifier_two_sample_test(high_level[0], high_level[1], seed=seed).auc
+    result = {
+        "n_events": len(energy),
+        "separation_power": separation,
+        "max_separation_power": max(separation.values()),
+        "worst_observable": max(separation, key=separation.get),
+        "energy_bins": bins,
+        "max_mean_deviation": max(abs(b["mean_relative_difference"]) for b in bins),
+        "max_resolution_deviation": max(abs(b["resolution_relative_difference"]) for b in bins),
+        "classifier_auc_observables": auc,
+    }
+    result["targets"] = {
+        "separation power <= 0.05 for every observable": result["max_separation_power"] <= 0.05,
+        "E ratio mean within 2 % in 5 bins": result["max_mean_deviation"] <= 0.02,
+        "E ratio resolution within 10 % in 5 bins": result["max_resolution_deviation"] <= 0.10,
+        "classifier AUC <= 0.75": auc <= 0.75,
+    }
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=("dimuon", "showers"))
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--test", required=True, help="independent test file (ROOT)")
+    parser.add_argument("--seed", type=int, default=123)
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    judge = judge_dimuon if args.kind == "dimuon" else judge_showers
+    result = judge(args.model, args.test, seed=args.seed)
+    card = load_artefact(args.model).card
+    result["training"] = {
+        "wall_seconds": card.training.wall_seconds,
+        "steps": card.training.steps,
+        "best_step": card.training.best_step,
+        "loss": card.training.loss,
+    }
+    result["evaluation_seconds"] = round(time.perf_counter() - start, 1)
+    text = json.dumps(result, indent=1)
+    if args.json:
+        with open(args.json, "w") as handle:
+            handle.write(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
