@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+# Elements (events x features) per block when sorting a reference: 16 MB of float64.
+PREPARE_BLOCK_ELEMENTS = 1 << 21
+
 
 @dataclass(frozen=True)
 class SortedColumns:
@@ -78,19 +81,35 @@ def sort_columns(samples: np.ndarray | torch.Tensor, *, device: str | None = Non
 def sort_reference(
     samples: np.ndarray | torch.Tensor, *, device: str | None = None
 ) -> SortedColumns:
-    """Sort (N, F) reference events per feature, with tie-group starts and quantile integral."""
-    sorted_columns = sort_columns(samples, device=device)
-    values = sorted_columns.values
-    quantile_integral = torch.zeros(
-        values.shape[0], values.shape[1] + 1, dtype=values.dtype, device=values.device
-    )
-    centred = values - sorted_columns.mean[:, None]  # (F, N)
-    quantile_integral[:, 1:] = torch.cumsum(centred, dim=1) / values.shape[1]
+    """Sort (N, F) reference events per feature, with tie-group starts and quantile integral.
+
+    Works through blocks of features (about 16 MB each) written into the result, so
+    the large arrays are allocated once and the working arrays are recycled.
+    """
+    if np.ndim(samples) == 1:
+        samples = samples[:, None]
+    n_events, n_features = samples.shape
+    block = max(1, PREPARE_BLOCK_ELEMENTS // max(n_events, 1))
+    target = torch.device(device or "cpu")
+    values = torch.empty((n_features, n_events), dtype=torch.float64, device=target)
+    group_start = torch.empty((n_features, n_events), dtype=torch.int64, device=target)
+    quantile_integral = torch.zeros((n_features, n_events + 1), dtype=torch.float64, device=target)
+    means, stds = [], []
+    for start in range(0, n_features, block):
+        piece = sort_columns(samples[:, start : start + block], device=device)
+        stop = start + piece.n_features
+        values[start:stop] = piece.values
+        group_start[start:stop] = _group_starts(piece.values)
+        centred = piece.values - piece.mean[:, None]  # (F_block, N)
+        torch.cumsum(centred, dim=1, out=quantile_integral[start:stop, 1:])
+        means.append(piece.mean)
+        stds.append(piece.std)
+    quantile_integral[:, 1:] /= n_events
     return SortedColumns(
         values,
-        sorted_columns.mean,
-        sorted_columns.std,
-        group_start=_group_starts(values),
+        torch.cat(means),
+        torch.cat(stds),
+        group_start=group_start,
         quantile_integral=quantile_integral,
     )
 
