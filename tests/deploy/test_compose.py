@@ -10,6 +10,8 @@ import pytest
 import yaml
 from deploy_helpers import REPO_ROOT, RuntimeStage
 
+from hepgan.cli import build_parser
+
 
 @pytest.fixture(scope="module")
 def services() -> dict[str, Any]:
@@ -47,6 +49,8 @@ def test_training_uses_the_same_image_only_on_request(services: dict[str, Any]) 
     assert train["profiles"] == ["train"]
     assert train["healthcheck"] == {"disable": True}
     assert {volume["target"] for volume in train["volumes"]} == {"/data", "/models"}
+    parsed = build_parser().parse_args(train["command"])
+    assert parsed.command == "train" and parsed.config.startswith("/data/")
 
 
 def test_docker_compose_accepts_the_file() -> None:

@@ -8,6 +8,8 @@ import subprocess
 import pytest
 from deploy_helpers import REPO_ROOT, RuntimeStage, dockerfile_instructions
 
+from hepgan.cli import build_parser
+
 
 def test_hadolint_passes() -> None:
     hadolint = shutil.which("hadolint")
@@ -37,6 +39,8 @@ def test_serves_by_default_on_the_exposed_port(runtime_stage: RuntimeStage) -> N
     assert cmd[cmd.index("--host") + 1] == "0.0.0.0"
     assert runtime_stage.exposed_ports == (int(cmd[cmd.index("--port") + 1]),)
     assert "/models" in runtime_stage.volumes
+    parsed = build_parser().parse_args(cmd)
+    assert parsed.command == "serve" and str(parsed.models) == "/models"
 
 
 def test_malloc_arenas_are_capped(runtime_stage: RuntimeStage) -> None:

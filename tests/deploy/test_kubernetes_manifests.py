@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +107,19 @@ def test_models_claim_is_shared_between_training_and_serving() -> None:
                 assert "ReadWriteMany" in claim["spec"]["accessModes"]
 
 
+def _job_script_words(container: dict[str, Any]) -> list[str]:
+    """The words of the Job's ``sh -c`` script, as the shell splits them."""
+    assert container["command"] == ["/bin/sh", "-c"]
+    (script,) = container["args"]
+    return shlex.split(script.replace(";", " ; "))
+
+
 def test_training_job_runs_torchrun_on_every_requested_gpu() -> None:
     job = _resource("Job", "hepgan-train")
     pod = job["spec"]["template"]["spec"]
     container = _container(job)
-    assert container["command"] == ["torchrun"]
-    args = container["args"]
+    words = _job_script_words(container)
+    args = words[words.index("torchrun") + 1 :]
     gpus = container["resources"]["limits"]["nvidia.com/gpu"]
     assert int(_flag(args, "--nproc-per-node")) == gpus
     nodes = int(_flag(args, "--nnodes"))
@@ -124,8 +132,20 @@ def test_training_job_runs_torchrun_on_every_requested_gpu() -> None:
     assert int(_flag(args, "--master-port")) == headless["spec"]["ports"][0]["port"]
     rank_env = {env["name"]: env for env in container["env"]}["NODE_RANK"]
     assert "job-completion-index" in rank_env["valueFrom"]["fieldRef"]["fieldPath"]
-    assert _flag(args, "--node-rank") == "$(NODE_RANK)"
-    module = args.index("-m")
-    assert args[module + 1 : module + 3] == ["hepgan.cli", "train"]
+    assert _flag(args, "--node-rank") == "$NODE_RANK"
     mounts = {mount["mountPath"] for mount in container["volumeMounts"]}
     assert {"/dev/shm", "/models", "/data"} <= mounts
+
+
+def test_training_job_passes_flags_hepgan_train_accepts() -> None:
+    """The Job's `hepgan train` arguments parse, and --resume is added only with a checkpoint."""
+    from hepgan.cli import build_parser
+
+    words = _job_script_words(_container(_resource("Job", "hepgan-train")))
+    module = words.index("-m")
+    assert words[module + 1 : module + 3] == ["hepgan.cli", "train"]
+    train_args = [word for word in words[module + 2 :] if word != "$resume"]
+    parsed = build_parser().parse_args([*train_args, "--resume"])
+    assert parsed.command == "train" and parsed.resume is True
+    assert parsed.out.startswith("/models/")
+    assert f"{parsed.run_dir}/last.safetensors" in words  # the test that decides on --resume
