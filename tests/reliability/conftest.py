@@ -1,0 +1,96 @@
+"""A models folder (two good artefacts, two hostile ones) and a real server for reliability tests.
+
+One server process serves the whole module set: the load test, the fuzzer and the
+security checks all talk to it over loopback HTTP. Its limits are set low so the
+tests reach them quickly: 5000 events per request, 64 KiB bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from live_server import LiveServer, serve
+
+API_KEY = "reliability-test-key-0123456789abcdef"
+SERVER_LIMITS = {
+    "HEPGAN_MAX_EVENTS_PER_REQUEST": "5000",
+    "HEPGAN_MAX_BODY_BYTES": "65536",
+    "HEPGAN_DEVICE": "cpu",
+    "MALLOC_ARENA_MAX": "2",  # as the Dockerfile sets it for the service
+}
+GOOD_MODELS = ("dimuon", "showers")
+TAMPERED_MODEL = "tampered"  # weights changed after model.json recorded their sha256
+PICKLED_MODEL = "pickled"  # weights replaced by a pickle, model.json's sha256 updated to match
+ESCAPING_FOLDER = "escaping-folder"  # a symlink to an artefact outside the models folder
+ESCAPING_WEIGHTS = "escaping-weights"  # its weights file is a symlink to a file outside
+HOSTILE_MODELS = (TAMPERED_MODEL, PICKLED_MODEL, ESCAPING_FOLDER, ESCAPING_WEIGHTS)
+
+
+class _TouchOnUnpickle:
+    """Unpickling this creates ``marker``: proof that a loader ran code from a weights file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def tamper_with_weights(folder: Path) -> None:
+    """Flip one byte in the middle of the generator weights (model.json keeps the old sha256)."""
+    weights = folder / "generator.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+
+
+def replace_weights_with_pickle(folder: Path, marker: Path) -> None:
+    """Write a code-running pickle as the weights and make model.json's checksum agree with it."""
+    weights = folder / "generator.safetensors"
+    weights.write_bytes(pickle.dumps({"weight": _TouchOnUnpickle(marker)}))
+    card_path = folder / "model.json"
+    card = json.loads(card_path.read_text())
+    card["checksums"][weights.name] = hashlib.sha256(weights.read_bytes()).hexdigest()
+    card_path.write_text(json.dumps(card))
+
+
+@pytest.fixture(scope="session")
+def unpickle_marker(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file that exists only if something unpickled the hostile weights."""
+    return tmp_path_factory.mktemp("marker") / "unpickled"
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory, unpickle_marker: Path) -> Path:
+    """dimuon (events), showers (small geometry), and hostile copies of dimuon (HOSTILE_MODELS)."""
+    from hepgan.models.tiny import make_tiny_artefact
+
+    folder = tmp_path_factory.mktemp("models")
+    outside = tmp_path_factory.mktemp("outside_the_models_folder")
+    make_tiny_artefact(folder / "dimuon", kind="events", seed=1)
+    make_tiny_artefact(folder / "showers", kind="showers", seed=2)
+    shutil.copytree(folder / "dimuon", folder / TAMPERED_MODEL)
+    tamper_with_weights(folder / TAMPERED_MODEL)
+    shutil.copytree(folder / "dimuon", folder / PICKLED_MODEL)
+    replace_weights_with_pickle(folder / PICKLED_MODEL, unpickle_marker)
+    shutil.copytree(folder / "dimuon", outside / "dimuon")
+    (folder / ESCAPING_FOLDER).symlink_to(outside / "dimuon", target_is_directory=True)
+    shutil.copytree(folder / "dimuon", folder / ESCAPING_WEIGHTS)
+    (folder / ESCAPING_WEIGHTS / "generator.safetensors").unlink()
+    (folder / ESCAPING_WEIGHTS / "generator.safetensors").symlink_to(
+        outside / "dimuon" / "generator.safetensors"
+    )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def live_server(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    with serve(models_dir, api_key=API_KEY, log=log, environment=SERVER_LIMITS) as server:
+        yield server

@@ -1,0 +1,128 @@
+"""Turn the figures the reliability tests wrote (one JSON file each) into a Markdown summary.
+
+    python tests/reliability/summarise.py runs/reliability > runs/reliability/summary.md
+
+Used by scripts/reliability.sh; docs/reliability.md quotes its output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory_kib / 2**20:.0f} GiB RAM, no GPU; "
+        f"load average {load} at the end of the run; Python {platform.python_version()}"
+    )
+
+
+def _load(figures: dict[str, Any]) -> list[str]:
+    latency = figures["latency_ms"]
+    statuses = ", ".join(f"{code}: {n}" for code, n in figures["statuses"].items())
+    windows = " / ".join(f"{mib:.0f}" for mib in figures["rss_mib_per_window"])
+    return [
+        "| clients | seconds | requests | requests/s | events | events/s | 5xx | transport err. |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| {figures['clients']} | {figures['duration_s']} | {figures['requests']} | "
+        f"{figures['requests_per_s']} | {figures['events_delivered']} | {figures['events_per_s']} "
+        f"| {figures['server_errors_5xx']} | {figures['transport_errors']} |",
+        "",
+        f"Latency (ms, all requests): p50 {latency['p50']}, p90 {latency['p90']}, "
+        f"p99 {latency['p99']}, max {latency['max']}; generate requests p99 "
+        f"{figures['generate_latency_ms_p99']}.",
+        f"Statuses: {statuses}.",
+        f"Server RSS (MiB, mean per {figures['rss_window_s']:.0f} s window): {windows}; "
+        f"first to last window {100 * figures['rss_growth']:+.1f}%.",
+    ]
+
+
+def _fuzz(figures: dict[str, Any]) -> list[str]:
+    failures = "; ".join(figures["failures"]) or "none"
+    return [
+        f"schemathesis {figures['schemathesis']}, seed {figures['seed']}, at most "
+        f"{figures['max_examples_per_operation']} examples per operation and phase: "
+        f"{figures['cases_generated']} cases on {figures['operations_tested']} operations in "
+        f"{figures['running_time_s']} s; cases with failures {figures['cases_with_failures']}, "
+        f"errors {figures['errors']}; failures: {failures}.",
+    ]
+
+
+def _faults(found: dict[str, dict[str, Any]]) -> list[str]:
+    rows = ["| fault injected | outcome |", "| --- | --- |"]
+    kill = found.get("fault_training_kill")
+    if kill:
+        when = "while it wrote a checkpoint" if kill["killed_mid_write"] else "between checkpoints"
+        rows.append(
+            f"| `hepgan train` SIGKILLed {when} (step {kill['step_at_kill']}), then `--resume` "
+            f"| exit {kill['exit_after_kill']} at the kill; the resumed run finished at step "
+            f"{kill['final_step']} with a valid artefact; {kill['checkpoint_versions_opened']} "
+            f"checkpoint versions opened as they appeared, "
+            f"{len(kill['unreadable_checkpoints'])} unreadable |"
+        )
+    for name, label in (
+        ("fault_truncated_root", "ROOT input truncated to 60%"),
+        ("fault_corrupt_root", "64 KiB of random bytes in the middle of a ROOT input"),
+        ("fault_missing_branch", "a branch name that does not exist"),
+        ("fault_tampered_weights", "one byte of the weights flipped"),
+    ):
+        if name in found:
+            rows.append(
+                f"| {label} | exit {found[name]['exit_status']}: `{found[name]['message']}` |"
+            )
+    broken = found.get("fault_broken_artefact_served_beside")
+    if broken:
+        readyz = broken["readyz"]
+        rows.append(
+            f"| {len(readyz['broken'])} broken artefacts beside {len(readyz['models'])} good "
+            "ones | "
+            f"/readyz 200, serving {', '.join(readyz['models'])}; broken: "
+            f"{', '.join(sorted(readyz['broken']))} |"
+        )
+    return rows
+
+
+def _security(found: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    traversal = found.get("security_traversal")
+    if traversal:
+        statuses = sorted(set(traversal["statuses"].values()))
+        lines.append(
+            f"Path traversal: {traversal['requests']} raw requests, statuses {statuses}, "
+            "no file content returned."
+        )
+    limits = found.get("security_limits")
+    if limits:
+        lines.append("Limits: " + ", ".join(f"{k} -> {v}" for k, v in limits.items()) + ".")
+    return lines
+
+
+def main(folder: Path) -> None:
+    found = {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+    out = [f"Machine: {_machine()}.", ""]
+    if "load" in found:
+        out += ["### Load", "", *_load(found["load"]), ""]
+    if "fuzz" in found:
+        out += ["### Fuzz", "", *_fuzz(found["fuzz"]), ""]
+    out += ["### Faults", "", *_faults(found), ""]
+    out += ["### Security", "", *_security(found)]
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

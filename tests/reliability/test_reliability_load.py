@@ -1,0 +1,253 @@
+"""Load: 32 concurrent clients for 60 s of mixed requests against a real ``hepgan serve``.
+
+Holds when: no 5xx and no transport error, every response has the status its request
+deserves (the size and event limits answer 413/422 under load as they do idle), and the
+server's resident memory grows less than 10% from the first to the last 10 s. Latency
+percentiles and throughput are reported (docs/reliability.md), not asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from conftest import SERVER_LIMITS
+from figures import record_figures
+from live_server import LiveServer
+
+CLIENTS = 32
+DURATION_S = float(os.environ.get("HEPGAN_LOAD_SECONDS", "60"))
+WINDOW_S = min(10.0, DURATION_S / 3)  # memory is compared between the first and last window
+RSS_PERIOD_S = 0.5
+MAX_EVENTS = int(SERVER_LIMITS["HEPGAN_MAX_EVENTS_PER_REQUEST"])
+MAX_BODY = int(SERVER_LIMITS["HEPGAN_MAX_BODY_BYTES"])
+SHOWER_RANGE = {"min": 2000.0, "max": 50000.0, "distribution": "log-uniform"}  # in training range
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One kind of request in the mix, and the statuses a correct server answers it with."""
+
+    name: str
+    weight: int
+    method: str
+    path: str
+    expected: frozenset[int]
+    body: dict[str, Any] | None = None
+    raw_body: bytes | None = None
+    authorised: bool = True
+    events: int = 0  # events a 200 response carries
+
+
+PROBES = (
+    Probe("list models", 4, "GET", "/v1/models", frozenset({200})),
+    Probe("model card", 3, "GET", "/v1/models/showers", frozenset({200})),
+    Probe("healthz", 2, "GET", "/healthz", frozenset({200}), authorised=False),
+    Probe("readyz", 2, "GET", "/readyz", frozenset({200}), authorised=False),
+    Probe("metrics", 2, "GET", "/metrics", frozenset({200})),
+    Probe(
+        "dimuon json + report",
+        15,
+        "POST",
+        "/v1/models/dimuon/generate",
+        frozenset({200}),
+        body={"n_events": 500},
+        events=500,
+    ),
+    Probe(
+        "dimuon npy seeded",
+        8,
+        "POST",
+        "/v1/models/dimuon/generate",
+        frozenset({200}),
+        body={"n_events": 2000, "format": "npy", "seed": 7, "validate": False},
+        events=2000,
+    ),
+    Probe(
+        "showers json + report",
+        12,
+        "POST",
+        "/v1/models/showers/generate",
+        frozenset({200}),
+        body={"n_events": 200, "conditions": {"incident_energy": 20000.0}},
+        events=200,
+    ),
+    Probe(
+        "showers root + report",
+        8,
+        "POST",
+        "/v1/models/showers/generate",
+        frozenset({200}),
+        body={"n_events": 500, "conditions": {"incident_energy": SHOWER_RANGE}, "format": "root"},
+        events=500,
+    ),
+    Probe(
+        "showers arrow",
+        5,
+        "POST",
+        "/v1/models/showers/generate",
+        frozenset({200}),
+        body={"n_events": 2000, "format": "arrow", "validate": False},
+        events=2000,
+    ),
+    Probe(
+        "over the event limit",
+        4,
+        "POST",
+        "/v1/models/dimuon/generate",
+        frozenset({422}),
+        body={"n_events": MAX_EVENTS + 1},
+    ),
+    Probe(
+        "over the body limit",
+        3,
+        "POST",
+        "/v1/models/showers/generate",
+        frozenset({413}),
+        body={"n_events": 9000, "conditions": {"incident_energy": [20000.123456] * 9000}},
+    ),
+    Probe(
+        "unknown model",
+        2,
+        "POST",
+        "/v1/models/no-such-model/generate",
+        frozenset({404}),
+        body={"n_events": 10},
+    ),
+    Probe(
+        "malformed json",
+        2,
+        "POST",
+        "/v1/models/dimuon/generate",
+        frozenset({422}),
+        raw_body=b'{"n_events": ',
+    ),
+    Probe(
+        "no api key",
+        2,
+        "POST",
+        "/v1/models/dimuon/generate",
+        frozenset({401}),
+        body={"n_events": 10},
+        authorised=False,
+    ),
+)
+
+
+@dataclass
+class LoadRecord:
+    """What the clients saw: one entry per request, plus the server's memory over time."""
+
+    started: float = field(default_factory=time.monotonic)
+    results: list[tuple[str, int, float, int]] = field(default_factory=list)  # name, status, s, ev
+    rss: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, bytes)
+
+
+async def _send(client: httpx.AsyncClient, server: LiveServer, probe: Probe) -> int:
+    headers = {"Content-Type": "application/json"} if probe.raw_body is not None else {}
+    if probe.authorised:
+        headers.update(server.auth)
+    response = await client.request(
+        probe.method, probe.path, json=probe.body, content=probe.raw_body, headers=headers
+    )
+    return response.status_code
+
+
+async def _client(
+    index: int, client: httpx.AsyncClient, server: LiveServer, record: LoadRecord, end: float
+) -> None:
+    rng = random.Random(index)
+    weights = [probe.weight for probe in PROBES]
+    while time.monotonic() < end:
+        (probe,) = rng.choices(PROBES, weights=weights)
+        start = time.monotonic()
+        try:
+            status = await _send(client, server, probe)
+        except httpx.TransportError:
+            status = 0  # counted as an error: the server dropped or refused the connection
+        elapsed = time.monotonic() - start
+        events = probe.events if status == 200 else 0
+        record.results.append((probe.name, status, elapsed, events))
+
+
+async def _sample_memory(server: LiveServer, record: LoadRecord, end: float) -> None:
+    while time.monotonic() < end:
+        record.rss.append((time.monotonic() - record.started, server.rss_bytes()))
+        await asyncio.sleep(RSS_PERIOD_S)
+
+
+async def _run_load(server: LiveServer) -> LoadRecord:
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    timeout = httpx.Timeout(60.0)
+    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=timeout) as client:
+        for probe in PROBES:  # warm-up: every code path once before memory is measured
+            await _send(client, server, probe)
+        record = LoadRecord()
+        end = record.started + DURATION_S
+        await asyncio.gather(
+            _sample_memory(server, record, end),
+            *(_client(i, client, server, record, end) for i in range(CLIENTS)),
+        )
+    record.rss.append((time.monotonic() - record.started, server.rss_bytes()))
+    return record
+
+
+def _summarise(record: LoadRecord) -> dict[str, Any]:
+    elapsed = time.monotonic() - record.started
+    statuses = Counter(status for _, status, _, _ in record.results)
+    latencies = np.array([seconds for _, _, seconds, _ in record.results]) * 1000.0  # ms
+    generate = np.array(
+        [seconds for name, status, seconds, ev in record.results if ev > 0 and status == 200]
+    )
+    times = np.array([t for t, _ in record.rss])
+    rss = np.array([b for _, b in record.rss], dtype=float) / 2**20  # MiB
+    first = rss[times <= WINDOW_S].mean()
+    last = rss[times >= times[-1] - WINDOW_S].mean()
+    return {
+        "clients": CLIENTS,
+        "duration_s": round(elapsed, 1),
+        "requests": len(record.results),
+        "requests_per_s": round(len(record.results) / elapsed, 1),
+        "events_delivered": sum(ev for _, _, _, ev in record.results),
+        "events_per_s": round(sum(ev for _, _, _, ev in record.results) / elapsed),
+        "statuses": {str(status): count for status, count in sorted(statuses.items())},
+        "server_errors_5xx": sum(n for status, n in statuses.items() if status >= 500),
+        "transport_errors": statuses.get(0, 0),
+        "latency_ms": {f"p{q}": round(float(np.percentile(latencies, q)), 1) for q in (50, 90, 99)}
+        | {"max": round(float(latencies.max()), 1)},
+        "generate_latency_ms_p99": round(float(np.percentile(generate, 99)) * 1000.0, 1),
+        "rss_mib_first_window": round(float(first), 1),
+        "rss_mib_last_window": round(float(last), 1),
+        "rss_growth": round(float(last / first - 1.0), 4),
+        "rss_window_s": WINDOW_S,
+        "rss_mib_per_window": [
+            round(float(rss[(times >= start) & (times < start + WINDOW_S)].mean()), 1)
+            for start in np.arange(0.0, times[-1] - WINDOW_S / 2, WINDOW_S)
+        ],
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(DURATION_S + 300)
+def test_mixed_load_holds(live_server: LiveServer) -> None:
+    record = asyncio.run(_run_load(live_server))
+    figures = _summarise(record)
+    record_figures("load", figures)
+    unexpected = Counter(
+        (name, status)
+        for name, status, _, _ in record.results
+        if status not in next(p for p in PROBES if p.name == name).expected
+    )
+    assert figures["server_errors_5xx"] == 0, figures["statuses"]
+    assert not unexpected, f"responses with the wrong status (probe, status): {dict(unexpected)}"
+    sent = {name for name, _, _, _ in record.results}
+    assert sent == {probe.name for probe in PROBES}, "some request kinds were never sent"
+    assert figures["rss_growth"] < 0.10, figures
