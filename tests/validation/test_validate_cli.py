@@ -40,6 +40,18 @@ def _showers(n: int, seed: int, *, energy: float | None = None) -> tuple[np.ndar
     return incident, voxels.astype(np.float32)
 
 
+def _validate_with_report(
+    reference: Path, candidate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, dict]:
+    """Run ``hepgan validate --report``: exit status, terminal output, the report as JSON."""
+    report_path = tmp_path / "report.json"
+    status = main(
+        ["validate", "--reference", str(reference), "--candidate", str(candidate),
+         "--report", str(report_path)]
+    )  # fmt: skip
+    return status, capsys.readouterr().out, json.loads(report_path.read_text())
+
+
 @pytest.fixture
 def dimuon_files(tmp_path: Path) -> tuple[Path, Path]:
     reference = write_root(tmp_path / "reference.root", _dimuon_columns(4000, 1), tree="events")
@@ -50,16 +62,9 @@ def dimuon_files(tmp_path: Path) -> tuple[Path, Path]:
 def test_event_files_report_and_table(
     dimuon_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    reference, candidate = dimuon_files
-    report_path = tmp_path / "report.json"
-    status = main(
-        ["validate", "--reference", str(reference), "--candidate", str(candidate),
-         "--report", str(report_path)]
-    )  # fmt: skip
-    out = capsys.readouterr().out
+    status, out, report = _validate_with_report(*dimuon_files, tmp_path, capsys)
     assert status == 0
     assert "status: PASS" in out and "worst KS" in out and "KS critical value" in out
-    report = json.loads(report_path.read_text())
     names = {score["name"] for score in report["observables"]}
     assert {"M", "M_from_four_vectors", "E1", "Q1"} <= names
     assert report["summary"]["n_candidate"] == 1000 and report["summary"]["n_reference"] == 4000
@@ -97,15 +102,9 @@ def test_shower_files_use_observables_and_match_energies(
         tmp_path / "showers.root", {"incident_energy": incident, "voxels": voxels}, tree="showers"
     )
     candidate = write_calochallenge(tmp_path / "candidate.h5", *_showers(400, 6, energy=20_000.0))
-    report_path = tmp_path / "report.json"
-    status = main(
-        ["validate", "--reference", str(reference), "--candidate", str(candidate),
-         "--report", str(report_path)]
-    )  # fmt: skip
-    out = capsys.readouterr().out
+    status, out, report = _validate_with_report(reference, candidate, tmp_path, capsys)
     assert status == 0
     assert "reference matched on incident_energy: window" in out
-    report = json.loads(report_path.read_text())
     names = {score["name"] for score in report["observables"]}
     assert {"e_total_over_incident", "e_layer_09", "longitudinal_cog_x0", "voxel_energy"} <= names
     assert report["conditions"]["variables"][0]["mode"] == "window"
