@@ -199,6 +199,36 @@ class MassShellEnergy(Step):
         return out
 
 
+@dataclass
+class EnergyShares(Step):
+    """Voxels (N, V) -> their shares of the shower's total and the total over the incident
+    energy: [x_i / sum_j x_j, sum_j x_j / E_inc] (N, V + 1).
+
+    The energy response (sum / E_inc) becomes one column the generator learns directly;
+    the inverse renormalises the generated shares to sum to 1 and scales them by the
+    generated total, x_i = s_i / sum_j s_j * r * E_inc (0 where all shares are 0).
+    """
+
+    condition_index: int = 0
+    kind: ClassVar[str] = "energy_shares"
+
+    def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        total = values.sum(axis=1)  # (N,)
+        shares = values / np.where(total > 0, total, 1.0)[:, None]  # (N, V)
+        response = total / _condition_column(conditions, self.condition_index)  # (N,)
+        return np.column_stack([shares, response])  # (N, V + 1)
+
+    def inverse(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        shares = np.maximum(values[:, :-1], 0.0)  # (N, V)
+        response = np.maximum(values[:, -1], 0.0)  # (N,)
+        total = shares.sum(axis=1)
+        normalised = shares / np.where(total > 0, total, 1.0)[:, None]
+        energy = response * _condition_column(conditions, self.condition_index)
+        return normalised * energy[:, None]  # (N, V)
+
+
 STEP_KINDS: dict[str, type[Step]] = {
     cls.kind: cls
     for cls in (
@@ -209,6 +239,7 @@ STEP_KINDS: dict[str, type[Step]] = {
         QuantileNormal,
         SnapToValues,
         MassShellEnergy,
+        EnergyShares,
     )
 }
 
@@ -321,27 +352,36 @@ def fit_event_transform(
 
 
 def fit_shower_transform(
-    voxels: np.ndarray, incident_energy: np.ndarray, *, energy_condition_index: int = 0
+    voxels: np.ndarray,
+    incident_energy: np.ndarray,
+    *,
+    energy_condition_index: int = 0,
+    energy_shares: bool = True,
 ) -> FeatureTransform:
     """For showers: voxels (N, V) MeV and incident energies (N,) MeV.
 
-    Chain: readout threshold, f = E_voxel / E_incident, y = ln(f + eps), standardise.
-    eps is the 1st percentile of the non-zero fractions, so empty voxels (ln eps)
-    sit close below the smallest deposits instead of far away.
+    With ``energy_shares`` (the default): readout threshold, then the voxels' shares of
+    the total and the response r = total / E_inc (:class:`EnergyShares`, width V + 1),
+    y = ln(share + eps) for the shares, standardise every column. Without:
+    f = E_voxel / E_incident, y = ln(f + eps), standardise (width V).
+    eps is the 1st percentile of the non-zero shares (fractions), so empty voxels
+    (ln eps) sit close below the smallest deposits instead of far away.
     """
     voxels = np.asarray(voxels, dtype=np.float64)
-    energy = np.asarray(incident_energy, dtype=np.float64)
+    energy = np.asarray(incident_energy, dtype=np.float64)[:, None]  # (N, 1)
     positive = voxels[voxels > 0]
     threshold = float(positive.min()) if positive.size else 0.0
-    fractions = voxels / energy[:, None]  # (N, V)
-    positive_fractions = fractions[fractions > 0]
-    eps = float(np.quantile(positive_fractions, 0.01)) if positive_fractions.size else 1e-6
-    steps: list[Step] = [
-        ZeroBelow(threshold=threshold),
-        DivideByCondition(condition_index=energy_condition_index),
-        LogOffset(offset=eps),
-    ]
-    partial = FeatureTransform(steps).forward(voxels, energy[:, None])
+    n_voxels = voxels.shape[1]
+    steps: list[Step] = [ZeroBelow(threshold=threshold)]
+    if energy_shares:
+        steps.append(EnergyShares(condition_index=energy_condition_index))
+    else:
+        steps.append(DivideByCondition(condition_index=energy_condition_index))
+    scaled = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
+    positive_scaled = scaled[:, :n_voxels][scaled[:, :n_voxels] > 0]
+    eps = float(np.quantile(positive_scaled, 0.01)) if positive_scaled.size else 1e-6
+    steps.append(LogOffset(columns=list(range(n_voxels)), offset=eps))
+    partial = FeatureTransform(steps).forward(voxels, energy)
     steps.append(_standardise(partial.astype(np.float64)))
     return FeatureTransform(steps)
 

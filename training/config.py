@@ -81,6 +81,9 @@ class TrainConfig:
     max_steps: int | None = None  # generator steps (None: no limit)
     max_minutes: float | None = 10.0  # wall-clock budget of the training loop
     network: NetworkSettings = field(default_factory=NetworkSettings)
+    # showers: learn the energy response (total / incident) as its own column and the voxels
+    # as shares of the total (False: voxels as fractions of the incident energy)
+    shower_energy_shares: bool = True
     # --- validation and checkpoints
     validate_every: int = 250  # generator steps between validations (and checkpoints)
     validation_events: int = 10_000  # generated events per validation

@@ -83,12 +83,14 @@ def resolve_device(name: str) -> torch.device:
 
 
 def fit_transforms(
-    data: TrainingData, rows: np.ndarray
+    data: TrainingData, rows: np.ndarray, config: TrainConfig
 ) -> tuple[FeatureTransform, FeatureTransform]:
     """Feature and condition transforms fitted on the training rows only."""
     features, conditions = data.features[rows], data.conditions[rows]
     if data.kind == "showers":
-        feature_transform = fit_shower_transform(features, conditions[:, 0])
+        feature_transform = fit_shower_transform(
+            features, conditions[:, 0], energy_shares=config.shower_energy_shares
+        )
         condition_transform = fit_condition_transform(conditions, log_columns=[0])
     else:
         feature_transform = fit_event_transform(features, data.feature_names)
@@ -111,7 +113,7 @@ class Trainer:
         self.config, self.data, self.split = config, data, split
         self.device, self.world = device, world
         self.run_folder = config.run_folder
-        self.feature_transform, self.condition_transform = fit_transforms(data, split.train)
+        self.feature_transform, self.condition_transform = fit_transforms(data, split.train, config)
         self.train_features = self._to_device(
             self.feature_transform.forward(data.features[split.train], data.conditions[split.train])
         )  # (N_train, F)
@@ -120,7 +122,7 @@ class Trainer:
         )  # (N_train, C)
         torch.manual_seed(config.seed)  # the initial weights; DDP then broadcasts rank 0's
         self.gan_config = GanConfig(
-            n_features=data.features.shape[1],
+            n_features=self.train_features.shape[1],  # the transformed width
             n_conditions=data.conditions.shape[1],
             latent_dim=config.network.latent_dim,
             generator_hidden=config.network.generator_hidden,

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from hepgan.models.transforms import (
+    EnergyShares,
     FeatureTransform,
     LogOffset,
     QuantileNormal,
@@ -55,18 +56,21 @@ def test_quantile_normal_matches_normal_quantiles() -> None:
     assert y[1, 0] == pytest.approx(1.0, abs=0.03)
 
 
-def test_shower_transform_inverts_and_never_goes_negative() -> None:
+@pytest.mark.parametrize("energy_shares", [True, False])
+def test_shower_transform_inverts_and_never_goes_negative(energy_shares: bool) -> None:
     rng = np.random.default_rng(3)
     energy = np.exp(rng.uniform(np.log(1e3), np.log(1e5), 2000))  # MeV
     voxels = rng.exponential(1.0, (2000, 12)) * energy[:, None] * 1e-2
     voxels[voxels < 1.0] = 0.0  # readout threshold of 1 MeV
-    transform = _round_trip(fit_shower_transform(voxels, energy))
+    fitted = fit_shower_transform(voxels, energy, energy_shares=energy_shares)
+    transform = _round_trip(fitted)
     transformed = transform.forward(voxels, energy[:, None])
     assert np.all(np.isfinite(transformed))
+    assert transformed.shape == (2000, 13 if energy_shares else 12)
     back = transform.inverse(transformed, energy[:, None])
     assert np.allclose(back, voxels, rtol=1e-4, atol=1e-4)
     assert np.array_equal(back == 0, voxels == 0)
-    wild = transform.inverse(rng.normal(0.0, 5.0, (2000, 12)), energy[:, None])
+    wild = transform.inverse(rng.normal(0.0, 5.0, transformed.shape), energy[:, None])
     assert wild.min() >= 0.0
     # Below the smallest training deposit nothing is kept: as sparse as the detector.
     assert np.all((wild == 0) | (wild >= voxels[voxels > 0].min()))
@@ -108,3 +112,15 @@ def test_four_vectors_go_back_on_the_mass_shell() -> None:
     generated = transform.inverse(rng.normal(0.0, 1.0, (1000, 5))).astype(np.float64)
     p_squared = (generated[:, 1:4] ** 2).sum(axis=1)
     assert np.allclose(generated[:, 0], np.sqrt(p_squared + mass**2), rtol=1e-6)
+
+
+def test_energy_shares_make_the_response_one_column() -> None:
+    """[x_i / sum x, sum x / E_inc]: the last column is the energy response."""
+    voxels = np.array([[1.0, 3.0, 0.0], [2.0, 2.0, 4.0]])  # MeV
+    energy = np.array([[10.0], [100.0]])
+    step = EnergyShares(condition_index=0)
+    shares = step.forward(voxels, energy)
+    assert np.allclose(shares, [[0.25, 0.75, 0.0, 0.4], [0.25, 0.25, 0.5, 0.08]])
+    # Shares that do not sum to 1 are renormalised; negative ones clipped.
+    back = step.inverse(np.array([[0.5, 1.5, -1.0, 0.4]]), energy[:1])
+    assert np.allclose(back, [[1.0, 3.0, 0.0]])
