@@ -67,8 +67,11 @@ def shower_observable_units(observable_names: Sequence[str]) -> dict[str, str]:
 
 
 def voxel_energy_spectrum(voxels: np.ndarray) -> np.ndarray:
-    """Voxel energies (N, V) MeV with empty voxels (<= 0) as NaN: pooled, NaN dropped, it is the
-    spectrum of deposited voxel energies."""
+    """Voxel energies (N, V), MeV, with empty voxels (<= 0) as NaN.
+
+    Pooled over events with the NaN entries dropped (as the report does with a 2-D
+    observable), this is the spectrum of deposited voxel energies.
+    """
     voxels = np.asarray(voxels, dtype=np.float64)
     return np.where(voxels > 0, voxels, np.nan)
 
