@@ -26,7 +26,7 @@ from hepgan.service.main import create_app
 from hepgan.service.settings import Settings
 
 CHUNK_EVENTS = 1000  # small chunks, so a few thousand events already stream
-REPORT_MAX_EVENTS = 1500
+REPORT_MAX_EVENTS = 500  # reports cost O(n m) for exact KS p-values: keep n small
 MAX_EVENTS = 100_000
 MAX_BODY_BYTES = 200_000
 TOY_EVENTS = 3000
@@ -131,7 +131,7 @@ def server(model_dir: Path) -> Iterator[LiveServer]:
             max_events_per_request=MAX_EVENTS,
             max_body_bytes=MAX_BODY_BYTES,
             dynamic_batching="on",
-            batch_max_wait_ms=5.0,
+            batch_max_wait_ms=5.0,  # idle model: wait for company, as on a GPU
             warmup_events=64,
         )
     )

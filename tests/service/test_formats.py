@@ -172,3 +172,14 @@ def test_missing_conditions_follow_the_reference(http: httpx.Client, model_dir: 
     batch = read_npz_batch(_post(http, n_events=200, seed=1, format="npy").content)
     reference_energies = load_artefact(model_dir / "showers_tiny").reference()[1][:, 0]
     assert np.isin(batch.conditions[:, 0].astype(np.float32), reference_energies).all()
+
+
+def test_streamed_json_is_one_valid_document(http: httpx.Client) -> None:
+    n_events = 2 * CHUNK_EVENTS + 7
+    response = _post(http, n_events=n_events, seed=6, conditions=ENERGIES, validate=False)
+    assert response.headers["transfer-encoding"] == "chunked"
+    body = response.json()
+    features, conditions = _npz(http, n_events, 6)
+    np.testing.assert_array_equal(np.array(body["features"], dtype=np.float32), features)
+    np.testing.assert_array_equal(np.array(body["conditions"]), conditions)
+    assert body["report"] is None
