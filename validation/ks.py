@@ -62,6 +62,15 @@ def ks_statistic_sorted(
 
 def ks_2samp_batched(candidate: np.ndarray, reference: np.ndarray) -> KSResult:
     """Two-sample KS test of every feature: candidate (n, F) against reference (m, F)."""
+    statistic = ks_statistics(candidate, reference)
+    return KSResult(
+        statistic=statistic, pvalue=ks_pvalue(statistic, len(candidate), len(reference))
+    )
+
+
+def ks_statistics(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """KS statistic of every feature, (F,), without p-values (training picks checkpoints by
+    it; exact p-values would cost seconds): candidate (n, F) against reference (m, F)."""
     sorted_candidate = sort_columns(candidate)
     sorted_reference = sort_reference(reference)
     if sorted_candidate.n_features != sorted_reference.n_features:
@@ -76,8 +85,7 @@ def ks_2samp_batched(candidate: np.ndarray, reference: np.ndarray) -> KSResult:
         reference_at_or_below=at_or_below,
         reference_below=count_below(sorted_reference, sorted_candidate.values, at_or_below),
     )
-    pvalue = ks_pvalue(statistic, sorted_candidate.n_events, sorted_reference.n_events)
-    return KSResult(statistic=statistic, pvalue=pvalue)
+    return statistic
 
 
 def ks_pvalue(statistic: np.ndarray, n: int, m: int) -> np.ndarray:
