@@ -27,7 +27,7 @@ import numpy as np
 from hepgan.models.artefact import load_artefact
 from hepgan.training.datasets import read_table
 from hepgan.validation.classifier import classifier_two_sample_test
-from hepgan.validation.ks import ks_2samp_batched
+from hepgan.validation.ks import ks_statistics
 from hepgan.validation.report import build_report
 
 PEAK_WINDOW_GEV = (70.0, 110.0)
@@ -51,10 +51,10 @@ def judge_dimuon(model: str, test: str, *, seed: int) -> dict:
     columns = read_table(test, tree=artefact.card.output.tree, branches=names, progress=False)
     reference = np.column_stack([columns[name] for name in names]).astype(np.float64)  # (M, F)
     generated = artefact.generate(len(reference), seed=seed).astype(np.float64)  # (M, F)
-    ks = ks_2samp_batched(generated, reference).statistic
+    ks = ks_statistics(generated, reference)
     observables = [artefact.observables(sample, None) for sample in (generated, reference)]
     mass = [sample["M_from_four_vectors"] for sample in observables]
-    mass_ks = float(ks_2samp_batched(mass[0][:, None], mass[1][:, None]).statistic[0])
+    mass_ks = float(ks_statistics(mass[0][:, None], mass[1][:, None])[0])
     peaks = [mass_peak(values) for values in mass]
     auc = classifier_two_sample_test(generated, reference, seed=seed).auc
     result = {
