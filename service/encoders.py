@@ -230,6 +230,7 @@ class RootEncoder(StreamEncoder):
         return b""
 
     def finish(self, condition_chunks: Iterable[np.ndarray]) -> Iterator[bytes]:
+        self._file["model"] = self.header.model  # as hepgan generate writes it
         self._file["report"] = dumps(self.header.report).decode()
         self._file["meta"] = dumps(self.header.meta()).decode()
         self._file.close()

@@ -40,8 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NAME=SPEC",
-        help="NAME=VALUE for all events, or NAME=MIN:MAX (uniform) or NAME=MIN:MAX:log "
-        "(log-uniform); repeatable; conditions left out follow the reference sample",
+        help="NAME=VALUE for all events, or NAME=LO:HI drawn log-uniformly when 0 < LO (else "
+        "uniformly), as in hepgan generate; repeatable; conditions left out follow the "
+        "reference sample",
     )
     parser.add_argument("--seed", type=int, default=None, help="random seed (>= 0)")
     parser.add_argument(
@@ -101,20 +102,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _parse_condition(text: str) -> tuple[str, Any]:
-    """``NAME=VALUE``, ``NAME=MIN:MAX`` or ``NAME=MIN:MAX:log`` -> (name, request value)."""
+    """``NAME=VALUE`` or ``NAME=LO:HI`` -> (name, request value), as ``hepgan generate`` reads them.
+
+    A range is drawn log-uniformly when 0 < LO (energies span decades), else uniformly.
+    """
     name, equals, spec = text.partition("=")
-    parts = spec.split(":")
     try:
-        if not equals or not name or len(parts) > 3:
+        if not equals or not name:
             raise ValueError
-        values = [float(part) for part in parts[:2]]
-        if len(parts) == 3 and parts[2] != "log":
+        bounds = [float(part) for part in spec.split(":")]
+        if len(bounds) > 2:
             raise ValueError
     except ValueError:
-        raise ConfigError(
-            f"--condition {text!r}: expected NAME=VALUE, NAME=MIN:MAX or NAME=MIN:MAX:log"
-        ) from None
-    if len(parts) == 1:
-        return name, values[0]
-    distribution = "log-uniform" if len(parts) == 3 else "uniform"
-    return name, {"min": values[0], "max": values[1], "distribution": distribution}
+        raise ConfigError(f"--condition {text!r}: expected NAME=VALUE or NAME=LO:HI") from None
+    if len(bounds) == 1:
+        return name, bounds[0]
+    distribution = "log-uniform" if bounds[0] > 0 else "uniform"
+    return name, {"min": bounds[0], "max": bounds[1], "distribution": distribution}

@@ -77,7 +77,7 @@ def test_request_command_writes_a_root_file(
             "--url",
             server.url,
             "--condition",
-            "incident_energy=2000:40000:log",
+            "incident_energy=2000:40000",
             "--seed",
             "9",
             "-o",
@@ -89,6 +89,7 @@ def test_request_command_writes_a_root_file(
         energies = file["showers"]["incident_energy"].array(library="np")
         report = json.loads(str(file["report"]))
     assert len(energies) == 2500 and energies.min() >= 2000 and energies.max() <= 40000
+    assert 8000 < np.median(energies) < 10000  # log-uniform: median sqrt(2000 * 40000) = 8944
     assert report["scope"]["events_in_batch"] == 2500
     stderr = capsys.readouterr().err
     assert f"wrote 2500 events of showers_tiny to {output}" in stderr
@@ -114,6 +115,7 @@ def test_request_command_reports_service_errors_in_one_line(
     [
         (["-n", "0"], "-n/--events must be a positive integer, got 0"),
         (["-n", "5", "--condition", "incident_energy"], "--condition 'incident_energy': expected"),
+        (["-n", "5", "--condition", "incident_energy=1:2:3"], "expected NAME=VALUE or NAME=LO:HI"),
         (["-n", "5", "--format", "npy", "-o", "/no/such/folder/x.npz"], "-o/--output: folder"),
     ],
 )

@@ -97,6 +97,7 @@ def test_root_file_has_the_generate_layout_and_report(http: httpx.Client) -> Non
         assert set(tree.keys()) == {"incident_energy", "voxels"}
         arrays = tree.arrays(library="np")
         report = json.loads(str(file["report"]))
+        assert str(file["model"]) == "showers_tiny"  # the key hepgan generate writes
     assert arrays["voxels"].dtype == np.float32 and arrays["voxels"].shape == (2500, 120)
     features, conditions = _npz(http, 2500, 4)
     np.testing.assert_array_equal(arrays["voxels"], features)
