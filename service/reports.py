@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from hepgan.service.errors import RequestInputError
 from hepgan.service.registry import LoadedModel
 
 
@@ -28,8 +29,20 @@ def batch_report(
     from hepgan.validation.report import build_report
 
     names = model.condition_names
+    candidate = model.artefact.observables(features, conditions)
+    not_finite = [
+        name
+        for name, values in candidate.items()
+        if values.ndim == 1 and not np.isfinite(values).all()
+    ]
+    if not_finite and extrapolated:
+        raise RequestInputError(
+            ("conditions",),
+            f"this far outside the training range the model gives non-finite {not_finite[0]}, "
+            'so no report can be built; ask nearer the range or send "validate": false',
+        )
     report = build_report(
-        model.artefact.observables(features, conditions),
+        candidate,
         model.reference,
         candidate_conditions={name: conditions[:, j] for j, name in enumerate(names)} or None,
         reference_conditions=(

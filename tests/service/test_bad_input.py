@@ -110,6 +110,15 @@ def test_extrapolation_is_allowed_on_request_and_flagged(http: httpx.Client) -> 
     assert response.json()["report"]["summary"]["extrapolated"] is True
 
 
+def test_extrapolation_too_far_for_a_report_is_422(http: httpx.Client) -> None:
+    body = {"n_events": 30, "conditions": {"incident_energy": 1e300}, "extrapolate": True}
+    (item,) = _detail(http.post(SHOWERS, json=body), 422)
+    assert item["loc"] == ["body", "conditions"]
+    assert item["msg"].startswith("this far outside the training range the model gives non-finite")
+    unvalidated = http.post(SHOWERS, json={**body, "validate": False, "format": "npy"})
+    assert unvalidated.status_code == 200
+
+
 def test_conditions_for_an_unconditional_model(http: httpx.Client) -> None:
     detail = _detail(http.post(EVENTS, json={"n_events": 3, "conditions": {"E": 1}}), 422)
     assert detail[0]["msg"] == "unknown condition; this model's conditions: none"
