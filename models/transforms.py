@@ -199,6 +199,85 @@ class MassShellEnergy(Step):
         return out
 
 
+def _boost(energy: np.ndarray, momentum: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Lorentz boost of four-vectors (E (N,), p (N, 3)) by velocity beta (N, 3), c = 1:
+    E' = gamma (E + beta.p), p' = p + (gamma^2 / (gamma + 1) beta.p + gamma E) beta."""
+    beta_squared = np.minimum((beta**2).sum(axis=1), 1 - 1e-15)
+    gamma = 1 / np.sqrt(1 - beta_squared)
+    beta_dot_p = (beta * momentum).sum(axis=1)
+    scale = gamma**2 / (gamma + 1) * beta_dot_p + gamma * energy
+    return gamma * (energy + beta_dot_p), momentum + scale[:, None] * beta
+
+
+@dataclass
+class PairFrame(Step):
+    """Two particles' four-vectors (GeV) -> the pair and its decay (two-body kinematics).
+
+    Columns [E1, px1, py1, pz1, E2, px2, py2, pz2] (indices in ``columns``) become
+    [m1^2, M, pT, y, m2^2, phi, cos theta*, phi*]: the particles' squared masses, the pair
+    mass M = sqrt((p1 + p2)^2), transverse momentum, rapidity y = 1/2 ln((E + pz)/(E - pz))
+    and azimuth, and the direction of particle 1 in the pair rest frame (reached by a pure
+    boost). The pair mass is then a generated column, and the inverse rebuilds both
+    four-vectors exactly on their mass shells: p* = sqrt((M^2 - (m1 + m2)^2)(M^2 -
+    (m1 - m2)^2)) / 2M back to back, boosted by the pair velocity.
+    """
+
+    kind: ClassVar[str] = "pair_frame"
+
+    def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.array(values, dtype=np.float64, copy=True)
+        columns = np.asarray(self.columns)
+        e1, p1 = out[:, columns[0]], out[:, columns[1:4]]  # (N,), (N, 3)
+        e2, p2 = out[:, columns[4]], out[:, columns[5:8]]
+        energy, momentum = e1 + e2, p1 + p2
+        mass = np.sqrt(np.maximum(energy**2 - (momentum**2).sum(axis=1), 0.0))
+        pt = np.hypot(momentum[:, 0], momentum[:, 1])
+        rapidity = 0.5 * np.log((energy + momentum[:, 2]) / (energy - momentum[:, 2]))
+        _, rest = _boost(e1, p1, -momentum / energy[:, None])  # particle 1 in the pair frame
+        cos_theta = rest[:, 2] / np.maximum(np.linalg.norm(rest, axis=1), 1e-300)
+        out[:, columns] = np.column_stack(
+            [
+                e1**2 - (p1**2).sum(axis=1),
+                mass,
+                pt,
+                rapidity,
+                e2**2 - (p2**2).sum(axis=1),
+                np.arctan2(momentum[:, 1], momentum[:, 0]),
+                cos_theta,
+                np.arctan2(rest[:, 1], rest[:, 0]),
+            ]
+        )
+        return out
+
+    def inverse(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.array(values, dtype=np.float64, copy=True)
+        columns = np.asarray(self.columns)
+        m1_sq, mass, pt, rapidity, m2_sq, phi, cos_theta, phi_star = out[:, columns].T
+        m1, m2 = np.sqrt(np.maximum(m1_sq, 0.0)), np.sqrt(np.maximum(m2_sq, 0.0))
+        mass = np.maximum(mass, m1 + m2)
+        pt = np.maximum(pt, 0.0)
+        p_star = np.sqrt(
+            np.maximum((mass**2 - (m1 + m2) ** 2) * (mass**2 - (m1 - m2) ** 2), 0.0)
+        ) / (2 * np.maximum(mass, 1e-300))
+        cos_theta = np.clip(cos_theta, -1.0, 1.0)
+        sin_theta = np.sqrt(1 - cos_theta**2)
+        direction = np.column_stack(
+            [sin_theta * np.cos(phi_star), sin_theta * np.sin(phi_star), cos_theta]
+        )  # (N, 3)
+        transverse_mass = np.sqrt(mass**2 + pt**2)
+        energy = transverse_mass * np.cosh(rapidity)
+        momentum = np.column_stack(
+            [pt * np.cos(phi), pt * np.sin(phi), transverse_mass * np.sinh(rapidity)]
+        )
+        beta = momentum / energy[:, None]
+        for offset, sign, particle_mass in ((0, 1.0, m1), (4, -1.0, m2)):
+            rest_momentum = sign * p_star[:, None] * direction
+            e, p = _boost(np.sqrt(p_star**2 + particle_mass**2), rest_momentum, beta)
+            out[:, columns[offset]] = e
+            out[:, columns[offset + 1 : offset + 4]] = p
+        return out
+
+
 @dataclass
 class EnergyShares(Step):
     """Voxels (N, V) -> their shares of the shower's total and the total over the incident
@@ -240,6 +319,7 @@ STEP_KINDS: dict[str, type[Step]] = {
         SnapToValues,
         MassShellEnergy,
         EnergyShares,
+        PairFrame,
     )
 }
 
@@ -316,15 +396,21 @@ def four_vector_groups(feature_names: Sequence[str]) -> list[list[int]]:
 
 
 def fit_event_transform(
-    features: np.ndarray, feature_names: Sequence[str] | None = None
+    features: np.ndarray,
+    feature_names: Sequence[str] | None = None,
+    *,
+    pair_frame: bool = True,
 ) -> FeatureTransform:
-    """For flat event features (N, F): four-vectors put on the mass shell (see
-    :class:`MassShellEnergy`, when ``feature_names`` show E/px/py/pz groups), discrete
-    columns standardised and snapped back at generation, continuous columns
+    """For flat event features (N, F): with exactly two four-vectors among ``feature_names``
+    (E1, px1, py1, pz1, E2, ...) and ``pair_frame``, the pair and decay variables of
+    :class:`PairFrame`; other four-vectors put on the mass shell (:class:`MassShellEnergy`);
+    discrete columns standardised and snapped back at generation; continuous columns
     Gaussianised through their quantiles."""
     steps: list[Step] = []
     groups = four_vector_groups(feature_names or [])
-    if groups:
+    if pair_frame and len(groups) == 2:
+        steps.append(PairFrame(columns=groups[0] + groups[1]))
+    elif groups:
         steps.append(MassShellEnergy(groups=groups))
     features = FeatureTransform(steps).forward(features).astype(np.float64)
     discrete = {j: _discrete_values(features[:, j]) for j in range(features.shape[1])}

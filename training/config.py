@@ -84,6 +84,9 @@ class TrainConfig:
     # showers: learn the energy response (total / incident) as its own column and the voxels
     # as shares of the total (False: voxels as fractions of the incident energy)
     shower_energy_shares: bool = True
+    # events with two four-vectors (E1, px1, .., pz2): learn the pair mass, pT, rapidity, azimuth
+    # and decay angles instead of the eight momenta (False: momenta, energies on the mass shell)
+    event_pair_frame: bool = True
     # --- validation and checkpoints
     validate_every: int = 250  # generator steps between validations (and checkpoints)
     validation_events: int = 10_000  # generated events per validation

@@ -93,7 +93,9 @@ def fit_transforms(
         )
         condition_transform = fit_condition_transform(conditions, log_columns=[0])
     else:
-        feature_transform = fit_event_transform(features, data.feature_names)
+        feature_transform = fit_event_transform(
+            features, data.feature_names, pair_frame=config.event_pair_frame
+        )
         condition_transform = fit_condition_transform(conditions)
     return feature_transform, condition_transform
 
