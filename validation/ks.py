@@ -91,8 +91,8 @@ def ks_statistics(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def ks_pvalue(statistic: np.ndarray, n: int, m: int) -> np.ndarray:
     """Two-sided p-value of KS statistics (F,) for sample sizes n and m (scipy "auto" method).
 
-    Exact (lattice-path count) when max(n, m) <= 10,000, else
-    P = kstwo.sf(D, round(n m / (n + m))).
+    Exact (lattice-path count, one per distinct statistic) when max(n, m) <= 10,000,
+    else P = kstwo.sf(D, round(n m / (n + m))).
     """
     statistic = np.asarray(statistic, dtype=np.float64)
     if max(n, m) > MAX_EXACT_EVENTS:
@@ -103,8 +103,24 @@ def ks_pvalue(statistic: np.ndarray, n: int, m: int) -> np.ndarray:
     steps = np.round(statistic * lcm).astype(np.int64)  # h = D lcm, an integer for exact D
     pvalue = np.ones_like(statistic)
     for step in np.unique(steps[steps > 0]):
-        pvalue[steps == step] = exact_two_sided_pvalue(n, m, int(step))
+        pvalue[steps == step] = _exact_pvalue(n, m, int(step))
     return np.clip(pvalue, 0.0, 1.0)
+
+
+def _exact_pvalue(n: int, m: int, step: int) -> float:
+    """The exact p-value by scipy's own compiled lattice-path routine when this scipy has it
+    (the one ``ks_2samp`` calls, 15 to 50 times faster than :func:`exact_two_sided_pvalue`;
+    where it fails scipy uses the asymptotic value, and so does this), else our own count."""
+    try:
+        from scipy.stats._stats_py import _attempt_exact_2kssamp
+    except ImportError:
+        return exact_two_sided_pvalue(n, m, step)
+    g = math.gcd(n, m)
+    statistic = step / ((n // g) * m)
+    success, _, probability = _attempt_exact_2kssamp(n, m, g, statistic, "two-sided")
+    if success:
+        return float(probability)
+    return float(stats.kstwo.sf(statistic, np.round(n * m / (n + m))))
 
 
 def exact_two_sided_pvalue(n: int, m: int, step: int) -> float:

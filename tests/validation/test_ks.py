@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats
 
-from hepgan.validation.ks import ks_2samp_batched, ks_critical_value
+from hepgan.validation.ks import exact_two_sided_pvalue, ks_2samp_batched, ks_critical_value
 
 
 def _scipy(candidate: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,3 +86,14 @@ def test_critical_value_rejects_at_its_level() -> None:
     result = ks_2samp_batched(rng.normal(size=(n, 1000)), rng.normal(size=(m, 1000)))
     rate = np.mean(result.statistic > ks_critical_value(n, m, alpha=0.05))
     assert 0.03 < rate < 0.07
+
+
+@pytest.mark.parametrize(("n", "m"), [(20, 20), (50, 70), (37, 2000), (300, 200), (800, 1200)])
+def test_own_lattice_count_equals_scipy_exact_pvalue(n: int, m: int) -> None:
+    # The fallback used when scipy's compiled routine cannot be imported.
+    rng = np.random.default_rng(n * m)
+    candidate, reference = rng.normal(size=n), rng.normal(0.15, 1.0, size=m)
+    result = stats.ks_2samp(candidate, reference, method="exact")
+    g = math.gcd(n, m)
+    step = round(result.statistic * (n // g) * m)
+    assert exact_two_sided_pvalue(n, m, step) == pytest.approx(result.pvalue, rel=1e-9, abs=1e-14)
