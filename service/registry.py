@@ -55,11 +55,12 @@ class LoadedModel:
         """
         if self.batcher is not None and seed is None and n_events <= self.batch_request_max_events:
             return await self.batcher.generate(n_events, conditions)
-        return await self._generate_now(n_events, conditions, seed)
+        return await self.generate_unbatched(n_events, conditions, seed)
 
-    async def _generate_now(
+    async def generate_unbatched(
         self, n_events: int, conditions: np.ndarray, seed: int | None = None
     ) -> np.ndarray:
+        """One generator call for this request (or a merged batch) alone."""
         return await self.worker.call(
             self.artefact.generate,
             n_events,
@@ -116,9 +117,9 @@ class ModelRegistry:
             reference=PreparedReference(observables),
             observable_units=_observable_units(artefact.card, list(observables)),
         )
-        if _batching_on(self.settings.dynamic_batching, device):
+        if self.settings.dynamic_batching == "on":
             model.batcher = DynamicBatcher(
-                model._generate_now,
+                model.generate_unbatched,
                 max_wait_s=self.settings.batch_max_wait_ms / 1000,
                 max_events=self.settings.batch_max_events,
                 observe=self.metrics.merged_requests.labels(folder.name).observe,
@@ -155,10 +156,6 @@ def _resolve_device(requested: str) -> str:
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return requested
-
-
-def _batching_on(mode: str, device: str) -> bool:
-    return mode == "on" or (mode == "auto" and device.startswith("cuda"))
 
 
 def _observable_units(card: Any, names: list[str]) -> dict[str, str]:

@@ -32,8 +32,10 @@ class Settings(BaseSettings):
     report_max_events: int = Field(
         20_000, gt=0, description="a report covers at most this many events of a batch"
     )
-    dynamic_batching: Literal["auto", "on", "off"] = Field(
-        "auto", description='merge concurrent small unseeded requests; "auto": on for CUDA only'
+    dynamic_batching: Literal["on", "off"] = Field(
+        "on",
+        description="merge concurrent small unseeded requests into one generator call "
+        "(raises requests/s on a GPU and, measured, on a 2-core CPU)",
     )
     batch_max_wait_ms: float = Field(
         0.0,
