@@ -91,8 +91,8 @@ class LogOffset(Step):
 class ZeroBelow(Step):
     """Readout threshold: forward is the identity; inverse sets x < threshold to exactly 0.
 
-    The threshold is the smallest non-zero value seen in training (MeV for voxels),
-    so generated showers are as sparse as the detector's.
+    The threshold is just below the smallest non-zero value seen in training (MeV for
+    voxels), so generated showers are as sparse as the detector's.
     """
 
     threshold: float = 0.0
@@ -118,6 +118,62 @@ class Standardise(Step):
 
     def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
         return y * np.asarray(self.std) + np.asarray(self.mean)
+
+
+@dataclass
+class ConditionalStandardise(Step):
+    """y = (x - m(E)) / s(E) per column, with the mean m and standard deviation s fitted in
+    bins of u = ln(E / MeV) (condition column ``condition_index``) and interpolated linearly
+    in u between the bins' centres ``knots`` (constant beyond them).
+
+    The generator then meets every column at zero mean and unit width whatever the
+    incident energy; how the mean and width change with energy (the calorimeter's
+    response and resolution) is carried by the fit. Inverse x = y s(E) + m(E).
+    """
+
+    condition_index: int = 0
+    knots: list[float] = field(default_factory=list)  # (K,) bin centres in ln(E / MeV)
+    mean: list[list[float]] = field(default_factory=list)  # (K, F_selected)
+    std: list[list[float]] = field(default_factory=list)  # (K, F_selected)
+    kind: ClassVar[str] = "conditional_standardise"
+
+    def _moments(self, conditions: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """m(E), s(E), each (N, F_selected), by linear interpolation in ln E."""
+        u = np.log(_condition_column(conditions, self.condition_index))  # (N,)
+        knots = np.asarray(self.knots)
+        position = np.interp(u, knots, np.arange(len(knots), dtype=np.float64))  # (N,)
+        low = np.clip(np.floor(position).astype(np.intp), 0, max(len(knots) - 2, 0))
+        high = np.minimum(low + 1, len(knots) - 1)
+        weight = (position - low)[:, None]  # (N, 1)
+        mean, std = np.asarray(self.mean), np.asarray(self.std)  # (K, F)
+        return (
+            (1 - weight) * mean[low] + weight * mean[high],
+            (1 - weight) * std[low] + weight * std[high],
+        )
+
+    def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        mean, std = self._moments(conditions)
+        return (x - mean) / std
+
+    def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        mean, std = self._moments(conditions)
+        return y * std + mean
+
+
+def fit_conditional_standardise(
+    values: np.ndarray, energy: np.ndarray, *, condition_index: int = 0, n_bins: int = 10
+) -> ConditionalStandardise:
+    """Means and standard deviations (floored at 1e-6) of ``values`` (N, F) in ``n_bins``
+    equally populated bins of ln(energy) (N,), the knots at the bins' median ln(energy)."""
+    u = np.log(np.asarray(energy, dtype=np.float64))
+    order = np.argsort(u)
+    bins = np.array_split(order, n_bins)
+    return ConditionalStandardise(
+        condition_index=condition_index,
+        knots=[float(np.median(u[rows])) for rows in bins],
+        mean=[values[rows].mean(axis=0).tolist() for rows in bins],
+        std=[np.maximum(values[rows].std(axis=0), 1e-6).tolist() for rows in bins],
+    )
 
 
 @dataclass
@@ -320,6 +376,7 @@ STEP_KINDS: dict[str, type[Step]] = {
         MassShellEnergy,
         EnergyShares,
         PairFrame,
+        ConditionalStandardise,
     )
 }
 
@@ -448,7 +505,8 @@ def fit_shower_transform(
 
     With ``energy_shares`` (the default): readout threshold, then the voxels' shares of
     the total and the response r = total / E_inc (:class:`EnergyShares`, width V + 1),
-    y = ln(share + eps) for the shares, standardise every column. Without:
+    y = ln(share + eps) for the shares, every column standardised by its mean and width
+    at the shower's energy (:class:`ConditionalStandardise`). Without:
     f = E_voxel / E_incident, y = ln(f + eps), standardise (width V).
     eps is the 1st percentile of the non-zero shares (fractions), so empty voxels
     (ln eps) sit close below the smallest deposits instead of far away.
@@ -456,7 +514,8 @@ def fit_shower_transform(
     voxels = np.asarray(voxels, dtype=np.float64)
     energy = np.asarray(incident_energy, dtype=np.float64)[:, None]  # (N, 1)
     positive = voxels[voxels > 0]
-    threshold = float(positive.min()) if positive.size else 0.0
+    # Just below the smallest deposit, so float32 rounding does not zero it on the way back.
+    threshold = float(positive.min()) * (1 - 1e-3) if positive.size else 0.0
     n_voxels = voxels.shape[1]
     steps: list[Step] = [ZeroBelow(threshold=threshold)]
     if energy_shares:
@@ -467,8 +526,15 @@ def fit_shower_transform(
     positive_scaled = scaled[:, :n_voxels][scaled[:, :n_voxels] > 0]
     eps = float(np.quantile(positive_scaled, 0.01)) if positive_scaled.size else 1e-6
     steps.append(LogOffset(columns=list(range(n_voxels)), offset=eps))
-    partial = FeatureTransform(steps).forward(voxels, energy)
-    steps.append(_standardise(partial.astype(np.float64)))
+    partial = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
+    if energy_shares:
+        steps.append(
+            fit_conditional_standardise(
+                partial, energy[:, 0], condition_index=energy_condition_index
+            )
+        )
+    else:
+        steps.append(_standardise(partial))
     return FeatureTransform(steps)
 
 
