@@ -6,12 +6,13 @@ chunk size only, never on batching, streaming or concurrency). When a report is
 asked for, the first chunks (up to ``report_max_events``) are generated before
 anything is sent, the report is built on them, and it goes first: into the
 response headers and the format's own report slot. The remaining chunks are
-generated and encoded one at a time while the body streams, so memory is
-bounded by a chunk and the report sample, never by ``n_events``.
+generated (one ahead) and encoded while the body streams, so memory is bounded
+by two chunks and the report sample, never by ``n_events``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -73,18 +74,36 @@ class GenerationJob:
             yield self.conditions.chunk(index, start, stop)
 
     async def chunks(self) -> AsyncIterator[Chunk]:
-        """Generate the batch chunk by chunk, on the model's device worker."""
+        """Generate the batch chunk by chunk, on the model's device worker.
+
+        The next chunk is generated while the current one is encoded and sent, so
+        the device never waits for the network; two chunks at most are held.
+        """
+        next_chunk: asyncio.Task[Chunk] | None = None
+        try:
+            for index in range(len(self.bounds)):
+                current = next_chunk or asyncio.ensure_future(self._generate_chunk(index))
+                chunk = await current
+                next_chunk = None
+                if index + 1 < len(self.bounds):
+                    next_chunk = asyncio.ensure_future(self._generate_chunk(index + 1))
+                yield chunk
+        finally:
+            if next_chunk is not None:  # the client went away
+                next_chunk.cancel()
+
+    async def _generate_chunk(self, index: int) -> Chunk:
+        start, stop = self.bounds[index]
+        conditions = self.conditions.chunk(index, start, stop)  # (n, C)
         seed = self.request.seed
-        for index, (start, stop) in enumerate(self.bounds):
-            conditions = self.conditions.chunk(index, start, stop)  # (n, C)
-            noise_seed = None if seed is None else chunk_seed(seed, index, NOISE_STREAM)
-            started = time.perf_counter()
-            features = await self.model.generate(stop - start, conditions, noise_seed)  # (n, F)
-            self.metrics.generation_seconds.labels(self.model.name).observe(
-                time.perf_counter() - started
-            )
-            self.metrics.events_generated.labels(self.model.name).inc(stop - start)
-            yield features, conditions
+        noise_seed = None if seed is None else chunk_seed(seed, index, NOISE_STREAM)
+        started = time.perf_counter()
+        features = await self.model.generate(stop - start, conditions, noise_seed)  # (n, F)
+        self.metrics.generation_seconds.labels(self.model.name).observe(
+            time.perf_counter() - started
+        )
+        self.metrics.events_generated.labels(self.model.name).inc(stop - start)
+        return features, conditions
 
     async def respond(self) -> Response:
         """The response: whole for a one-chunk batch, streamed otherwise."""
