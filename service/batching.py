@@ -6,10 +6,10 @@ as soon as it finishes (or at once when they reach ``max_events``). A request
 to an idle model goes straight away, or after at most ``max_wait_s`` when that
 is set, to give others a chance to join. So the wait of any request is bounded
 by one batch's run time plus ``max_wait_s``. On a GPU one call of 4096 events
-costs about what one of 64 costs, so merging raises throughput; on a CPU it
-saves the per-call overhead (about 1.4-2 x the requests/s of 16-event requests
-from 8-32 clients on 2 cores, docs/benchmarks.md). Only unseeded requests are merged: a seeded
-request must get the same events whoever else is asking at the same time.
+costs about what one of 64 costs, so merging raises throughput; on a 2-core CPU
+the measured effect is as large as the run-to-run noise (docs/benchmarks.md).
+Only unseeded requests are merged: a seeded request must get the same events
+whoever else is asking at the same time.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     dynamic_batching: Literal["on", "off"] = Field(
         "on",
         description="merge concurrent small unseeded requests into one generator call "
-        "(raises requests/s on a GPU and, measured, on a 2-core CPU)",
+        "(for GPUs; adds no wait when the model is idle)",
     )
     batch_max_wait_ms: float = Field(
         0.0,
