@@ -67,7 +67,8 @@ def _faults(found: dict[str, dict[str, Any]]) -> list[str]:
     rows = ["| fault injected | outcome |", "| --- | --- |"]
     kill = found.get("fault_training_kill")
     if kill:
-        when = "while it wrote a checkpoint" if kill["killed_mid_write"] else "between checkpoints"
+        left = kill["partial_files_left_by_kill"]
+        when = f"inside a checkpoint write (left {', '.join(left)})" if left else "as a write began"
         rows.append(
             f"| `hepgan train` SIGKILLed {when} (step {kill['step_at_kill']}), then `--resume` "
             f"| exit {kill['exit_after_kill']} at the kill; the resumed run finished at step "

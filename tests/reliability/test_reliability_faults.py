@@ -162,11 +162,16 @@ def killed_then_resumed(workdir: Path) -> Iterator[dict[str, object]]:
             assert time.monotonic() < deadline, "no validation step within the time limit"
             time.sleep(0.01)
         watcher.partial_seen.clear()
-        killed_mid_write = watcher.partial_seen.wait(timeout=KILL_TIMEOUT_S)
+        while not watcher.partial_seen.wait(timeout=0.01):
+            assert process.poll() is None, "training ended before a checkpoint write was seen"
+            assert time.monotonic() < deadline, "no checkpoint write within the time limit"
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         process.stderr.close()
-        outcome["killed_mid_write"] = killed_mid_write
+        # A temporary file left behind proves the kill landed inside a checkpoint write.
+        outcome["partial_files_left_by_kill"] = sorted(
+            p.name for p in run_folder.iterdir() if p.name.endswith(".partial")
+        )
         outcome["exit_after_kill"] = process.returncode
         outcome["step_at_kill"] = _last_step(run_folder / "metrics.jsonl")
         outcome["visible_after_kill"] = sorted(
