@@ -44,10 +44,23 @@ def _model_not_ready(_request: Request, error: ModelNotReadyError) -> JSONRespon
     return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "5"})
 
 
-def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
-    """Pydantic's errors without the echoed input (a body can hold a million conditions)."""
+def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    """Pydantic's errors without the echoed input (a body can hold a million conditions).
+
+    A body sent without a JSON content type (``curl -d`` sends a form) is not parsed
+    as JSON; the message says so instead of "Input should be a valid dictionary".
+    """
+    not_json = "json" not in request.headers.get("content-type", "")
     detail = [
-        {"type": item["type"], "loc": list(item["loc"]), "msg": item["msg"]}
+        {
+            "type": item["type"],
+            "loc": list(item["loc"]),
+            "msg": (
+                "the body must be a JSON object sent with 'Content-Type: application/json'"
+                if not_json and tuple(item["loc"]) == ("body",)
+                else item["msg"]
+            ),
+        }
         for item in error.errors()
     ]
     return JSONResponse({"detail": detail}, status_code=422)

@@ -131,6 +131,23 @@ def test_malformed_json_is_422(http: httpx.Client) -> None:
     assert _detail(response, 422)[0]["type"] == "json_invalid"
 
 
+def test_body_without_json_content_type_says_what_to_send(http: httpx.Client) -> None:
+    response = http.post(
+        SHOWERS, content=b'{"n_events": 3}', headers={"Content-Type": "text/plain"}
+    )
+    (item,) = _detail(response, 422)
+    assert item["loc"] == ["body"]
+    assert (
+        item["msg"] == "the body must be a JSON object sent with 'Content-Type: application/json'"
+    )
+
+
+def test_body_that_is_not_an_object_is_422(http: httpx.Client) -> None:
+    (item,) = _detail(http.post(SHOWERS, json=[1, 2]), 422)
+    assert item["loc"] == ["body"]
+    assert "valid dictionary" in item["msg"]
+
+
 def test_body_over_the_limit_is_413(http: httpx.Client) -> None:
     energies = [5000.0] * (MAX_BODY_BYTES // 6)
     body = {"n_events": len(energies), "conditions": {"incident_energy": energies}}
