@@ -46,7 +46,8 @@ def _load(figures: dict[str, Any]) -> list[str]:
         f"Latency (ms, all requests): p50 {latency['p50']}, p90 {latency['p90']}, "
         f"p99 {latency['p99']}, max {latency['max']}; generate requests p99 "
         f"{figures['generate_latency_ms_p99']}.",
-        f"Statuses: {statuses}.",
+        f"Statuses: {statuses}. Generate responses with a wrong number of events (read back "
+        f"from each body): {figures['responses_with_wrong_event_count']}.",
         f"Server RSS (MiB, mean per {figures['rss_window_s']:.0f} s window): {windows}; "
         f"first to last window {100 * figures['rss_growth']:+.1f}%.",
     ]

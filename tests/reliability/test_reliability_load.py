@@ -1,14 +1,16 @@
 """Load: 32 concurrent clients for 60 s of mixed requests against a real ``hepgan serve``.
 
 Holds when: no 5xx and no transport error, every response has the status its request
-deserves (the size and event limits answer 413/422 under load as they do idle), and the
-server's resident memory grows less than 10% from the first to the last 10 s. Latency
-percentiles and throughput are reported (docs/reliability.md), not asserted.
+deserves (the size and event limits answer 413/422 under load as they do idle), every 200
+from generate carries the events asked for (read back from its JSON, npz, Arrow or ROOT
+body), and the server's resident memory grows less than 10% from the first to the last
+10 s. Latency percentiles and throughput are reported (docs/reliability.md), not asserted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import random
 import time
@@ -142,6 +144,9 @@ PROBES = (
 )
 
 
+PROBE_EVENTS = {probe.name: probe.events for probe in PROBES}
+
+
 @dataclass
 class LoadRecord:
     """What the clients saw: one entry per request, plus the server's memory over time."""
@@ -151,14 +156,38 @@ class LoadRecord:
     rss: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, bytes)
 
 
-async def _send(client: httpx.AsyncClient, server: LiveServer, probe: Probe) -> int:
+def _events_in(response: httpx.Response) -> int:
+    """Events a 200 generate response really carries, read back from its format."""
+    kind = response.headers["content-type"].split(";")[0]
+    body = io.BytesIO(response.content)
+    if kind == "application/json":
+        return len(response.json()["features"])
+    if kind == "application/x-npz":
+        with np.load(body, allow_pickle=False) as archive:
+            return len(archive["features"])
+    if kind == "application/vnd.apache.arrow.stream":
+        import pyarrow.ipc
+
+        return pyarrow.ipc.open_stream(body).read_all().num_rows
+    if kind == "application/x-root":
+        import uproot
+
+        with uproot.open(body) as file:
+            (tree,) = [name for name, cls in file.classnames().items() if cls == "TTree"]
+            return file[tree].num_entries
+    raise AssertionError(f"unexpected content type {kind}")
+
+
+async def _send(client: httpx.AsyncClient, server: LiveServer, probe: Probe) -> tuple[int, int]:
+    """(status, events read back from the body) of one request of kind ``probe``."""
     headers = {"Content-Type": "application/json"} if probe.raw_body is not None else {}
     if probe.authorised:
         headers.update(server.auth)
     response = await client.request(
         probe.method, probe.path, json=probe.body, content=probe.raw_body, headers=headers
     )
-    return response.status_code
+    events = _events_in(response) if probe.events and response.status_code == 200 else 0
+    return response.status_code, events
 
 
 async def _client(
@@ -170,12 +199,10 @@ async def _client(
         (probe,) = rng.choices(PROBES, weights=weights)
         start = time.monotonic()
         try:
-            status = await _send(client, server, probe)
+            status, events = await _send(client, server, probe)
         except httpx.TransportError:
-            status = 0  # counted as an error: the server dropped or refused the connection
-        elapsed = time.monotonic() - start
-        events = probe.events if status == 200 else 0
-        record.results.append((probe.name, status, elapsed, events))
+            status, events = 0, 0  # an error: the server dropped or refused the connection
+        record.results.append((probe.name, status, time.monotonic() - start, events))
 
 
 async def _sample_memory(server: LiveServer, record: LoadRecord, end: float) -> None:
@@ -221,6 +248,10 @@ def _summarise(record: LoadRecord) -> dict[str, Any]:
         "statuses": {str(status): count for status, count in sorted(statuses.items())},
         "server_errors_5xx": sum(n for status, n in statuses.items() if status >= 500),
         "transport_errors": statuses.get(0, 0),
+        "responses_with_wrong_event_count": sum(
+            status == 200 and events != PROBE_EVENTS[name]
+            for name, status, _, events in record.results
+        ),
         "latency_ms": {f"p{q}": round(float(np.percentile(latencies, q)), 1) for q in (50, 90, 99)}
         | {"max": round(float(latencies.max()), 1)},
         "generate_latency_ms_p99": round(float(np.percentile(generate, 99)) * 1000.0, 1),
@@ -247,6 +278,8 @@ def test_mixed_load_holds(live_server: LiveServer) -> None:
         if status not in next(p for p in PROBES if p.name == name).expected
     )
     assert figures["server_errors_5xx"] == 0, figures["statuses"]
+    assert figures["transport_errors"] == 0
+    assert figures["responses_with_wrong_event_count"] == 0
     assert not unexpected, f"responses with the wrong status (probe, status): {dict(unexpected)}"
     sent = {name for name, _, _, _ in record.results}
     assert sent == {probe.name for probe in PROBES}, "some request kinds were never sent"
