@@ -3,15 +3,20 @@
 KS = sup_x |F1(x) - F2(x)| between the empirical CDFs of a candidate sample
 (n events) and a reference sample (m events). The statistic equals
 ``scipy.stats.ks_2samp`` (ties and unequal sizes included); the two-sided
-p-value follows scipy's ``method="auto"``: exact when both samples have at most
-10,000 events, Smirnov's asymptotic distribution (``scipy.stats.kstwo`` at
-round(n m / (n + m))) otherwise.
+p-value is computed by one of scipy's methods, chosen by ``method`` as in
+``ks_2samp``: "exact" (lattice-path count, O(n m) per distinct statistic), "asymp"
+(the Kolmogorov distribution ``scipy.stats.kstwo`` at round(n m / (n + m)), which
+carries the finite-size corrections), or "auto" (scipy's default: exact when both
+samples have at most 10,000 events). :func:`report_pvalue_method` is the validation
+report's own choice, by the effective size n m / (n + m) instead of the largest
+sample (see there).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -25,8 +30,11 @@ from hepgan.validation.sorting import (
     sort_reference,
 )
 
-# Above this sample size the exact p-value is replaced by the asymptotic one (as in scipy).
+# scipy's "auto": above this sample size the exact p-value is replaced by the asymptotic one.
 MAX_EXACT_EVENTS = 10_000
+# The report's rule: asymptotic p-values from this effective size n m / (n + m) on.
+MIN_ASYMPTOTIC_EFFECTIVE_EVENTS = 200
+PValueMethod = Literal["auto", "exact", "asymp"]
 
 
 @dataclass(frozen=True)
@@ -60,12 +68,14 @@ def ks_statistic_sorted(
     return (torch.maximum(d_plus, d_minus).to(torch.float64) / (n * m)).cpu().numpy()
 
 
-def ks_2samp_batched(candidate: np.ndarray, reference: np.ndarray) -> KSResult:
-    """Two-sample KS test of every feature: candidate (n, F) against reference (m, F)."""
+def ks_2samp_batched(
+    candidate: np.ndarray, reference: np.ndarray, *, method: PValueMethod = "auto"
+) -> KSResult:
+    """Two-sample KS test of every feature: candidate (n, F) against reference (m, F);
+    p-values by ``method`` as ``scipy.stats.ks_2samp(..., method=method)``."""
     statistic = ks_statistics(candidate, reference)
-    return KSResult(
-        statistic=statistic, pvalue=ks_pvalue(statistic, len(candidate), len(reference))
-    )
+    pvalue = ks_pvalue(statistic, len(candidate), len(reference), method=method)
+    return KSResult(statistic=statistic, pvalue=pvalue)
 
 
 def ks_statistics(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -88,16 +98,36 @@ def ks_statistics(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return statistic
 
 
-def ks_pvalue(statistic: np.ndarray, n: int, m: int) -> np.ndarray:
-    """Two-sided p-value of KS statistics (F,) for sample sizes n and m (scipy "auto" method).
+def report_pvalue_method(n: int, m: int) -> Literal["exact", "asymp"]:
+    """The validation report's p-value method: "asymp" when n m / (n + m) >= 200, else "exact".
 
-    Exact (lattice-path count, one per distinct statistic) when max(n, m) <= 10,000,
-    else P = kstwo.sf(D, round(n m / (n + m))).
+    The exact count costs O(n m) per distinct statistic (seconds for 10,000 x 2,000
+    events); the asymptotic value costs microseconds. Measured against the exact
+    p-values (p from 0.001 to 0.5, sizes 1,000 x 250 to 10,000 x 10,000), the
+    asymptotic ones differ by at most 0.009 in absolute value (2 to 4 % of p), far
+    inside the scatter of a p-value between two samples of one distribution.
+    """
+    return "asymp" if n * m / (n + m) >= MIN_ASYMPTOTIC_EFFECTIVE_EVENTS else "exact"
+
+
+def ks_pvalue(
+    statistic: np.ndarray, n: int, m: int, *, method: PValueMethod = "auto"
+) -> np.ndarray:
+    """Two-sided p-value of KS statistics (F,) for sample sizes n and m, as scipy's ``method``.
+
+    "exact": lattice-path count, one per distinct statistic; "asymp":
+    P = kstwo.sf(D, round(n m / (n + m))), evaluated once per distinct statistic;
+    "auto": exact when max(n, m) <= 10,000, else asymp.
     """
     statistic = np.asarray(statistic, dtype=np.float64)
-    if max(n, m) > MAX_EXACT_EVENTS:
+    if method == "auto":
+        method = "exact" if max(n, m) <= MAX_EXACT_EVENTS else "asymp"
+    if method == "asymp":
+        distinct, index = np.unique(statistic, return_inverse=True)
         effective_n = np.round(n * m / (n + m))
-        return np.clip(stats.kstwo.sf(statistic, effective_n), 0.0, 1.0)
+        return np.clip(stats.kstwo.sf(distinct, effective_n), 0.0, 1.0)[index]
+    if method != "exact":
+        raise ValueError(f"unknown p-value method {method!r}; use 'auto', 'exact' or 'asymp'")
     g = math.gcd(n, m)
     lcm = (n // g) * m
     steps = np.round(statistic * lcm).astype(np.int64)  # h = D lcm, an integer for exact D

@@ -4,7 +4,13 @@ Per observable: KS statistic and p-value, JS divergence (nats and bits) and
 separation power on shared reference-quantile bins, W1, means and widths. The
 summary gives the worst KS beside the KS critical value for the two sample
 sizes (the noise floor), the mean JS, how many observables fail the KS test at
-the stated significance after a multiple-testing correction, and a status:
+the stated significance after a multiple-testing correction, and a status.
+KS p-values are exact (lattice-path counts) for small samples and asymptotic
+(Kolmogorov distribution) from an effective size n m / (n + m) of 200 on
+(:func:`hepgan.validation.ks.report_pvalue_method`); each score and the summary
+say which.
+
+Status:
 
 - ``fail``: worst KS > critical value + ``ks_fail_excess``, or mean JS > its noise floor +
   ``js_fail_nats``;
@@ -38,10 +44,11 @@ from hepgan.validation.binning import shared_histograms
 from hepgan.validation.conditions import ConditionSelection, match_reference
 from hepgan.validation.divergences import js_divergence, nats_to_bits, separation_power
 from hepgan.validation.ks import (
-    MAX_EXACT_EVENTS,
+    MIN_ASYMPTOTIC_EFFECTIVE_EVENTS,
     ks_critical_value,
     ks_pvalue,
     ks_statistic_sorted,
+    report_pvalue_method,
 )
 from hepgan.validation.multiple_testing import Correction, adjusted_pvalues
 from hepgan.validation.sorting import (
@@ -108,6 +115,10 @@ class ObservableScore(BaseModel):
     n_reference: int
     ks: float = Field(description="Kolmogorov-Smirnov statistic sup|F1 - F2|")
     ks_pvalue: float
+    ks_pvalue_method: Literal["exact", "asymp"] = Field(
+        description="exact: lattice-path count; asymp: Kolmogorov distribution (scipy kstwo) "
+        f"at n m / (n + m), used when that is >= {MIN_ASYMPTOTIC_EFFECTIVE_EVENTS}"
+    )
     ks_adjusted_pvalue: float | None = Field(description="after the correction; None if pooled")
     failing: bool = Field(description="adjusted p-value <= significance")
     js_nats: float
@@ -143,7 +154,9 @@ class ReportSummary(BaseModel):
     ks_critical_value: float = Field(
         description="c(a) sqrt((n+m)/(n m)) at the significance a, per-event sizes"
     )
-    ks_pvalue_method: str
+    ks_pvalue_method: str = Field(
+        description="how the per-event observables' p-values were computed, and why"
+    )
     worst_ks: float
     worst_observable: str
     mean_js_nats: float
@@ -328,7 +341,11 @@ def _compare(
         for start in range(0, n_features, block)
     ]
     statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
-    statistics["ks_pvalue"] = ks_pvalue(statistics["ks"], len(candidate), reference.n_events)
+    method = report_pvalue_method(len(candidate), reference.n_events)
+    statistics["ks_pvalue"] = ks_pvalue(
+        statistics["ks"], len(candidate), reference.n_events, method=method
+    )
+    statistics["ks_pvalue_method"] = np.full(n_features, method)
     statistics["js_bits"] = nats_to_bits(statistics["js_nats"])
     statistics["n_candidate"] = np.full(n_features, len(candidate))
     statistics["n_reference"] = np.full(n_features, reference.n_events)
@@ -433,14 +450,22 @@ def _summarise(
             f"the {thresholds.correction} correction"
         )
     status: Status = "fail" if fail_reasons else "warn" if warn_reasons else "pass"
-    exact = max(n_candidate, n_reference) <= MAX_EXACT_EVENTS
+    effective = n_candidate * n_reference / (n_candidate + n_reference)
+    kind = (
+        "exact (lattice-path count"
+        if report_pvalue_method(n_candidate, n_reference) == "exact"
+        else "asymptotic (Kolmogorov distribution, scipy kstwo"
+    )
+    method = (
+        f"{kind}, n m / (n + m) = {effective:.0f}; exact below {MIN_ASYMPTOTIC_EFFECTIVE_EVENTS})"
+    )
     return ReportSummary(
         status=status,
         reasons=fail_reasons + warn_reasons,
         n_candidate=n_candidate,
         n_reference=n_reference,
         ks_critical_value=critical,
-        ks_pvalue_method="exact" if exact else "asymptotic (Smirnov, kstwo)",
+        ks_pvalue_method=method,
         worst_ks=worst.ks,
         worst_observable=worst.name,
         mean_js_nats=mean_js,

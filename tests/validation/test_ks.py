@@ -8,11 +8,21 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hepgan.validation.ks import exact_two_sided_pvalue, ks_2samp_batched, ks_critical_value
+from hepgan.validation.ks import (
+    exact_two_sided_pvalue,
+    ks_2samp_batched,
+    ks_critical_value,
+    report_pvalue_method,
+)
 
 
-def _scipy(candidate: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    results = [stats.ks_2samp(candidate[:, f], reference[:, f]) for f in range(candidate.shape[1])]
+def _scipy(
+    candidate: np.ndarray, reference: np.ndarray, method: str = "auto"
+) -> tuple[np.ndarray, np.ndarray]:
+    results = [
+        stats.ks_2samp(candidate[:, f], reference[:, f], method=method)
+        for f in range(candidate.shape[1])
+    ]
     return np.array([r.statistic for r in results]), np.array([r.pvalue for r in results])
 
 
@@ -52,6 +62,39 @@ def test_many_features_at_once_match_scipy() -> None:
     statistic, pvalue = _scipy(candidate, reference)
     np.testing.assert_allclose(result.statistic, statistic, rtol=0, atol=1e-9)
     np.testing.assert_allclose(result.pvalue, pvalue, rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "method"),
+    [(800, 1200, "asymp"), (300, 200, "asymp"), (12_000, 300, "exact"), (2_000, 8_000, "exact")],
+)
+def test_explicit_method_equals_scipy_with_the_same_method(n: int, m: int, method: str) -> None:
+    rng = np.random.default_rng(n + 2 * m)
+    candidate = rng.normal(size=(n, 6))
+    reference = np.round(rng.normal(0.1, 1.0, size=(m, 6)), 2)  # ties across the samples
+    result = ks_2samp_batched(candidate, reference, method=method)
+    statistic, pvalue = _scipy(candidate, reference, method)
+    np.testing.assert_allclose(result.statistic, statistic, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(result.pvalue, pvalue, rtol=1e-9, atol=1e-14)
+
+
+def test_report_method_is_asymptotic_from_an_effective_size_of_200() -> None:
+    assert report_pvalue_method(10_000, 2_000) == "asymp"  # n m / (n + m) = 1667
+    assert report_pvalue_method(400, 400) == "asymp"  # 200
+    assert report_pvalue_method(10_000, 150) == "exact"  # 148
+    assert report_pvalue_method(300, 300) == "exact"  # 150
+
+
+def test_asymptotic_pvalue_is_near_the_exact_one_at_the_switch() -> None:
+    # At the smallest effective size the report uses it for, the asymptotic p-value
+    # stays within 0.01 of the exact one (a few per cent of p).
+    rng = np.random.default_rng(5)
+    candidate, reference = rng.normal(size=(2_000, 40)), rng.normal(0.08, 1.0, size=(250, 40))
+    assert report_pvalue_method(2_000, 250) == "asymp"
+    exact = ks_2samp_batched(candidate, reference, method="exact").pvalue
+    asymptotic = ks_2samp_batched(candidate, reference, method="asymp").pvalue
+    assert exact.min() < 0.05 < exact.max()  # the range where p-values decide
+    np.testing.assert_allclose(asymptotic, exact, atol=0.01)
 
 
 def test_disjoint_samples_have_statistic_one() -> None:

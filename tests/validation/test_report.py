@@ -34,7 +34,9 @@ def test_report_scores_equal_scipy_and_pass_for_the_same_distribution() -> None:
     report = build_report(candidate, reference, units={"energy": "MeV"})
     for name in candidate:
         score = report.score(name)
-        scipy_result = stats.ks_2samp(candidate[name], reference[name])
+        # n m / (n + m) = 1600: the report's p-values are asymptotic, as scipy's "asymp"
+        scipy_result = stats.ks_2samp(candidate[name], reference[name], method="asymp")
+        assert score.ks_pvalue_method == "asymp"
         assert score.ks == pytest.approx(scipy_result.statistic, abs=1e-12)
         assert score.ks_pvalue == pytest.approx(scipy_result.pvalue, rel=1e-9)
         assert score.w1 == pytest.approx(
@@ -49,8 +51,21 @@ def test_report_scores_equal_scipy_and_pass_for_the_same_distribution() -> None:
     assert summary.ks_critical_value == pytest.approx(
         np.sqrt(-np.log(0.01 / 2) / 2) * np.sqrt(10_000 / (2000 * 8000))
     )
-    assert summary.ks_pvalue_method == "exact"
+    assert summary.ks_pvalue_method.startswith("asymptotic")
+    assert "n m / (n + m) = 1600" in summary.ks_pvalue_method
     assert summary.worst_ks == max(score.ks for score in report.observables)
+
+
+def test_small_samples_get_exact_pvalues_equal_to_scipy() -> None:
+    rng = np.random.default_rng(4)
+    candidate, reference = _sample(rng, 150), _sample(rng, 1200)  # n m / (n + m) = 133
+    report = build_report(candidate, reference)
+    assert report.summary.ks_pvalue_method.startswith("exact")
+    for name in candidate:
+        score = report.score(name)
+        assert score.ks_pvalue_method == "exact"
+        exact = stats.ks_2samp(candidate[name], reference[name], method="exact").pvalue
+        assert score.ks_pvalue == pytest.approx(exact, rel=1e-9)
 
 
 def test_shifted_candidate_fails_with_reasons() -> None:
