@@ -140,6 +140,7 @@ def test_sigterm_saves_and_resume_finishes(inputs: Path, tmp_path: Path) -> None
     assert load_artefact(out).card.training.steps == stopped_at + 3
 
 
+@pytest.mark.slow
 def test_bad_flags_exit_2_with_one_line(inputs: Path, tmp_path: Path) -> None:
     result = _hepgan(
         "train", "--data", str(inputs / "dimuon.root"), "--features", "E1", check=False
