@@ -29,6 +29,7 @@ import json
 import math
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -395,8 +396,6 @@ def _stop_on_signals() -> Iterator[dict[str, str | None]]:
 
     def handler(signum: int, frame: Any) -> None:
         flag["signal"] = signal.Signals(signum).name
-
-    import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield flag
