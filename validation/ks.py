@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from scipy import special, stats
 
+from hepgan.validation.kolmogorov import kolmogorov_sf
 from hepgan.validation.sorting import (
     SortedColumns,
     count_at_or_below,
@@ -125,7 +126,7 @@ def ks_pvalue(
     if method == "asymp":
         distinct, index = np.unique(statistic, return_inverse=True)
         effective_n = np.round(n * m / (n + m))
-        return np.clip(stats.kstwo.sf(distinct, effective_n), 0.0, 1.0)[index]
+        return np.clip(kolmogorov_sf(distinct, int(effective_n)), 0.0, 1.0)[index]
     if method != "exact":
         raise ValueError(f"unknown p-value method {method!r}; use 'auto', 'exact' or 'asymp'")
     g = math.gcd(n, m)

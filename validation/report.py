@@ -254,12 +254,13 @@ def build_report(
         selection, condition_match = match_reference(candidate_conditions, reference_conditions)
 
     scores: list[ObservableScore] = []
-    candidate_events = np.stack([candidate[name] for name in per_event], axis=1)  # (N, F)
-    n_candidate = len(candidate_events)
+    candidate_rows = np.stack([np.asarray(candidate[name], dtype=np.float64) for name in per_event])
+    _check_finite(candidate_rows, per_event)  # (F, N): one row per observable
+    n_candidate = candidate_rows.shape[1]
     reference_sorted = prepared.sorted_events(per_event, selection)
     n_reference = reference_sorted.n_events
     statistics = _compare(
-        candidate_events, reference_sorted, n_bins=thresholds.n_bins, device=prepared.device
+        candidate_rows.T, reference_sorted, n_bins=thresholds.n_bins, device=prepared.device
     )
     for index, name in enumerate(per_event):
         scores.append(_score(name, units.get(name, ""), statistics, index, pooled=False))
@@ -269,6 +270,7 @@ def build_report(
         if selection is not None:
             reference_rows = reference_rows[selection]
         candidate_values = _pool(candidate[name], thresholds.max_pooled_values, rng)
+        _check_finite(candidate_values[None, :], (name,))
         reference_values = _pool(reference_rows, thresholds.max_pooled_values, rng)
         pooled_statistics = _compare(
             candidate_values[:, None],
@@ -309,8 +311,6 @@ def _split_observables(
             )
         lengths.add(len(values))
         if values.ndim == 1:
-            if not np.all(np.isfinite(values)):
-                raise ValueError(f"observable {name!r} of the candidate has NaN or infinite values")
             per_event.append(name)
         else:
             pooled.append(name)
@@ -321,12 +321,21 @@ def _split_observables(
     return tuple(per_event), tuple(pooled)
 
 
+def _check_finite(rows: np.ndarray, names: tuple[str, ...]) -> None:
+    """Reject NaN and infinities in (F, N) observable rows, naming the first bad observable."""
+    finite = np.isfinite(rows).all(axis=1)  # (F,)
+    if not finite.all():
+        name = names[int(np.argmin(finite))]
+        raise ValueError(f"observable {name!r} of the candidate has NaN or infinite values")
+
+
 def _compare(
     candidate: np.ndarray, reference: SortedColumns, *, n_bins: int, device: str | None
 ) -> dict[str, np.ndarray]:
     """KS, p-value, W1, JS, separation power, sizes and moments per feature, each (F,).
 
-    Candidate (n, F) against the sorted reference, in blocks of features whose
+    Candidate (n, F), finite (best the transpose of a contiguous (F, n) array, whose
+    blocks need no copy), against the sorted reference, in blocks of features whose
     working arrays stay small (about 2 MB): fresh large arrays cost a page fault
     per 4 kB on first touch, small ones are recycled by the allocator.
     """
@@ -334,7 +343,7 @@ def _compare(
     block = max(1, BLOCK_ELEMENTS // len(candidate))
     parts = [
         _compare_block(
-            sort_columns(candidate[:, start : start + block], device=device),
+            sort_columns(candidate[:, start : start + block], device=device, checked=True),
             reference.rows(start, start + block),
             n_bins,
         )

@@ -56,9 +56,13 @@ class SortedColumns:
 
 
 def as_feature_rows(
-    samples: np.ndarray | torch.Tensor, *, device: str | None = None
+    samples: np.ndarray | torch.Tensor, *, device: str | None = None, checked: bool = False
 ) -> torch.Tensor:
-    """(N, F) or (N,) events -> (F, N) contiguous float64 tensor, one row per feature."""
+    """(N, F) or (N,) events -> (F, N) contiguous float64 tensor, one row per feature.
+
+    No copy when ``samples`` is the transpose of a contiguous (F, N) float64 array
+    on the device. ``checked``: the caller has already rejected NaN and infinities.
+    """
     tensor = torch.as_tensor(samples, device=device)
     if tensor.ndim == 1:
         tensor = tensor[:, None]  # (N, 1)
@@ -67,14 +71,17 @@ def as_feature_rows(
     if tensor.shape[0] == 0:
         raise ValueError("cannot compare an empty sample")
     rows = tensor.to(torch.float64).T.contiguous()  # (F, N)
-    if not bool(torch.isfinite(rows).all()):
+    if not checked and not bool(torch.isfinite(rows).all()):
         raise ValueError("samples contain NaN or infinite values")
     return rows
 
 
-def sort_columns(samples: np.ndarray | torch.Tensor, *, device: str | None = None) -> SortedColumns:
-    """Sort (N, F) candidate events per feature; values and moments only."""
-    values = _sort_rows(as_feature_rows(samples, device=device))  # (F, N)
+def sort_columns(
+    samples: np.ndarray | torch.Tensor, *, device: str | None = None, checked: bool = False
+) -> SortedColumns:
+    """Sort (N, F) candidate events per feature; values and moments only (``checked``: as
+    :func:`as_feature_rows`)."""
+    values = _sort_rows(as_feature_rows(samples, device=device, checked=checked))  # (F, N)
     return SortedColumns(values, values.mean(dim=1), values.std(dim=1, correction=0))
 
 
