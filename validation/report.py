@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
+import torch
 from pydantic import BaseModel, Field
 
 from hepgan.validation.binning import shared_histograms
@@ -53,8 +54,10 @@ from hepgan.validation.ks import (
 from hepgan.validation.multiple_testing import Correction, adjusted_pvalues
 from hepgan.validation.sorting import (
     SortedColumns,
+    as_feature_rows,
     count_at_or_below,
     count_below,
+    reference_from_sorted,
     sort_columns,
     sort_reference,
 )
@@ -201,6 +204,9 @@ class PreparedReference:
 
     ``observables``: name -> (M,) per event, or (M, K) to be pooled. ``device``: where
     the sorted columns live and the statistics run ("cpu", "cuda", ...; None: CPU).
+    Besides the sorted columns it keeps each observable's sorting order, so the
+    reference matched to a batch's conditions (a subset of events) comes out sorted
+    by one masked copy instead of a sort per request.
     """
 
     def __init__(self, observables: Mapping[str, np.ndarray], *, device: str | None = None) -> None:
@@ -211,18 +217,26 @@ class PreparedReference:
             raise ValueError(f"reference observables differ in length: {sorted(lengths)}")
         self.n_events = lengths.pop()
         self._sorted: dict[tuple[str, ...], SortedColumns] = {}
+        self._order: dict[tuple[str, ...], torch.Tensor] = {}
 
     def sorted_events(self, names: tuple[str, ...], selection: np.ndarray | None) -> SortedColumns:
-        """The per-event observables ``names`` of the selected events, sorted per observable."""
-        if selection is None and names in self._sorted:
-            return self._sorted[names]
-        columns = np.stack([self.observables[name] for name in names], axis=1)  # (M, F)
-        sorted_columns = sort_reference(
-            columns if selection is None else columns[selection], device=self.device
-        )
+        """The per-event observables ``names`` of the selected events (distinct indices, or
+        None for all), sorted per observable."""
+        if names not in self._sorted:
+            columns = np.stack([self.observables[name] for name in names], axis=1)  # (M, F)
+            self._sorted[names] = sort_reference(columns, device=self.device)
+        full = self._sorted[names]
         if selection is None:
-            self._sorted[names] = sorted_columns
-        return sorted_columns
+            return full
+        if names not in self._order:  # (F, M): event index at each sorted position
+            rows = np.stack([self.observables[name] for name in names])  # (F, M)
+            self._order[names] = torch.argsort(as_feature_rows(rows.T, device=self.device), dim=1)
+        order = self._order[names]
+        selected = torch.zeros(self.n_events, dtype=torch.bool, device=order.device)
+        selected[torch.as_tensor(selection, device=order.device)] = True
+        kept = selected[order]  # (F, M): the event at each sorted position is selected
+        n_kept = int(selected.sum())
+        return reference_from_sorted(full.values[kept].reshape(len(names), n_kept))
 
 
 def build_report(

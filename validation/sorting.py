@@ -99,18 +99,30 @@ def sort_reference(
     block = max(1, PREPARE_BLOCK_ELEMENTS // max(n_events, 1))
     target = torch.device(device or "cpu")
     values = torch.empty((n_features, n_events), dtype=torch.float64, device=target)
-    group_start = torch.empty((n_features, n_events), dtype=torch.int64, device=target)
-    quantile_integral = torch.zeros((n_features, n_events + 1), dtype=torch.float64, device=target)
+    for start in range(0, n_features, block):
+        piece = samples[:, start : start + block]
+        values[start : start + piece.shape[1]] = _sort_rows(as_feature_rows(piece, device=device))
+    return reference_from_sorted(values)
+
+
+def reference_from_sorted(values: torch.Tensor) -> SortedColumns:
+    """A reference from rows (F, N) float64 already ascending: adds moments, tie-group
+    starts and the quantile integral, in blocks of features (about 16 MB each)."""
+    n_features, n_events = values.shape
+    block = max(1, PREPARE_BLOCK_ELEMENTS // max(n_events, 1))
+    group_start = torch.empty_like(values, dtype=torch.int64)
+    quantile_integral = torch.zeros(
+        (n_features, n_events + 1), dtype=torch.float64, device=values.device
+    )
     means, stds = [], []
     for start in range(0, n_features, block):
-        piece = sort_columns(samples[:, start : start + block], device=device)
-        stop = start + piece.n_features
-        values[start:stop] = piece.values
-        group_start[start:stop] = _group_starts(piece.values)
-        centred = piece.values - piece.mean[:, None]  # (F_block, N)
+        piece = values[start : start + block]  # (F_block, N)
+        stop = start + len(piece)
+        means.append(piece.mean(dim=1))
+        stds.append(piece.std(dim=1, correction=0))
+        group_start[start:stop] = _group_starts(piece)
+        centred = piece - means[-1][:, None]  # (F_block, N)
         torch.cumsum(centred, dim=1, out=quantile_integral[start:stop, 1:])
-        means.append(piece.mean)
-        stds.append(piece.std)
     quantile_integral[:, 1:] /= n_events
     return SortedColumns(
         values,

@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from hepgan.validation.binning import histogram_pair
+from hepgan.validation.conditions import match_reference
 from hepgan.validation.divergences import js_divergence
 from hepgan.validation.multiple_testing import benjamini_hochberg_adjusted, holm_adjusted
 from hepgan.validation.report import (
@@ -108,6 +109,29 @@ def test_prepared_reference_gives_the_same_report() -> None:
     prepared = PreparedReference(reference)
     first = build_report(candidate, prepared)
     assert build_report(candidate, prepared) == first == build_report(candidate, reference)
+
+
+def test_matched_reference_from_the_prepared_order_equals_sorting_the_matched_events() -> None:
+    # The prepared reference picks the matched events out of its sorted columns; the
+    # report must equal one against those events sorted from scratch (ties included).
+    rng = np.random.default_rng(8)
+    energy = rng.uniform(0, 100, 6000)
+    reference = {**_sample(rng, 6000), "counts": rng.integers(0, 5, 6000).astype(float)}
+    candidate_energy = rng.uniform(20, 70, 900)
+    candidate = {**_sample(rng, 900), "counts": rng.integers(0, 5, 900).astype(float)}
+    prepared = PreparedReference(reference)
+    matched = build_report(
+        candidate,
+        prepared,
+        candidate_conditions={"energy": candidate_energy},
+        reference_conditions={"energy": energy},
+    )
+    selection, _ = match_reference({"energy": candidate_energy}, {"energy": energy})
+    direct = build_report(
+        candidate, {name: values[selection] for name, values in reference.items()}
+    )
+    assert matched.observables == direct.observables
+    assert matched.summary.n_reference == len(selection) < 6000
 
 
 def test_single_condition_value_uses_a_window_of_the_reference() -> None:
