@@ -105,7 +105,7 @@ def report_pvalue_method(n: int, m: int) -> Literal["exact", "asymp"]:
     The exact count costs O(n m) per distinct statistic (seconds for 10,000 x 2,000
     events); the asymptotic value costs microseconds. Measured against the exact
     p-values (p from 0.001 to 0.5, sizes 1,000 x 250 to 10,000 x 10,000), the
-    asymptotic ones differ by at most 0.009 in absolute value (2 to 4 % of p), far
+    asymptotic ones differ by at most 0.009 in absolute value (1 to 4 % of p), far
     inside the scatter of a p-value between two samples of one distribution.
     """
     return "asymp" if n * m / (n + m) >= MIN_ASYMPTOTIC_EFFECTIVE_EVENTS else "exact"
