@@ -59,7 +59,7 @@ def kolmogorov_sf(statistic: np.ndarray, n: int) -> np.ndarray:
 
 
 def smirnov_sf(statistic: np.ndarray, n: int) -> np.ndarray:
-    """One-sided P(D+_n >= x) for x (K,) in (0, 1], dimensionless (Birnbaum and Tingey 1951):
+    """One-sided P(D+_n >= x) for x (K,) in (0, 1), dimensionless (Birnbaum and Tingey 1951):
 
     x sum_{j=0}^{floor(n (1 - x))} C(n, j) (1 - x - j/n)^(n - j) (x + j/n)^(j - 1),
 
