@@ -139,11 +139,12 @@ class Trainer:
         if config.compile and device.type == "cuda":
             self.generator_forward = torch.compile(self.generator_ddp)
         betas = tuple(config.adam_betas)
+        self.learning_rates = config.learning_rates  # (generator, critic)
         self.optimizer_generator = torch.optim.Adam(
-            self.generator.parameters(), lr=config.learning_rate_generator, betas=betas
+            self.generator.parameters(), lr=self.learning_rates[0], betas=betas
         )
         self.optimizer_critic = torch.optim.Adam(
-            self.critic.parameters(), lr=config.learning_rate_critic, betas=betas
+            self.critic.parameters(), lr=self.learning_rates[1], betas=betas
         )
         self.precision = _precision(config.precision, device)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.precision == torch.float16)
@@ -248,8 +249,8 @@ class Trainer:
 
     def _apply_lr_scale(self) -> None:
         for optimizer, base in (
-            (self.optimizer_generator, self.config.learning_rate_generator),
-            (self.optimizer_critic, self.config.learning_rate_critic),
+            (self.optimizer_generator, self.learning_rates[0]),
+            (self.optimizer_critic, self.learning_rates[1]),
         ):
             for group in optimizer.param_groups:
                 group["lr"] = base * self.lr_scale

@@ -50,3 +50,14 @@ def test_errors_name_the_setting(tmp_path: Path) -> None:
         _toml(tmp_path, "data = [")
     with pytest.raises(ConfigError, match="--config: file .* not found"):
         read_toml(tmp_path / "absent.toml")
+
+
+def test_learning_rates_default_by_kind_and_can_be_set() -> None:
+    events = build_config({"data": ["a"], "features": ["E1"], "out": "m"})
+    showers = build_config({"data": ["a"], "voxels": "voxels", "out": "m"})
+    assert events.learning_rates == (1e-4, 1e-4)
+    assert showers.learning_rates == (3e-4, 3e-4)
+    chosen = build_config({"data": ["a"], "voxels": "v", "out": "m", "learning_rate_critic": 2e-4})
+    assert chosen.learning_rates == (3e-4, 2e-4)
+    with pytest.raises(ConfigError, match="learning_rate_generator must be a positive number"):
+        build_config({**chosen.to_dict(), "learning_rate_generator": -1.0}).validate()
