@@ -34,7 +34,9 @@ observable never counts towards ``n_failing``.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -66,6 +68,8 @@ from hepgan.validation.wasserstein import wasserstein_sorted
 SCHEMA_VERSION = "1"
 # Elements (events x features) of one block of working arrays: 2 MB of float64.
 BLOCK_ELEMENTS = 1 << 18
+# Most threads a report uses by default (blocks of features run in parallel).
+MAX_DEFAULT_THREADS = 8
 Status = Literal["pass", "warn", "fail"]
 
 
@@ -248,12 +252,18 @@ def build_report(
     units: Mapping[str, str] | None = None,
     thresholds: ReportThresholds | None = None,
     extrapolated: bool = False,
+    threads: int | None = None,
 ) -> ValidationReport:
     """Judge ``candidate`` observables against ``reference`` (same names; (N,) or (N, K) each).
 
     With conditions given for both, the reference is first restricted to the
     candidate's condition bins (:func:`hepgan.validation.conditions.match_reference`).
+    ``threads``: how many blocks of features are compared at once (numpy's sort and
+    torch's search release the GIL); None: :func:`default_threads`.
     """
+    threads = default_threads() if threads is None else threads
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
     thresholds = thresholds or ReportThresholds()
     units = units or {}
     if isinstance(reference, PreparedReference):
@@ -274,7 +284,11 @@ def build_report(
     reference_sorted = prepared.sorted_events(per_event, selection)
     n_reference = reference_sorted.n_events
     statistics = _compare(
-        candidate_rows.T, reference_sorted, n_bins=thresholds.n_bins, device=prepared.device
+        candidate_rows.T,
+        reference_sorted,
+        n_bins=thresholds.n_bins,
+        device=prepared.device,
+        threads=threads,
     )
     for index, name in enumerate(per_event):
         scores.append(_score(name, units.get(name, ""), statistics, index, pooled=False))
@@ -291,6 +305,7 @@ def build_report(
             sort_reference(reference_values, device=prepared.device),
             n_bins=thresholds.n_bins,
             device=prepared.device,
+            threads=1,
         )
         scores.append(_score(name, units.get(name, ""), pooled_statistics, 0, pooled=True))
     _apply_correction(scores, thresholds)
@@ -343,26 +358,43 @@ def _check_finite(rows: np.ndarray, names: tuple[str, ...]) -> None:
         raise ValueError(f"observable {name!r} of the candidate has NaN or infinite values")
 
 
+def default_threads() -> int:
+    """Threads a report uses unless told: the machine's cores, at most 8."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_THREADS))
+
+
 def _compare(
-    candidate: np.ndarray, reference: SortedColumns, *, n_bins: int, device: str | None
+    candidate: np.ndarray,
+    reference: SortedColumns,
+    *,
+    n_bins: int,
+    device: str | None,
+    threads: int,
 ) -> dict[str, np.ndarray]:
     """KS, p-value, W1, JS, separation power, sizes and moments per feature, each (F,).
 
     Candidate (n, F), finite (best the transpose of a contiguous (F, n) array, whose
     blocks need no copy), against the sorted reference, in blocks of features whose
     working arrays stay small (about 2 MB): fresh large arrays cost a page fault
-    per 4 kB on first touch, small ones are recycled by the allocator.
+    per 4 kB on first touch, small ones are recycled by the allocator. ``threads``
+    blocks run at once.
     """
     n_features = candidate.shape[1]
     block = max(1, BLOCK_ELEMENTS // len(candidate))
-    parts = [
-        _compare_block(
+
+    def compare_from(start: int) -> dict[str, np.ndarray]:
+        return _compare_block(
             sort_columns(candidate[:, start : start + block], device=device, checked=True),
             reference.rows(start, start + block),
             n_bins,
         )
-        for start in range(0, n_features, block)
-    ]
+
+    starts = range(0, n_features, block)
+    if threads == 1 or len(starts) == 1:
+        parts = [compare_from(start) for start in starts]
+    else:
+        with ThreadPoolExecutor(max_workers=min(threads, len(starts))) as pool:
+            parts = list(pool.map(compare_from, starts))
     statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     method = report_pvalue_method(len(candidate), reference.n_events)
     statistics["ks_pvalue"] = ks_pvalue(

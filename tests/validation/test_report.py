@@ -111,6 +111,21 @@ def test_prepared_reference_gives_the_same_report() -> None:
     assert build_report(candidate, prepared) == first == build_report(candidate, reference)
 
 
+def test_blocks_of_features_in_threads_give_the_same_report() -> None:
+    # 20,000 candidate events: 13 features per block, so 30 features make three blocks.
+    rng = np.random.default_rng(5)
+    candidate = {f"f{index}": rng.normal(0.01 * index, 1.0, 20_000) for index in range(30)}
+    reference = {f"f{index}": rng.normal(0.0, 1.0, 2_000).round(1) for index in range(30)}
+    prepared = PreparedReference(reference)
+    threaded = build_report(candidate, prepared, threads=3)
+    assert threaded == build_report(candidate, prepared, threads=1)
+    for score in threaded.observables:
+        expected = stats.ks_2samp(candidate[score.name], reference[score.name]).statistic
+        assert score.ks == pytest.approx(expected, abs=1e-12)
+    with pytest.raises(ValueError, match="threads"):
+        build_report(candidate, prepared, threads=0)
+
+
 def test_matched_reference_from_the_prepared_order_equals_sorting_the_matched_events() -> None:
     # The prepared reference picks the matched events out of its sorted columns; the
     # report must equal one against those events sorted from scratch (ties included).
