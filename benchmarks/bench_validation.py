@@ -91,16 +91,18 @@ def main() -> None:
     report_threads = args.report_threads or default_threads()
     warm_seconds = {}
     for threads in sorted({1, report_threads}):
-        timings = []
+        timings, cpu_seconds = [], 0.0
         for _ in range(args.repeats):
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             report = build_report(candidate_columns, prepared, threads=threads)
             timings.append(time.perf_counter() - start)
+            cpu_seconds += time.process_time() - cpu_start
         warm_seconds[threads] = statistics.median(timings)
         print(
             f"hepgan report, prepared reference, {threads} thread(s) (KS, p, JS, S, W1): "
             f"{warm_seconds[threads]:.3f} s "
-            f"(median of {args.repeats}: {', '.join(f'{t:.3f}' for t in timings)})"
+            f"(median of {args.repeats}: {', '.join(f'{t:.3f}' for t in timings)}; "
+            f"cores busy: CPU time / wall time = {cpu_seconds / sum(timings):.2f})"
         )
 
     ks_difference = max(
