@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the built-in example data: install, simulate example data, summarise it.
+# The main job on the built-in example data: install, simulate example data, train small models
+# (DEMO_MINUTES each) and serve them on DEMO_HOST:DEMO_PORT.
 # Output goes to ./demo (override with DEMO_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
