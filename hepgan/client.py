@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from hepgan.atomic import atomic_destination
 from hepgan.errors import HepganError
 
 ConditionValue = float | Sequence[float] | np.ndarray | Mapping[str, Any]
@@ -191,11 +192,12 @@ class Client:
         )
         import httpx
 
-        path = Path(path)
-        partial = path.with_name(f".{path.name}.partial")
         url = f"/v1/models/{model}/generate"
         try:
-            with self._http.stream("POST", url, json=body) as response:
+            with (
+                atomic_destination(path) as partial,
+                self._http.stream("POST", url, json=body) as response,
+            ):
                 if response.status_code >= 400:
                     response.read()
                     raise self._error(response)
@@ -203,9 +205,7 @@ class Client:
                     for block in response.iter_bytes():
                         handle.write(block)
         except httpx.HTTPError as error:
-            partial.unlink(missing_ok=True)
             raise ServiceError(f"cannot reach {self.url}{url}: {error}") from None
-        partial.replace(path)
         return dict(response.headers)
 
     @staticmethod

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import ValidationError
 
+from hepgan.atomic import atomic_destination
 from hepgan.errors import ArtefactError, ConfigError
 from hepgan.models.card import ModelCard
 from hepgan.models.transforms import FeatureTransform
@@ -82,11 +82,10 @@ def save_artefact(
             f"{card.n_features} features and {card.n_conditions} conditions"
         )
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in generator_state.items()}
-    _write_atomically(folder / WEIGHTS_FILE, lambda path: save_torch(state, str(path)))
-    _write_atomically(
-        folder / REFERENCE_FILE,
-        lambda path: save_numpy({"features": features, "conditions": conditions}, str(path)),
-    )
+    with atomic_destination(folder / WEIGHTS_FILE) as partial:
+        save_torch(state, str(partial))
+    with atomic_destination(folder / REFERENCE_FILE) as partial:
+        save_numpy({"features": features, "conditions": conditions}, str(partial))
     card = card.model_copy(
         update={
             "weights_file": WEIGHTS_FILE,
@@ -99,15 +98,9 @@ def save_artefact(
         }
     )
     text = json.dumps(card.model_dump(mode="json"), indent=1)
-    _write_atomically(folder / CARD_FILE, lambda path: path.write_text(text))
+    with atomic_destination(folder / CARD_FILE) as partial:
+        partial.write_text(text)
     return folder
-
-
-def _write_atomically(path: Path, write) -> None:
-    """Call ``write(temporary_path)`` then rename the result to ``path``."""
-    partial = path.with_name(f".{path.name}.partial")
-    write(partial)
-    os.replace(partial, path)
 
 
 def load_artefact(path: str | Path) -> ModelArtefact:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hepgan.atomic import atomic_destination
 from hepgan.errors import InputFileError
 
 if TYPE_CHECKING:
@@ -34,11 +35,9 @@ def write_calochallenge(
         )
     if not path.parent.exists():
         raise InputFileError(f"cannot write {path}: folder {path.parent} does not exist")
-    partial = path.with_name(f".{path.name}.partial")
-    with h5py.File(partial, "w") as output:
+    with atomic_destination(path) as partial, h5py.File(partial, "w") as output:
         output.create_dataset(INCIDENT, data=incident)
         output.create_dataset(SHOWERS, data=showers, compression="gzip", compression_opts=4)
-    partial.replace(path)
     return path
 
 

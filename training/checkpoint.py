@@ -15,11 +15,12 @@ Writes are atomic: a temporary file in the same folder, fsync, then
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from hepgan.atomic import atomic_destination
 
 _TENSOR = "__tensor__"  # marks a leaf that lives in the safetensors payload
 _INT_KEYS = "__int_keys__"  # marks a dict whose keys were ints (optimizer state ids)
@@ -58,11 +59,8 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     path = Path(path)
     tensors: dict[str, torch.Tensor] = {}
     structure = _flatten(state, "", tensors)
-    partial = path.with_name(f".{path.name}.partial")
-    save_file(tensors, str(partial), metadata={"state": json.dumps(structure)})
-    with open(partial, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
+    with atomic_destination(path, fsync=True) as partial:
+        save_file(tensors, str(partial), metadata={"state": json.dumps(structure)})
     return path
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hepgan.atomic import atomic_destination
 from hepgan.errors import InputFileError
 
 
@@ -43,12 +44,11 @@ def write_root(
             raise ValueError(f"column {name!r} must be 1-D or 2-D, got shape {np.shape(values)}")
     if not path.parent.exists():
         raise InputFileError(f"cannot write {path}: folder {path.parent} does not exist")
-    partial = path.with_name(f".{path.name}.partial")
     arrays = {name: np.ascontiguousarray(values) for name, values in columns.items()}
     # mktree, not ``output[tree] = arrays``: since uproot 5.7 assignment writes an RNTuple.
     branch_types = {name: (values.dtype, values.shape[1:]) for name, values in arrays.items()}
     n_events = next(iter(lengths.values()), 0)
-    with uproot.recreate(partial) as output:
+    with atomic_destination(path) as partial, uproot.recreate(partial) as output:
         writable_tree = output.mktree(tree, branch_types)
         for start in range(0, n_events, rows_per_basket):
             writable_tree.extend(
@@ -56,5 +56,4 @@ def write_root(
             )
         for key, text in (metadata or {}).items():
             output[key] = text
-    partial.replace(path)
     return path
