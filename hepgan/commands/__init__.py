@@ -10,6 +10,9 @@ inside ``run``, so ``hepgan --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import math
+
+from hepgan.errors import ConfigError
 
 
 def common_options(*, top_level: bool = False) -> argparse.ArgumentParser:
@@ -39,3 +42,29 @@ def new_command(
         parents=[common_options()],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+
+
+def parse_condition_flag(text: str) -> tuple[str, float, float]:
+    """``--condition NAME=VALUE`` or ``NAME=LO:HI`` -> (name, low, high); a VALUE gives low == high.
+
+    Raises :class:`ConfigError` naming the flag unless the bounds are finite with LO <= HI.
+    """
+    name, equals, spec = text.partition("=")
+    try:
+        if not equals or not name:
+            raise ValueError
+        bounds = [float(part) for part in spec.split(":")]
+        if len(bounds) > 2:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"--condition {text!r}: expected NAME=VALUE or NAME=LO:HI") from None
+    low, high = bounds[0], bounds[-1]
+    if not (math.isfinite(low) and math.isfinite(high)) or low > high:
+        raise ConfigError(f"--condition {text!r}: give a finite VALUE or LO:HI with LO <= HI")
+    return name, low, high
+
+
+def range_distribution(low: float) -> str:
+    """How a LO:HI condition range is drawn: log-uniform when 0 < LO (energies span decades),
+    else uniform."""
+    return "log-uniform" if low > 0 else "uniform"

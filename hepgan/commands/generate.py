@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hepgan.commands import new_command
+from hepgan.commands import new_command, parse_condition_flag, range_distribution
 from hepgan.errors import ConfigError
 
 SUFFIXES = (".root", ".h5", ".hdf5")
@@ -37,37 +37,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def parse_conditions(specs: list[str], names: list[str], n_events: int, *, seed: int | None):
     """Conditions (N, C) from NAME=VALUE / NAME=LO:HI specs; None when none are given.
 
-    A range is sampled log-uniformly when 0 < LO (energies span decades), else uniformly.
+    A range is sampled as :func:`range_distribution` says (log-uniform when 0 < LO).
     """
     import numpy as np
 
     if not specs:
         return None
-    values: dict[str, object] = {}
+    values: dict[str, tuple[float, float]] = {}
     for spec in specs:
-        name, sep, text = spec.partition("=")
-        if not sep or name not in names:
+        name, low, high = parse_condition_flag(spec)
+        if name not in names:
             raise ConfigError(
-                f"--condition {spec!r}: expected NAME=VALUE or NAME=LO:HI with NAME one of "
+                f"--condition {spec!r}: NAME must be one of "
                 f"{', '.join(names) or '(this model takes no conditions)'}"
             )
-        try:
-            bounds = [float(part) for part in text.split(":")]
-        except ValueError:
-            raise ConfigError(f"--condition {spec!r}: {text!r} is not a number or LO:HI") from None
-        if len(bounds) > 2 or not np.all(np.isfinite(bounds)) or bounds[0] > bounds[-1]:
-            raise ConfigError(f"--condition {spec!r}: give a finite VALUE or LO:HI with LO <= HI")
-        values[name] = bounds
+        values[name] = (low, high)
     missing = [name for name in names if name not in values]
     if missing:
         raise ConfigError(f"--condition: give every condition; missing {', '.join(missing)}")
     rng = np.random.default_rng(seed)
     columns = []
     for name in names:
-        lo, hi = values[name][0], values[name][-1]
+        lo, hi = values[name]
         if lo == hi:
             columns.append(np.full(n_events, lo))
-        elif lo > 0:
+        elif range_distribution(lo) == "log-uniform":
             columns.append(np.exp(rng.uniform(np.log(lo), np.log(hi), n_events)))
         else:
             columns.append(rng.uniform(lo, hi, n_events))

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hepgan.commands import new_command
+from hepgan.commands import new_command, parse_condition_flag, range_distribution
 from hepgan.errors import ConfigError
 
 FORMAT_BY_SUFFIX = {".npz": "npy", ".root": "root", ".arrows": "arrow", ".json": "json"}
@@ -102,20 +102,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _parse_condition(text: str) -> tuple[str, Any]:
-    """``NAME=VALUE`` or ``NAME=LO:HI`` -> (name, request value), as ``hepgan generate`` reads them.
-
-    A range is drawn log-uniformly when 0 < LO (energies span decades), else uniformly.
-    """
-    name, equals, spec = text.partition("=")
-    try:
-        if not equals or not name:
-            raise ValueError
-        bounds = [float(part) for part in spec.split(":")]
-        if len(bounds) > 2:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(f"--condition {text!r}: expected NAME=VALUE or NAME=LO:HI") from None
-    if len(bounds) == 1:
-        return name, bounds[0]
-    distribution = "log-uniform" if bounds[0] > 0 else "uniform"
-    return name, {"min": bounds[0], "max": bounds[1], "distribution": distribution}
+    """``NAME=VALUE`` or ``NAME=LO:HI`` -> (name, request value), as in ``hepgan generate``."""
+    name, low, high = parse_condition_flag(text)
+    if low == high:
+        return name, low
+    return name, {"min": low, "max": high, "distribution": range_distribution(low)}

@@ -8,6 +8,8 @@ import sys
 import pytest
 
 from hepgan.cli import build_parser, main
+from hepgan.commands import parse_condition_flag, range_distribution
+from hepgan.errors import ConfigError
 
 
 def test_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,3 +59,38 @@ def test_user_error_is_one_line_and_exit_2(tmp_path, capsys: pytest.CaptureFixtu
     assert status == 2
     assert "missing.root" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("incident_energy=10000", ("incident_energy", 10000.0, 10000.0)),
+        ("incident_energy=1000:50000", ("incident_energy", 1000.0, 50000.0)),
+        ("x=-1:1", ("x", -1.0, 1.0)),
+    ],
+)
+def test_condition_flag_parses(text: str, expected: tuple[str, float, float]) -> None:
+    assert parse_condition_flag(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("incident_energy", "expected NAME=VALUE or NAME=LO:HI"),
+        ("=5", "expected NAME=VALUE or NAME=LO:HI"),
+        ("e=1:2:3", "expected NAME=VALUE or NAME=LO:HI"),
+        ("e=abc", "expected NAME=VALUE or NAME=LO:HI"),
+        ("e=5:1", "LO <= HI"),
+        ("e=nan", "finite"),
+    ],
+)
+def test_condition_flag_errors_name_the_flag(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as error:
+        parse_condition_flag(text)
+    assert str(error.value).startswith(f"--condition {text!r}")
+
+
+def test_ranges_from_positive_lows_are_log_uniform() -> None:
+    assert range_distribution(1000.0) == "log-uniform"
+    assert range_distribution(0.0) == "uniform"
+    assert range_distribution(-2.0) == "uniform"
