@@ -164,7 +164,10 @@ class TrainConfig:
 
     @property
     def run_folder(self) -> Path:
-        return Path(self.run_dir) if self.run_dir else Path(self.out) / "run"
+        """Where the run's history, plots and checkpoints go: ``--run-dir``, else ``OUT/run``."""
+        from hepgan.models.artefact import RUN_FOLDER
+
+        return Path(self.run_dir) if self.run_dir else Path(self.out) / RUN_FOLDER
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
