@@ -25,8 +25,7 @@ from scipy import special, stats
 from hepgan.validation.kolmogorov import kolmogorov_sf
 from hepgan.validation.sorting import (
     SortedColumns,
-    count_at_or_below,
-    count_below,
+    reference_ranks,
     sort_columns,
     sort_reference,
 )
@@ -89,14 +88,13 @@ def ks_statistics(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
             f"candidate has {sorted_candidate.n_features} features, "
             f"reference {sorted_reference.n_features}"
         )
-    at_or_below = count_at_or_below(sorted_reference, sorted_candidate.values)
-    statistic = ks_statistic_sorted(
+    at_or_below, below = reference_ranks(sorted_candidate, sorted_reference)
+    return ks_statistic_sorted(
         sorted_candidate,
         sorted_reference,
         reference_at_or_below=at_or_below,
-        reference_below=count_below(sorted_reference, sorted_candidate.values, at_or_below),
+        reference_below=below,
     )
-    return statistic
 
 
 def report_pvalue_method(n: int, m: int) -> Literal["exact", "asymp"]:

@@ -57,9 +57,8 @@ from hepgan.validation.multiple_testing import Correction, adjusted_pvalues
 from hepgan.validation.sorting import (
     SortedColumns,
     as_feature_rows,
-    count_at_or_below,
-    count_below,
     reference_from_sorted,
+    reference_ranks,
     sort_columns,
     sort_reference,
 )
@@ -278,8 +277,9 @@ def build_report(
         selection, condition_match = match_reference(candidate_conditions, reference_conditions)
 
     scores: list[ObservableScore] = []
-    candidate_rows = np.stack([np.asarray(candidate[name], dtype=np.float64) for name in per_event])
-    _check_finite(candidate_rows, per_event)  # (F, N): one row per observable
+    # (F, N), one row per observable: float32 when they all are (sorted at float32 speed)
+    candidate_rows = np.stack([_float_array(candidate[name]) for name in per_event])
+    _check_finite(candidate_rows, per_event)
     n_candidate = candidate_rows.shape[1]
     reference_sorted = prepared.sorted_events(per_event, selection)
     n_reference = reference_sorted.n_events
@@ -350,6 +350,12 @@ def _split_observables(
     return tuple(per_event), tuple(pooled)
 
 
+def _float_array(values: np.ndarray) -> np.ndarray:
+    """``values`` as float32 if they are, else as float64."""
+    values = np.asarray(values)
+    return values if values.dtype == np.float32 else values.astype(np.float64, copy=False)
+
+
 def _check_finite(rows: np.ndarray, names: tuple[str, ...]) -> None:
     """Reject NaN and infinities in (F, N) observable rows, naming the first bad observable."""
     finite = np.isfinite(rows).all(axis=1)  # (F,)
@@ -376,25 +382,29 @@ def _compare(
     Candidate (n, F), finite (best the transpose of a contiguous (F, n) array, whose
     blocks need no copy), against the sorted reference, in blocks of features whose
     working arrays stay small (about 2 MB): fresh large arrays cost a page fault
-    per 4 kB on first touch, small ones are recycled by the allocator. ``threads``
-    blocks run at once.
+    per 4 kB on first touch, small ones are recycled by the allocator.
+
+    ``threads`` blocks are sorted at once (on the CPU numpy sorts, releasing the
+    GIL). The statistics, torch operations, also run ``threads`` blocks at once when
+    torch itself runs on one thread; otherwise torch parallelises each operation and
+    the blocks run one after another, so the two never oversubscribe the cores.
     """
     n_features = candidate.shape[1]
     block = max(1, BLOCK_ELEMENTS // len(candidate))
-
-    def compare_from(start: int) -> dict[str, np.ndarray]:
-        return _compare_block(
-            sort_columns(candidate[:, start : start + block], device=device, checked=True),
-            reference.rows(start, start + block),
-            n_bins,
-        )
-
     starts = range(0, n_features, block)
-    if threads == 1 or len(starts) == 1:
-        parts = [compare_from(start) for start in starts]
-    else:
-        with ThreadPoolExecutor(max_workers=min(threads, len(starts))) as pool:
-            parts = list(pool.map(compare_from, starts))
+
+    def sort_from(start: int) -> SortedColumns:
+        return sort_columns(candidate[:, start : start + block], device=device, checked=True)
+
+    def compare(start: int, sorted_block: SortedColumns) -> dict[str, np.ndarray]:
+        return _compare_block(sorted_block, reference.rows(start, start + block), n_bins)
+
+    with ThreadPoolExecutor(max_workers=min(threads, len(starts))) as pool:
+        sorted_blocks = list(pool.map(sort_from, starts))
+        if torch.get_num_threads() == 1:
+            parts = list(pool.map(compare, starts, sorted_blocks))
+        else:
+            parts = list(map(compare, starts, sorted_blocks))
     statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     method = report_pvalue_method(len(candidate), reference.n_events)
     statistics["ks_pvalue"] = ks_pvalue(
@@ -411,9 +421,7 @@ def _compare_block(
     candidate: SortedColumns, reference: SortedColumns, n_bins: int
 ) -> dict[str, np.ndarray]:
     """The statistics of one block of features that need the samples, each (F_block,)."""
-    points = candidate.values  # (F, n)
-    at_or_below = count_at_or_below(reference, points)  # (F, n)
-    below = count_below(reference, points, at_or_below)
+    at_or_below, below = reference_ranks(candidate, reference)  # (F, n) each
     histograms = shared_histograms(candidate, reference, n_bins=n_bins)
     return {
         "ks": ks_statistic_sorted(
