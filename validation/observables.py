@@ -28,7 +28,11 @@ def shower_observables(
     - ``width_x_layer_LL``, ``width_y_layer_LL`` = sqrt(<x^2> - <x>^2), mm (0 for an empty layer)
     - ``longitudinal_cog_x0`` = sum_l E_l t_l / sum_l E_l, layer-centre depth t_l in X0
     - ``n_nonzero`` = number of voxels with energy > 0 (sparsity)
+
+    Computed in float64; returned in float32 when the voxels are float32 (as a
+    generator gives them), so a report sorts them at float32 speed.
     """
+    dtype = _output_dtype(voxels)
     voxels = np.asarray(voxels, dtype=np.float64)
     incident_energy = np.asarray(incident_energy, dtype=np.float64).reshape(-1)
     if voxels.ndim != 2 or voxels.shape[1] != geometry.n_voxels:
@@ -38,23 +42,26 @@ def shower_observables(
         )
     if len(incident_energy) != len(voxels):
         raise ValueError(f"{len(incident_energy)} incident energies for {len(voxels)} showers")
-    n_events = len(voxels)
-    per_layer = voxels.reshape(n_events, geometry.n_layers, -1)  # (N, L, A * R)
-    layer_energy = per_layer.sum(axis=2)  # (N, L)
-    total = layer_energy.sum(axis=1)  # (N,)
+    n_events, n_layers = len(voxels), geometry.n_layers
     x, y = (coordinate.reshape(-1) for coordinate in geometry.voxel_xy_mm())  # (A * R,)
+    weights = np.stack([np.ones_like(x), x, x**2, y, y**2], axis=1)  # (A * R, 5)
+    sums = (voxels.reshape(n_events * n_layers, -1) @ weights).reshape(n_events, n_layers, 5)
+    layer_energy = sums[:, :, 0]  # (N, L): sum E
+    moments = _weighted_mean(sums[:, :, 1:], layer_energy[:, :, None])  # <x>, <x^2>, <y>, <y^2>
+    total = layer_energy.sum(axis=1)  # (N,)
     observables = {"e_total_over_incident": total / incident_energy}
     observables.update(_per_layer("e_layer", layer_energy))
-    for axis, coordinate in (("x", x), ("y", y)):
-        first = _weighted_mean(per_layer @ coordinate, layer_energy)  # (N, L)
-        second = _weighted_mean(per_layer @ coordinate**2, layer_energy)
+    for axis, first, second in (
+        ("x", moments[..., 0], moments[..., 1]),
+        ("y", *moments[..., 2:].transpose(2, 0, 1)),
+    ):
         width = np.sqrt(np.clip(second - first**2, 0.0, None))
         observables.update(_per_layer(f"centre_{axis}_layer", first))
         observables.update(_per_layer(f"width_{axis}_layer", width))
     depth = geometry.layer_depth_centres_x0()  # (L,)
     observables["longitudinal_cog_x0"] = _weighted_mean(layer_energy @ depth, total)
     observables["n_nonzero"] = np.count_nonzero(voxels > 0, axis=1).astype(np.float64)
-    return observables
+    return {name: values.astype(dtype) for name, values in observables.items()}
 
 
 def shower_observable_units(observable_names: Sequence[str]) -> dict[str, str]:
@@ -80,8 +87,10 @@ def event_observables(features: np.ndarray, feature_names: Sequence[str]) -> dic
     """The features (N, F) by name, plus derived quantities when their inputs are present.
 
     ``M_from_four_vectors`` (GeV) = sqrt(max((E1 + E2)^2 - |p1 + p2|^2, 0)) when
-    E1, px1, py1, pz1, E2, px2, py2, pz2 are among the features.
+    E1, px1, py1, pz1, E2, px2, py2, pz2 are among the features. Computed in float64,
+    returned in float32 when the features are float32.
     """
+    dtype = _output_dtype(features)
     features = np.asarray(features, dtype=np.float64)
     if features.ndim != 2 or features.shape[1] != len(feature_names):
         raise ValueError(
@@ -95,7 +104,12 @@ def event_observables(features: np.ndarray, feature_names: Sequence[str]) -> dic
             (columns[f"{axis}1"] + columns[f"{axis}2"]) ** 2 for axis in ("px", "py", "pz")
         )
         observables["M_from_four_vectors"] = np.sqrt(np.clip(energy**2 - momentum_squared, 0, None))
-    return observables
+    return {name: values.astype(dtype) for name, values in observables.items()}
+
+
+def _output_dtype(values: np.ndarray) -> type[np.floating]:
+    """float32 for float32 input, float64 otherwise."""
+    return np.float32 if np.asarray(values).dtype == np.float32 else np.float64
 
 
 def _weighted_mean(weighted_sum: np.ndarray, weight: np.ndarray) -> np.ndarray:
