@@ -97,3 +97,11 @@ def test_dimuon_mass_from_four_vectors() -> None:
 def test_event_observables_without_four_vectors_are_the_features() -> None:
     observables = event_observables(np.ones((3, 2)), ["a", "b"])
     assert list(observables) == ["a", "b"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_observables_keep_the_precision_of_their_input(dtype: type[np.floating]) -> None:
+    voxels = np.random.default_rng(0).exponential(size=(5, SMALL.n_voxels)).astype(dtype)
+    showers = shower_observables(voxels, np.full(5, 100.0), SMALL)
+    events = event_observables(voxels[:, :2], ["a", "b"])
+    assert {values.dtype for values in (*showers.values(), *events.values())} == {np.dtype(dtype)}
