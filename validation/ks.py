@@ -23,12 +23,8 @@ import torch
 from scipy import special, stats
 
 from hepgan.validation.kolmogorov import kolmogorov_sf
-from hepgan.validation.sorting import (
-    SortedColumns,
-    reference_ranks,
-    sort_columns,
-    sort_reference,
-)
+from hepgan.validation.pruned_ranks import rank_smaller_in_larger
+from hepgan.validation.sorting import SortedColumns, sort_columns, sort_reference
 
 # scipy's "auto": above this sample size the exact p-value is replaced by the asymptotic one.
 MAX_EXACT_EVENTS = 10_000
@@ -88,12 +84,12 @@ def ks_statistics(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
             f"candidate has {sorted_candidate.n_features} features, "
             f"reference {sorted_reference.n_features}"
         )
-    at_or_below, below = reference_ranks(sorted_candidate, sorted_reference)
+    ranks = rank_smaller_in_larger(sorted_candidate, sorted_reference)
     return ks_statistic_sorted(
-        sorted_candidate,
-        sorted_reference,
-        reference_at_or_below=at_or_below,
-        reference_below=below,
+        ranks.points,
+        ranks.other,
+        reference_at_or_below=ranks.at_or_below,
+        reference_below=ranks.below,
     )
 
 

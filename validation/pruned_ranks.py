@@ -19,7 +19,10 @@ from dataclasses import dataclass
 
 import torch
 
-from hepgan.validation.sorting import SortedColumns
+from hepgan.validation.sorting import SortedColumns, with_quantile_integral
+
+# Spacing of the reference summary through which sample points are first searched.
+SUMMARY_SPACING = 64
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,50 @@ class _Limits:
                 for field in (self.plus, self.minus, self.crossing_low, self.crossing_high)
             )
         )
+
+
+@dataclass(frozen=True)
+class SmallerInLarger:
+    """The points of the smaller sample ranked in the larger, as KS and W1 read them.
+
+    Both statistics are symmetric in their samples, so they are computed on the points
+    of the smaller one: ``ks_statistic_sorted(points, other, reference_at_or_below=
+    at_or_below, reference_below=below)`` and ``wasserstein_sorted(points, other,
+    reference_below=wasserstein_below)``. ``other`` carries its quantile integral.
+    """
+
+    points: SortedColumns  # the smaller sample, (F, k)
+    other: SortedColumns  # the larger sample, with its quantile integral
+    at_or_below: torch.Tensor  # (F, k) #{other <= point} or an upper bound that keeps KS exact
+    below: torch.Tensor  # (F, k) #{other < point} or a lower bound that keeps KS exact
+    wasserstein_below: torch.Tensor  # (F, k) #{other < point}, or a bound on the same W1 side
+
+
+def rank_smaller_in_larger(candidate: SortedColumns, reference: SortedColumns) -> SmallerInLarger:
+    """Rank the smaller sample's points in the larger one.
+
+    A candidate no larger than the reference (which has its tie groups and quantile
+    integral) is ranked by :func:`pruned_reference_ranks`. A larger candidate gets
+    the reference's points ranked in it instead: two binary searches per reference
+    point, exact, and the candidate's quantile integral (one cumulative sum).
+    """
+    if candidate.n_events <= reference.n_events:
+        bounds = pruned_reference_ranks(candidate, reference)
+        return SmallerInLarger(
+            candidate,
+            reference,
+            at_or_below=bounds.at_or_below_high,
+            below=bounds.below_low,
+            wasserstein_below=wasserstein_below(bounds, reference.n_events),
+        )
+    below = torch.searchsorted(candidate.values, reference.values, right=False)
+    return SmallerInLarger(
+        reference,
+        with_quantile_integral(candidate),
+        at_or_below=torch.searchsorted(candidate.values, reference.values, right=True),
+        below=below,
+        wasserstein_below=below,
+    )
 
 
 def pruned_reference_ranks(
@@ -121,9 +168,28 @@ def _exact_at_samples(values: torch.Tensor, reference: SortedColumns, stride: in
     n_blocks = -(-n // stride)
     positions = (torch.arange(n_blocks + 1, device=values.device) * stride).clamp_(max=n - 1)
     points = values[:, positions]  # (F, B + 1)
-    at_or_below = torch.searchsorted(reference.values, points, right=True)
     row_start = _row_starts(reference)[:, None]  # (F, 1)
+    at_or_below = _two_level_search(reference, row_start, points)
     return _Samples(positions, at_or_below, _count_below(reference, row_start, points, at_or_below))
+
+
+def _two_level_search(
+    reference: SortedColumns, row_start: torch.Tensor, points: torch.Tensor
+) -> torch.Tensor:
+    """r = #{y <= x} for keys (F, K), ascending per row, first among every 64th reference
+    value, y_{64 j + 63} (a summary small enough to stay in cache), then inside the window
+    of at most 64 entries it leaves: j = #{summary <= x} puts r in [64 j, 64 j + 64].
+
+    A plain search of keys spread over a 100,000-entry row misses the cache at each of
+    its last levels; this one is about twice as fast.
+    """
+    m = reference.n_events
+    summary = reference.values[:, SUMMARY_SPACING - 1 :: SUMMARY_SPACING].contiguous()
+    window = torch.searchsorted(summary, points, right=True) * SUMMARY_SPACING  # 64 j
+    # All of a row below x when 64 j = m: the one-entry window at m - 1 gives r = m.
+    first = row_start + window.clamp(max=m - 1)
+    length = (m - window).clamp_(min=1, max=SUMMARY_SPACING)
+    return _bounded_search(reference.values, points, first, length) - row_start
 
 
 def _row_starts(reference: SortedColumns) -> torch.Tensor:

@@ -54,11 +54,11 @@ from hepgan.validation.ks import (
     report_pvalue_method,
 )
 from hepgan.validation.multiple_testing import Correction, adjusted_pvalues
+from hepgan.validation.pruned_ranks import rank_smaller_in_larger
 from hepgan.validation.sorting import (
     SortedColumns,
     as_feature_rows,
     reference_from_sorted,
-    reference_ranks,
     sort_columns,
     sort_reference,
 )
@@ -421,13 +421,18 @@ def _compare_block(
     candidate: SortedColumns, reference: SortedColumns, n_bins: int
 ) -> dict[str, np.ndarray]:
     """The statistics of one block of features that need the samples, each (F_block,)."""
-    at_or_below, below = reference_ranks(candidate, reference)  # (F, n) each
+    ranks = rank_smaller_in_larger(candidate, reference)
     histograms = shared_histograms(candidate, reference, n_bins=n_bins)
     return {
         "ks": ks_statistic_sorted(
-            candidate, reference, reference_at_or_below=at_or_below, reference_below=below
+            ranks.points,
+            ranks.other,
+            reference_at_or_below=ranks.at_or_below,
+            reference_below=ranks.below,
         ),
-        "w1": wasserstein_sorted(candidate, reference, reference_below=below),
+        "w1": wasserstein_sorted(
+            ranks.points, ranks.other, reference_below=ranks.wasserstein_below
+        ),
         "js_nats": js_divergence(histograms.candidate, histograms.reference),
         "separation_power": separation_power(histograms.candidate, histograms.reference),
         "candidate_mean": candidate.mean.cpu().numpy(),

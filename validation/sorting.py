@@ -157,6 +157,22 @@ def reference_from_sorted(values: torch.Tensor) -> SortedColumns:
     )
 
 
+def with_quantile_integral(sample: SortedColumns) -> SortedColumns:
+    """``sample`` plus its quantile integral S_j = sum_{i < j} (values_i - mean) / N, (F, N + 1)."""
+    quantile_integral = torch.zeros(
+        (sample.n_features, sample.n_events + 1), dtype=torch.float64, device=sample.values.device
+    )
+    torch.cumsum(sample.values - sample.mean[:, None], dim=1, out=quantile_integral[:, 1:])
+    quantile_integral[:, 1:] /= sample.n_events
+    return SortedColumns(
+        sample.values,
+        sample.mean,
+        sample.std,
+        group_start=sample.group_start,
+        quantile_integral=quantile_integral,
+    )
+
+
 def _moments(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and standard deviation sqrt(mean((x - mean)^2)) of each row of (F, N), each (F,).
 
@@ -192,48 +208,3 @@ def _group_starts(values: torch.Tensor) -> torch.Tensor:
     run_first = torch.nonzero(flat_starts).squeeze(1)  # (runs,) flat index of each run's start
     row_offset = (torch.arange(n_rows, device=values.device) * n_events)[:, None]  # (F, 1)
     return run_first[run].reshape(n_rows, n_events) - row_offset
-
-
-def reference_ranks(
-    candidate: SortedColumns, reference: SortedColumns
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(#{ref <= x_i}, #{ref < x_i}) at each sorted candidate point x_i; each (F, n) int64.
-
-    One binary search per entry of the smaller sample. With n <= m the candidate
-    points are searched in the reference, and the strict count follows from the
-    reference's tie groups. With n > m each reference point y_j is searched in the
-    candidate instead, P_j = #{x < y_j} and Q_j = #{x <= y_j}; since y_j <= x_i iff
-    i >= P_j and y_j < x_i iff i >= Q_j, the counts are cumulative sums of how many
-    P_j (Q_j) equal each i.
-    """
-    if candidate.n_events <= reference.n_events:
-        points = candidate.values.contiguous()
-        at_or_below = torch.searchsorted(reference.values, points, right=True)
-        return at_or_below, _count_below(reference, points, at_or_below)
-    return tuple(
-        _cumulative_positions(
-            torch.searchsorted(candidate.values, reference.values, right=right),
-            candidate.n_events,
-        )
-        for right in (False, True)
-    )
-
-
-def _cumulative_positions(positions: torch.Tensor, n_events: int) -> torch.Tensor:
-    """#{j: positions[f, j] <= i} for i = 0 .. n_events - 1, (F, n_events), from (F, m)."""
-    counts = torch.zeros(
-        (positions.shape[0], n_events + 1), dtype=torch.int64, device=positions.device
-    )
-    counts.scatter_add_(1, positions, torch.ones_like(positions))
-    return torch.cumsum(counts[:, :n_events], dim=1)
-
-
-def _count_below(
-    reference: SortedColumns, points: torch.Tensor, at_or_below: torch.Tensor
-) -> torch.Tensor:
-    """#{reference < x} from the counts <= x: one tie group less where x equals a value."""
-    last_index = (at_or_below - 1).clamp(min=0)  # (F, K)
-    last_value = torch.gather(reference.values, 1, last_index)
-    last_start = torch.gather(reference.group_start, 1, last_index)
-    equal = (at_or_below > 0) & (last_value == points)
-    return torch.where(equal, last_start, at_or_below)

@@ -5,12 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from hepgan.validation.sorting import (
-    SortedColumns,
-    reference_ranks,
-    sort_columns,
-    sort_reference,
-)
+from hepgan.validation.pruned_ranks import rank_smaller_in_larger
+from hepgan.validation.sorting import SortedColumns, sort_columns, sort_reference
 
 
 def wasserstein_sorted(
@@ -78,5 +74,5 @@ def wasserstein_batched(candidate: np.ndarray, reference: np.ndarray) -> np.ndar
     """W1 of every feature, (F,): candidate (n, F) against reference (m, F)."""
     sorted_candidate = sort_columns(candidate)
     sorted_reference = sort_reference(reference)
-    _, below = reference_ranks(sorted_candidate, sorted_reference)
-    return wasserstein_sorted(sorted_candidate, sorted_reference, reference_below=below)
+    ranks = rank_smaller_in_larger(sorted_candidate, sorted_reference)
+    return wasserstein_sorted(ranks.points, ranks.other, reference_below=ranks.wasserstein_below)

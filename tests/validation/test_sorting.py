@@ -6,24 +6,44 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from hepgan.validation.pruned_ranks import rank_smaller_in_larger
 from hepgan.validation.report import build_report
-from hepgan.validation.sorting import reference_ranks, sort_columns, sort_reference
+from hepgan.validation.sorting import sort_columns, sort_reference
 
 
-@pytest.mark.parametrize(("n", "m"), [(40, 400), (400, 40), (150, 150), (1, 30), (30, 1)])
-def test_reference_ranks_equal_numpy_searchsorted_with_ties(n: int, m: int) -> None:
-    """Both branches (candidate searched in the reference, and the reverse) give the exact
-    counts #{ref <= x} and #{ref < x}, with values tied within and across samples."""
+@pytest.mark.parametrize(("n", "m"), [(400, 40), (30, 1), (41, 40)])
+def test_a_larger_candidate_gets_the_reference_points_ranked_in_it_exactly(n: int, m: int) -> None:
+    """With more candidate than reference events the reference's points are ranked in the
+    candidate, #{x <= y} and #{x < y} exactly, with values tied within and across samples."""
     rng = np.random.default_rng(n * 1000 + m)
-    candidate = np.round(rng.normal(size=(n, 3)), 1)  # (n, F): one decimal, many ties
-    reference = np.round(rng.normal(size=(m, 3)), 1)
-    sorted_candidate, sorted_reference = sort_columns(candidate), sort_reference(reference)
-    at_or_below, below = reference_ranks(sorted_candidate, sorted_reference)
+    candidate = sort_columns(np.round(rng.normal(size=(n, 3)), 1))  # one decimal: many ties
+    reference = sort_reference(np.round(rng.normal(size=(m, 3)), 1))
+    ranks = rank_smaller_in_larger(candidate, reference)
+    assert ranks.points is reference and ranks.other.values is candidate.values
     for feature in range(3):
-        row = sorted_reference.values[feature].numpy()
-        points = sorted_candidate.values[feature].numpy()
-        np.testing.assert_array_equal(at_or_below[feature], np.searchsorted(row, points, "right"))
-        np.testing.assert_array_equal(below[feature], np.searchsorted(row, points, "left"))
+        row, points = candidate.values[feature].numpy(), reference.values[feature].numpy()
+        np.testing.assert_array_equal(
+            ranks.at_or_below[feature], np.searchsorted(row, points, "right")
+        )
+        np.testing.assert_array_equal(ranks.below[feature], np.searchsorted(row, points, "left"))
+        np.testing.assert_array_equal(ranks.wasserstein_below[feature], ranks.below[feature])
+        expected = np.concatenate([[0.0], np.cumsum(row - row.mean()) / n])
+        np.testing.assert_allclose(ranks.other.quantile_integral[feature], expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(("n", "m"), [(40, 400), (400, 40), (150, 150)])
+def test_ks_and_w1_equal_scipy_whichever_sample_is_larger(n: int, m: int) -> None:
+    rng = np.random.default_rng(n + m)
+    candidate = np.round(rng.normal(size=(n, 2)), 1)
+    reference = np.round(rng.normal(0.2, 1.1, size=(m, 2)), 1)
+    report = build_report(
+        {"a": candidate[:, 0], "b": candidate[:, 1]}, {"a": reference[:, 0], "b": reference[:, 1]}
+    )
+    for index, name in enumerate("ab"):
+        expected = stats.ks_2samp(candidate[:, index], reference[:, index]).statistic
+        assert report.score(name).ks == pytest.approx(expected, abs=1e-15)
+        w1 = stats.wasserstein_distance(candidate[:, index], reference[:, index])
+        assert report.score(name).w1 == pytest.approx(w1, rel=1e-9)
 
 
 def test_float32_columns_sort_as_their_float64_widening() -> None:
