@@ -118,6 +118,8 @@ def _check_statistics(
         ("integers", 1_000, 8_000),  # integer values: every value a long tie run
         ("below", 300, 3_000),  # candidate entirely below the reference
         ("above", 300, 3_000),  # entirely above
+        ("above", 300, 3_200),  # and the reference a whole number of 64-entry summary windows
+        ("below", 30, 64),
         ("inside", 300, 3_000),  # inside a narrow part of the reference
         ("subsample", 1_000, 10_000),  # the reference's own values: many crossings
         ("mismatched", 1_000, 10_000),  # a bad candidate: a large KS
