@@ -13,6 +13,8 @@ import numpy as np
 
 from hepgan.models.geometry import CylindricalGeometry
 
+# Bytes of one chunk of voxels widened to float64.
+CHUNK_BYTES = 2 << 20
 # Four-vector branches (GeV) from which the pair mass is derived.
 DIMUON_FOUR_VECTORS = ("E1", "px1", "py1", "pz1", "E2", "px2", "py2", "pz2")
 
@@ -33,7 +35,7 @@ def shower_observables(
     generator gives them), so a report sorts them at float32 speed.
     """
     dtype = _output_dtype(voxels)
-    voxels = np.asarray(voxels, dtype=np.float64)
+    voxels = np.asarray(voxels)
     incident_energy = np.asarray(incident_energy, dtype=np.float64).reshape(-1)
     if voxels.ndim != 2 or voxels.shape[1] != geometry.n_voxels:
         raise ValueError(
@@ -42,26 +44,37 @@ def shower_observables(
         )
     if len(incident_energy) != len(voxels):
         raise ValueError(f"{len(incident_energy)} incident energies for {len(voxels)} showers")
-    n_events, n_layers = len(voxels), geometry.n_layers
+    n_layers = geometry.n_layers
     x, y = (coordinate.reshape(-1) for coordinate in geometry.voxel_xy_mm())  # (A * R,)
-    weights = np.stack([np.ones_like(x), x, x**2, y, y**2], axis=1)  # (A * R, 5)
-    sums = (voxels.reshape(n_events * n_layers, -1) @ weights).reshape(n_events, n_layers, 5)
+    sums = _layer_sums(voxels, np.stack([np.ones_like(x), x, x**2, y, y**2], axis=1), n_layers)
     layer_energy = sums[:, :, 0]  # (N, L): sum E
-    moments = _weighted_mean(sums[:, :, 1:], layer_energy[:, :, None])  # <x>, <x^2>, <y>, <y^2>
+    inverse_energy = _inverse_or_zero(layer_energy)
+    moments = sums[:, :, 1:] * inverse_energy[:, :, None]  # <x>, <x^2>, <y>, <y^2>; 0 if empty
+    centres = moments[:, :, 0::2]  # (N, L, 2): <x>, <y>
+    widths = np.sqrt(np.clip(moments[:, :, 1::2] - centres**2, 0.0, None))
     total = layer_energy.sum(axis=1)  # (N,)
-    observables = {"e_total_over_incident": total / incident_energy}
-    observables.update(_per_layer("e_layer", layer_energy))
-    for axis, first, second in (
-        ("x", moments[..., 0], moments[..., 1]),
-        ("y", *moments[..., 2:].transpose(2, 0, 1)),
-    ):
-        width = np.sqrt(np.clip(second - first**2, 0.0, None))
-        observables.update(_per_layer(f"centre_{axis}_layer", first))
-        observables.update(_per_layer(f"width_{axis}_layer", width))
     depth = geometry.layer_depth_centres_x0()  # (L,)
-    observables["longitudinal_cog_x0"] = _weighted_mean(layer_energy @ depth, total)
-    observables["n_nonzero"] = np.count_nonzero(voxels > 0, axis=1).astype(np.float64)
-    return {name: values.astype(dtype) for name, values in observables.items()}
+    names = [
+        "e_total_over_incident",
+        *_per_layer("e_layer", n_layers),
+        *_per_layer("centre_x_layer", n_layers),
+        *_per_layer("centre_y_layer", n_layers),
+        *_per_layer("width_x_layer", n_layers),
+        *_per_layer("width_y_layer", n_layers),
+        "longitudinal_cog_x0",
+        "n_nonzero",
+    ]
+    rows = np.concatenate(  # (K, N): one row per observable, cast once
+        [
+            (total / incident_energy)[None, :],
+            layer_energy.T,
+            centres.transpose(2, 1, 0).reshape(2 * n_layers, -1),
+            widths.transpose(2, 1, 0).reshape(2 * n_layers, -1),
+            ((layer_energy @ depth) * _inverse_or_zero(total))[None, :],
+            np.count_nonzero(voxels > 0, axis=1)[None, :],
+        ]
+    ).astype(dtype)
+    return dict(zip(names, rows, strict=True))
 
 
 def shower_observable_units(observable_names: Sequence[str]) -> dict[str, str]:
@@ -112,12 +125,25 @@ def _output_dtype(values: np.ndarray) -> type[np.floating]:
     return np.float32 if np.asarray(values).dtype == np.float32 else np.float64
 
 
-def _weighted_mean(weighted_sum: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """sum(w v) / sum(w), 0 where the weight is 0."""
-    safe = np.where(weight > 0, weight, 1.0)
-    return np.where(weight > 0, weighted_sum / safe, 0.0)
+def _layer_sums(voxels: np.ndarray, weights: np.ndarray, n_layers: int) -> np.ndarray:
+    """sum_v E_v w_v per layer, (N, L, W), float64, for voxels (N, V) and weights (V / L, W).
+
+    In chunks of events whose float64 copy stays small (reused memory, no page faults).
+    """
+    rows = voxels.reshape(-1, weights.shape[0])  # (N L, A R)
+    sums = np.empty((len(rows), weights.shape[1]))
+    chunk = max(1, CHUNK_BYTES // (8 * weights.shape[0]))
+    for start in range(0, len(rows), chunk):
+        stop = start + chunk
+        np.matmul(rows[start:stop].astype(np.float64), weights, out=sums[start:stop])
+    return sums.reshape(len(voxels), n_layers, -1)
 
 
-def _per_layer(prefix: str, values: np.ndarray) -> dict[str, np.ndarray]:
-    """(N, L) -> {prefix_00: (N,), ...}."""
-    return {f"{prefix}_{layer:02d}": values[:, layer] for layer in range(values.shape[1])}
+def _inverse_or_zero(values: np.ndarray) -> np.ndarray:
+    """1 / v, and 0 where v <= 0 (an empty layer or shower weighs nothing)."""
+    return np.divide(1.0, values, out=np.zeros_like(values), where=values > 0)
+
+
+def _per_layer(prefix: str, n_layers: int) -> list[str]:
+    """prefix_00, prefix_01, ... for each layer."""
+    return [f"{prefix}_{layer:02d}" for layer in range(n_layers)]
