@@ -10,7 +10,7 @@ depend on the weights) and measures, best of ``--repeats`` where it applies:
 1. 100k events in the binary format (npz) over HTTP with ``hepgan.client`` vs
    ``artefact.generate`` in-process (target: HTTP >= 0.5 x in-process events/s);
 2. a 10k-event request with and without its validation report (target: <= 25 %), and a
-   20k-event one (past 10k events the KS p-values are asymptotic);
+   20k-event one;
 3. orjson, as the service encodes, vs the standard library's json for the same
    10k-event payload (target: >= 5 x);
 4. one-event request latency, p50 and p99, with and without the report;
@@ -122,7 +122,7 @@ def throughput(url: str, model_folder: Path, *, repeats: int) -> None:
 
 
 def validation_overhead(url: str, *, repeats: int) -> None:
-    """Report on vs off for 10k events (exact KS p-values) and 20k (asymptotic ones)."""
+    """Report on vs off for 10k and 20k events."""
     print("\n2. request with its validation report vs without")
     with Client(url) as client:
         for n_events, target in ((10_000, " (target <= 25 %)"), (20_000, "")):

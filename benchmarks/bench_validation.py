@@ -32,6 +32,12 @@ def main() -> None:
     parser.add_argument("--candidate", type=int, default=10_000, help="candidate events")
     parser.add_argument("--reference", type=int, default=100_000, help="reference events")
     parser.add_argument("--features", type=int, default=368, help="features per event")
+    parser.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="precision of both samples (CaloChallenge files and generators give float32)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="timed report repeats (median)")
     parser.add_argument(
         "--threads",
@@ -53,12 +59,14 @@ def main() -> None:
     import torch
     from scipy import stats
 
+    from hepgan.memory import reuse_freed_memory
     from hepgan.validation.report import PreparedReference, build_report, default_threads
 
     torch.set_num_threads(args.threads)
+    reused = reuse_freed_memory()  # as the hepgan command does
     rng = np.random.default_rng(0)
-    candidate = _features(rng, args.candidate, args.features)
-    reference = _features(rng, args.reference, args.features)
+    candidate = _features(rng, args.candidate, args.features).astype(args.dtype)
+    reference = _features(rng, args.reference, args.features).astype(args.dtype)
     names = [f"voxel_{index:03d}" for index in range(args.features)]
     candidate_columns = {name: candidate[:, index] for index, name in enumerate(names)}
     reference_columns = {name: reference[:, index] for index, name in enumerate(names)}
@@ -68,7 +76,8 @@ def main() -> None:
         f"(load average {os.getloadavg()[0]:.1f}), "
         f"torch {torch.__version__} ({torch.get_num_threads()} threads), scipy {scipy.__version__}"
     )
-    print(f"candidate {candidate.shape}, reference {reference.shape}, float64")
+    print(f"candidate {candidate.shape}, reference {reference.shape}, {args.dtype}")
+    print(f"glibc keeps freed arrays for reuse (hepgan.memory): {'yes' if reused else 'no'}")
 
     start = time.perf_counter()
     scipy_results = [
