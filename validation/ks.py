@@ -23,7 +23,7 @@ import torch
 from scipy import special, stats
 
 from hepgan.validation.kolmogorov import kolmogorov_sf
-from hepgan.validation.pruned_ranks import rank_smaller_in_larger
+from hepgan.validation.pruned_ranks import SmallerInLarger, rank_smaller_in_larger
 from hepgan.validation.sorting import SortedColumns, sort_columns, sort_reference
 
 # scipy's "auto": above this sample size the exact p-value is replaced by the asymptotic one.
@@ -64,6 +64,20 @@ def ks_statistic_sorted(
     return (torch.maximum(d_plus, d_minus).to(torch.float64) / (n * m)).cpu().numpy()
 
 
+def ks_of_ranks(ranks: SmallerInLarger) -> np.ndarray:
+    """KS per feature, (F,), from :func:`~hepgan.validation.pruned_ranks.rank_smaller_in_larger`:
+    the maximum its pruned search already found, else :func:`ks_statistic_sorted`."""
+    if ranks.ks_numerator is None:
+        return ks_statistic_sorted(
+            ranks.points,
+            ranks.other,
+            reference_at_or_below=ranks.at_or_below,
+            reference_below=ranks.below,
+        )
+    scale = ranks.points.n_events * ranks.other.n_events
+    return (ranks.ks_numerator.to(torch.float64) / scale).cpu().numpy()
+
+
 def ks_2samp_batched(
     candidate: np.ndarray, reference: np.ndarray, *, method: PValueMethod = "auto"
 ) -> KSResult:
@@ -84,13 +98,7 @@ def ks_statistics(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
             f"candidate has {sorted_candidate.n_features} features, "
             f"reference {sorted_reference.n_features}"
         )
-    ranks = rank_smaller_in_larger(sorted_candidate, sorted_reference)
-    return ks_statistic_sorted(
-        ranks.points,
-        ranks.other,
-        reference_at_or_below=ranks.at_or_below,
-        reference_below=ranks.below,
-    )
+    return ks_of_ranks(rank_smaller_in_larger(sorted_candidate, sorted_reference))
 
 
 def report_pvalue_method(n: int, m: int) -> Literal["exact", "asymp"]:

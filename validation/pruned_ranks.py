@@ -15,7 +15,7 @@ B = ceil(n / s); block k holds the points P_k <= i < P_{k+1} (the last block als
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -38,6 +38,7 @@ class RankBounds:
     at_or_below_high: torch.Tensor  # (F, n)
     below_low: torch.Tensor  # (F, n)
     below_high: torch.Tensor  # (F, n)
+    ks_numerator: torch.Tensor | None = None  # (F,) KS n m = max(D+, D-) n m, exact
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ class SmallerInLarger:
 
     Both statistics are symmetric in their samples, so they are computed on the points
     of the smaller one: ``ks_statistic_sorted(points, other, reference_at_or_below=
-    at_or_below, reference_below=below)`` and ``wasserstein_sorted(points, other,
+    at_or_below, reference_below=below)`` (or ``ks_numerator / (k n_other)`` where the
+    ranking already found it) and ``wasserstein_sorted(points, other,
     reference_below=wasserstein_below)``. ``other`` carries its quantile integral.
     """
 
@@ -85,6 +87,7 @@ class SmallerInLarger:
     at_or_below: torch.Tensor  # (F, k) #{other <= point} or an upper bound that keeps KS exact
     below: torch.Tensor  # (F, k) #{other < point} or a lower bound that keeps KS exact
     wasserstein_below: torch.Tensor  # (F, k) #{other < point}, or a bound on the same W1 side
+    ks_numerator: torch.Tensor | None = None  # (F,) KS k n_other, when already known
 
 
 def rank_smaller_in_larger(candidate: SortedColumns, reference: SortedColumns) -> SmallerInLarger:
@@ -103,6 +106,7 @@ def rank_smaller_in_larger(candidate: SortedColumns, reference: SortedColumns) -
             at_or_below=bounds.at_or_below_high,
             below=bounds.below_low,
             wasserstein_below=wasserstein_below(bounds, reference.n_events),
+            ks_numerator=bounds.ks_numerator,
         )
     below = torch.searchsorted(candidate.values, reference.values, right=False)
     return SmallerInLarger(
@@ -137,8 +141,10 @@ def pruned_reference_ranks(
     samples = _exact_at_samples(candidate.values, reference, stride)
     bounds = _bounds_from_samples(samples, stride, n)
     keys = _keys_to_search(samples, stride, n, m)
-    _search_keys(bounds, keys, candidate.values, reference)
-    return bounds
+    searched = _search_keys(bounds, keys, candidate.values, reference)
+    # KS: every point left unsearched has its terms below the samples' maxima.
+    best = torch.maximum(*_sample_maxima(samples, n, m))[:, 0]  # (F,)
+    return replace(bounds, ks_numerator=torch.maximum(best, searched))
 
 
 def wasserstein_below(bounds: RankBounds, reference_events: int) -> torch.Tensor:
@@ -303,13 +309,16 @@ def _may_matter(limits: _Limits, first: torch.Tensor, stop: torch.Tensor, m: int
 
 def _search_keys(
     bounds: RankBounds, keys: torch.Tensor, values: torch.Tensor, reference: SortedColumns
-) -> None:
+) -> torch.Tensor:
     """Replace the bounds at the flat indices ``keys`` (K,) with the exact ranks, in place:
-    a bounded binary search for r in [r_low, r_high] in each key's reference row, then l."""
-    if len(keys) == 0:
-        return
+    a bounded binary search for r in [r_low, r_high] in each key's reference row, then l.
+    Returns the largest KS term max(D+, D-) n m of the searched points per row, (F,)."""
     n, m = values.shape[1], reference.n_events
-    row_start = keys // n * m  # (K,) f m
+    largest = torch.zeros(values.shape[0], dtype=torch.int64, device=values.device)
+    if len(keys) == 0:
+        return largest
+    rows = keys // n  # (K,) f
+    row_start = rows * m  # f m
     points = _read(values, keys)
     low = _read(bounds.at_or_below_low, keys)
     length = _read(bounds.at_or_below_high, keys) - low
@@ -326,6 +335,9 @@ def _search_keys(
         (bounds.below_high, below),
     ):
         field.view(-1).scatter_(0, keys, exact)
+    index = keys - rows * n  # i
+    terms = torch.maximum((index + 1) * m - at_or_below * n, below * n - index * m)
+    return largest.scatter_reduce_(0, rows, terms, "amax")
 
 
 def _bounded_search(

@@ -49,8 +49,8 @@ from hepgan.validation.divergences import js_divergence, nats_to_bits, separatio
 from hepgan.validation.ks import (
     MIN_ASYMPTOTIC_EFFECTIVE_EVENTS,
     ks_critical_value,
+    ks_of_ranks,
     ks_pvalue,
-    ks_statistic_sorted,
     report_pvalue_method,
 )
 from hepgan.validation.multiple_testing import Correction, adjusted_pvalues
@@ -424,12 +424,7 @@ def _compare_block(
     ranks = rank_smaller_in_larger(candidate, reference)
     histograms = shared_histograms(candidate, reference, n_bins=n_bins)
     return {
-        "ks": ks_statistic_sorted(
-            ranks.points,
-            ranks.other,
-            reference_at_or_below=ranks.at_or_below,
-            reference_below=ranks.below,
-        ),
+        "ks": ks_of_ranks(ranks),
         "w1": wasserstein_sorted(
             ranks.points, ranks.other, reference_below=ranks.wasserstein_below
         ),

@@ -87,7 +87,7 @@ def _check_statistics(
     raw_candidate: np.ndarray,
     raw_reference: np.ndarray,
 ) -> None:
-    """KS and W1 from the bounds equal scipy's, feature by feature."""
+    """KS and W1 from the bounds, and the KS the search found, equal scipy's, feature by feature."""
     ks = ks_statistic_sorted(
         candidate,
         reference,
@@ -105,6 +105,9 @@ def _check_statistics(
         stats.wasserstein_distance(raw_candidate[:, f], raw_reference[:, f]) for f in features
     ]
     np.testing.assert_allclose(ks, expected_ks, rtol=0, atol=1e-12)
+    # The maximum the pruned search found itself (what the report reads) is the same KS.
+    found = bounds.ks_numerator.double().numpy() / (candidate.n_events * reference.n_events)
+    np.testing.assert_allclose(found, expected_ks, rtol=0, atol=1e-12)
     np.testing.assert_allclose(w1, expected_w1, rtol=1e-9, atol=1e-13)
 
 
