@@ -396,8 +396,18 @@ def _compare(
     def sort_from(start: int) -> SortedColumns:
         return sort_columns(candidate[:, start : start + block], device=device, checked=True)
 
+    # W1 over the candidate's n cells reads the reference's quantile integral at k / n: the
+    # same for every batch of n events, so a prepared reference keeps it (when n <= m, the
+    # candidate's cells are the ones W1 runs over).
+    grid = (
+        reference.quantile_integral_grid(len(candidate))
+        if len(candidate) <= reference.n_events
+        else None
+    )
+
     def compare(start: int, sorted_block: SortedColumns) -> dict[str, np.ndarray]:
-        return _compare_block(sorted_block, reference.rows(start, start + block), n_bins)
+        rows = None if grid is None else grid[start : start + block]
+        return _compare_block(sorted_block, reference.rows(start, start + block), n_bins, rows)
 
     with ThreadPoolExecutor(max_workers=min(threads, len(starts))) as pool:
         sorted_blocks = list(pool.map(sort_from, starts))
@@ -418,15 +428,23 @@ def _compare(
 
 
 def _compare_block(
-    candidate: SortedColumns, reference: SortedColumns, n_bins: int
+    candidate: SortedColumns,
+    reference: SortedColumns,
+    n_bins: int,
+    reference_grid: torch.Tensor | None,
 ) -> dict[str, np.ndarray]:
-    """The statistics of one block of features that need the samples, each (F_block,)."""
+    """The statistics of one block of features that need the samples, each (F_block,).
+    ``reference_grid``: the reference's quantile-integral grid for W1 over the candidate's
+    n cells, when it is known (rows of the block)."""
     ranks = rank_smaller_in_larger(candidate, reference)
     histograms = shared_histograms(candidate, reference, n_bins=n_bins)
     return {
         "ks": ks_of_ranks(ranks),
         "w1": wasserstein_sorted(
-            ranks.points, ranks.other, reference_below=ranks.wasserstein_below
+            ranks.points,
+            ranks.other,
+            reference_below=ranks.wasserstein_below,
+            reference_grid=reference_grid if ranks.other is reference else None,
         ),
         "js_nats": js_divergence(histograms.candidate, histograms.reference),
         "separation_power": separation_power(histograms.candidate, histograms.reference),

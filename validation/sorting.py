@@ -10,11 +10,13 @@ candidate batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+# Sizes whose quantile-integral grid a sorted sample keeps.
+GRIDS_KEPT = 2
 # Elements (events x features) per block when sorting a reference: 16 MB of float64.
 PREPARE_BLOCK_ELEMENTS = 1 << 21
 
@@ -36,6 +38,20 @@ class SortedColumns:
     std: torch.Tensor  # (F,)
     group_start: torch.Tensor | None = None  # (F, N) int64
     quantile_integral: torch.Tensor | None = None  # (F, N + 1)
+    # quantile_integral_grid(k) of the last GRIDS_KEPT sizes k asked (not copied by rows())
+    _grids: dict[int, torch.Tensor] = field(default_factory=dict, compare=False, repr=False)
+
+    def quantile_integral_grid(self, n_cells: int) -> torch.Tensor:
+        """:func:`quantile_integral_grid` of this sample (which needs its quantile
+        integral), kept for the last two sizes asked: a reference prepared once meets
+        the same batch size again and again."""
+        grid = self._grids.get(n_cells)
+        if grid is None:  # reports in concurrent threads may both compute it: harmless
+            grid = quantile_integral_grid(self, n_cells)
+            while len(self._grids) >= GRIDS_KEPT:
+                self._grids.pop(next(iter(self._grids), None), None)
+            self._grids[n_cells] = grid
+        return grid
 
     def rows(self, start: int, stop: int) -> SortedColumns:
         """Features ``start`` to ``stop`` (views, no copy)."""
@@ -171,6 +187,19 @@ def with_quantile_integral(sample: SortedColumns) -> SortedColumns:
         group_start=sample.group_start,
         quantile_integral=quantile_integral,
     )
+
+
+def quantile_integral_grid(sample: SortedColumns, n_cells: int) -> torch.Tensor:
+    """S(k / n) for k = 0 .. n (n = ``n_cells``), (F, n + 1), of a sample with its quantile
+    integral: S is linear between its knots S(j / N), so
+    S(u) = S(j / N) + (u - j / N) (y_j - mean) with j = min(floor(u N), N - 1)."""
+    n_events = sample.n_events
+    steps = torch.arange(n_cells + 1, device=sample.values.device)
+    cells = torch.clamp(steps * n_events // n_cells, max=n_events - 1)  # (n + 1,) j
+    offsets = steps.to(torch.float64) / n_cells - cells.to(torch.float64) / n_events
+    knots = sample.quantile_integral.index_select(1, cells)  # (F, n + 1)
+    values = sample.values.index_select(1, cells) - sample.mean[:, None]
+    return knots + offsets * values
 
 
 def _moments(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

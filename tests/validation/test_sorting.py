@@ -8,7 +8,7 @@ from scipy import stats
 
 from hepgan.validation.pruned_ranks import rank_smaller_in_larger
 from hepgan.validation.report import build_report
-from hepgan.validation.sorting import sort_columns, sort_reference
+from hepgan.validation.sorting import quantile_integral_grid, sort_columns, sort_reference
 
 
 @pytest.mark.parametrize(("n", "m"), [(400, 40), (30, 1), (41, 40)])
@@ -68,3 +68,20 @@ def test_report_on_float32_observables_equals_scipy() -> None:
         assert report.score(name).ks == pytest.approx(expected, abs=1e-15)
         w1 = stats.wasserstein_distance(candidate[:, index], reference[:, index])
         assert report.score(name).w1 == pytest.approx(w1, rel=1e-9)
+
+
+def test_the_kept_quantile_integral_grid_is_the_computed_one() -> None:
+    reference = sort_reference(np.random.default_rng(3).exponential(size=(700, 2)))
+    kept = reference.quantile_integral_grid(300)
+    assert reference.quantile_integral_grid(300) is kept  # reused, not recomputed
+    np.testing.assert_array_equal(kept, quantile_integral_grid(reference, 300))
+    for size in (301, 302, 303):  # only the last sizes are kept
+        reference.quantile_integral_grid(size)
+    assert reference.quantile_integral_grid(300) is not kept
+    # S(k / n) at the knots k / n = j / m is the quantile integral itself
+    np.testing.assert_allclose(
+        quantile_integral_grid(reference, 7),
+        reference.quantile_integral[:, ::100],
+        rtol=1e-12,
+        atol=1e-12,
+    )
