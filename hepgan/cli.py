@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from hepgan import __version__, commands
 from hepgan.errors import HepganError
-from hepgan.memory import reuse_freed_memory
 
 # The order subcommands are listed in ``hepgan --help``; others follow alphabetically.
 PREFERRED_ORDER = ("simulate", "train", "generate", "validate", "serve", "request")
@@ -44,7 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 success, 2 user error)."""
     args = build_parser().parse_args(argv)
-    reuse_freed_memory()
     try:
         return int(args.run(args) or 0)
     except HepganError as error:

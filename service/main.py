@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from hepgan import __version__
-from hepgan.memory import reuse_freed_memory
 from hepgan.service.dependencies import require_api_key
 from hepgan.service.errors import install_error_handlers
 from hepgan.service.limits import BodySizeLimitMiddleware
@@ -39,7 +38,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service app; ``settings`` default to the ``HEPGAN_*`` environment."""
     settings = settings or Settings()
-    reuse_freed_memory()  # also in each ``--workers`` process, which builds its own app
     app = FastAPI(
         title="hepgan",
         version=__version__,

@@ -22,7 +22,8 @@ SERVER_LIMITS = {
     "HEPGAN_MAX_EVENTS_PER_REQUEST": "5000",
     "HEPGAN_MAX_BODY_BYTES": "65536",
     "HEPGAN_DEVICE": "cpu",
-    "MALLOC_ARENA_MAX": "2",  # as in the Dockerfile; hepgan.memory sets the thresholds
+    "MALLOC_ARENA_MAX": "2",  # malloc tuned as in the Dockerfile
+    "MALLOC_MMAP_THRESHOLD_": "131072",
 }
 GOOD_MODELS = ("dimuon", "showers")
 TAMPERED_MODEL = "tampered"  # weights changed after model.json recorded their sha256
