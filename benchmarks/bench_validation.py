@@ -61,11 +61,9 @@ def main() -> None:
     import torch
     from scipy import stats
 
-    from hepgan.memory import reuse_freed_memory
     from hepgan.validation.report import PreparedReference, build_report, default_threads
 
     torch.set_num_threads(args.threads)
-    reused = reuse_freed_memory()  # as the hepgan command does
     rng = np.random.default_rng(0)
     candidate = _features(rng, args.candidate, args.features).astype(args.dtype)
     reference = _features(rng, args.reference, args.features).astype(args.dtype)
@@ -79,7 +77,6 @@ def main() -> None:
         f"torch {torch.__version__} ({torch.get_num_threads()} threads), scipy {scipy.__version__}"
     )
     print(f"candidate {candidate.shape}, reference {reference.shape}, {args.dtype}")
-    print(f"glibc keeps freed arrays for reuse (hepgan.memory): {'yes' if reused else 'no'}")
 
     start = time.perf_counter()
     scipy_results = [
