@@ -381,14 +381,17 @@ def _compare(
     ones are recycled by the allocator.
 
     ``threads`` blocks are stacked, checked and sorted at once (on the CPU numpy
-    sorts, releasing the GIL); float32 blocks stay float32 for the sort. The
-    statistics, torch operations, also run ``threads`` blocks at once when torch itself
-    runs on one thread; otherwise torch parallelises each operation and the blocks run
-    one after another, so the two never oversubscribe the cores.
+    sorts, releasing the GIL); float32 blocks stay float32 for the sort. When torch
+    itself runs on one thread, each block's statistics (torch operations) follow its
+    sort in the same thread; otherwise torch parallelises each operation and the blocks'
+    statistics run one after another, so the two never oversubscribe the cores.
     """
     names = tuple(candidate)
     n_events, n_features = len(candidate[names[0]]), len(names)
-    block = max(1, BLOCK_ELEMENTS // n_events)
+    # Equal blocks, as many as a multiple of the threads, so none waits on a last short one.
+    n_blocks = -(-n_features // max(1, BLOCK_ELEMENTS // n_events))
+    n_blocks = min(n_features, -(-n_blocks // threads) * threads)
+    block = -(-n_features // n_blocks)
     starts = range(0, n_features, block)
 
     def sort_from(start: int) -> SortedColumns:
@@ -407,10 +410,10 @@ def _compare(
         return _compare_block(sorted_block, reference.rows(start, start + block), n_bins, rows)
 
     with ThreadPoolExecutor(max_workers=min(threads, len(starts))) as pool:
-        sorted_blocks = list(pool.map(sort_from, starts))
-        if torch.get_num_threads() == 1:
-            parts = list(pool.map(compare, starts, sorted_blocks))
+        if torch.get_num_threads() == 1:  # each thread sorts and compares its blocks
+            parts = list(pool.map(lambda start: compare(start, sort_from(start)), starts))
         else:
+            sorted_blocks = list(pool.map(sort_from, starts))
             parts = list(map(compare, starts, sorted_blocks))
     statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     method = report_pvalue_method(n_events, reference.n_events)
