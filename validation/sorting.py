@@ -1,11 +1,12 @@
 """Samples sorted column by column: the shared first step of KS, W1 and the binned divergences.
 
 Every statistic here is a function of the two empirical distributions. With
-both samples sorted per feature, the reference CDF at the candidate points is one
-batched binary search (``torch.searchsorted`` over all features at once). The
-reference is sorted once, with what the statistics read from it (tie-group starts,
-the integral of its quantile function, its moments), and reused for every
-candidate batch.
+both samples sorted per feature, one sample's CDF at the other's points comes from
+batched binary searches over all features at once
+(:mod:`hepgan.validation.pruned_ranks`). The reference is sorted once, with what the
+statistics read from it (tie-group starts, the integral of its quantile function and
+its values on the grid of a batch size, its moments), and reused for every candidate
+batch.
 """
 
 from __future__ import annotations
