@@ -175,27 +175,31 @@ def _exact_at_samples(values: torch.Tensor, reference: SortedColumns, stride: in
     positions = (torch.arange(n_blocks + 1, device=values.device) * stride).clamp_(max=n - 1)
     points = values[:, positions]  # (F, B + 1)
     row_start = _row_starts(reference)[:, None]  # (F, 1)
-    at_or_below = _two_level_search(reference, row_start, points)
+    at_or_below = _two_level_search(reference, points)
     return _Samples(positions, at_or_below, _count_below(reference, row_start, points, at_or_below))
 
 
-def _two_level_search(
-    reference: SortedColumns, row_start: torch.Tensor, points: torch.Tensor
-) -> torch.Tensor:
+def _two_level_search(reference: SortedColumns, points: torch.Tensor) -> torch.Tensor:
     """r = #{y <= x} for keys (F, K), ascending per row, first among every 64th reference
     value, y_{64 j + 63} (a summary small enough to stay in cache), then inside the window
-    of at most 64 entries it leaves: j = #{summary <= x} puts r in [64 j, 64 j + 64].
+    of at most 63 entries it leaves: j = #{summary <= x} puts r in [64 j, 64 j + 63]
+    (y_{64 j + 63} > x, or the row ends first).
 
+    The window is searched by binary lifting, the same six halves for every key:
+    r = 64 j + sum of the halves h in 32, 16, ..., 1 for which y_{r + h - 1} <= x.
     A plain search of keys spread over a 100,000-entry row misses the cache at each of
     its last levels; this one is about twice as fast.
     """
     m = reference.n_events
     summary = reference.values[:, SUMMARY_SPACING - 1 :: SUMMARY_SPACING].contiguous()
-    window = torch.searchsorted(summary, points, right=True) * SUMMARY_SPACING  # 64 j
-    # All of a row below x when 64 j = m: the one-entry window at m - 1 gives r = m.
-    first = row_start + window.clamp(max=m - 1)
-    length = (m - window).clamp_(min=1, max=SUMMARY_SPACING)
-    return _bounded_search(reference.values, points, first, length) - row_start
+    found = torch.searchsorted(summary, points, right=True) * SUMMARY_SPACING  # 64 j
+    half = SUMMARY_SPACING // 2
+    while half >= 1:
+        probe = found + (half - 1)  # the last entry of the next `half`
+        inside = torch.gather(reference.values, 1, probe.clamp(max=m - 1)) <= points
+        found += (inside & (probe < m)) * half  # past the row's end never counts
+        half //= 2
+    return found
 
 
 def _row_starts(reference: SortedColumns) -> torch.Tensor:

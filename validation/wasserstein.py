@@ -45,9 +45,10 @@ def wasserstein_sorted(
     lower, upper = edges[:-1], edges[1:]  # (n,)
     clamped = torch.clamp(reference_below.to(torch.float64) / m, min=lower, max=upper)  # v_k
     cell_start = torch.arange(n, device=device) * m  # k m
-    crossed_below = reference_below * n <= cell_start  # u* <= k / n: v_k = k / n
+    crossing = reference_below * n  # u* n m
+    crossed_below = crossing <= cell_start  # u* <= k / n: v_k = k / n
     at_clamped = torch.where(crossed_below, grid[:, :-1], grid[:, 1:])  # S(v_k), (F, n)
-    crossed_inside = ~crossed_below & (reference_below * n < cell_start + m)
+    crossed_inside = ~crossed_below & (crossing < cell_start + m)
     rows, cells = torch.nonzero(crossed_inside, as_tuple=True)
     at_clamped[rows, cells] = reference.quantile_integral[rows, reference_below[rows, cells]]
     w1 = (
