@@ -287,8 +287,7 @@ def build_report(
         device=prepared.device,
         threads=threads,
     )
-    for index, name in enumerate(per_event):
-        scores.append(_score(name, units.get(name, ""), statistics, index, pooled=False))
+    scores.extend(_scores(per_event, units, statistics, pooled=False))
     rng = np.random.default_rng(0)
     for name in pooled:
         reference_rows = prepared.observables[name]
@@ -303,7 +302,7 @@ def build_report(
             device=prepared.device,
             threads=1,
         )
-        scores.append(_score(name, units.get(name, ""), pooled_statistics, 0, pooled=True))
+        scores.extend(_scores((name,), units, pooled_statistics, pooled=True))
     _apply_correction(scores, thresholds)
     summary = _summarise(scores, n_candidate, n_reference, thresholds, extrapolated=extrapolated)
     return ValidationReport(
@@ -455,16 +454,28 @@ def _compare_block(
     }
 
 
-def _score(
-    name: str, unit: str, statistics: dict[str, np.ndarray], index: int, *, pooled: bool
-) -> ObservableScore:
-    """The score of feature ``index`` of a :func:`_compare` result (built without
-    re-validating: the values are Python numbers of the declared types, from
+def _scores(
+    names: tuple[str, ...],
+    units: Mapping[str, str],
+    statistics: dict[str, np.ndarray],
+    *,
+    pooled: bool,
+) -> list[ObservableScore]:
+    """The scores of the features ``names`` of a :func:`_compare` result, in order (built
+    without re-validating: the values are Python numbers of the declared types, from
     :func:`_compare`, and validation would cost 20 us per score)."""
-    values = {key: column[index].item() for key, column in statistics.items()}
-    return ObservableScore.model_construct(
-        name=name, unit=unit, pooled=pooled, ks_adjusted_pvalue=None, failing=False, **values
-    )
+    columns = {key: column.tolist() for key, column in statistics.items()}
+    return [
+        ObservableScore.model_construct(
+            name=name,
+            unit=units.get(name, ""),
+            pooled=pooled,
+            ks_adjusted_pvalue=None,
+            failing=False,
+            **{key: values[index] for key, values in columns.items()},
+        )
+        for index, name in enumerate(names)
+    ]
 
 
 def _pool(rows: np.ndarray, max_values: int, rng: np.random.Generator) -> np.ndarray:
