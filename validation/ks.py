@@ -23,7 +23,7 @@ import torch
 from scipy import special, stats
 
 from hepgan.validation.kolmogorov import kolmogorov_sf
-from hepgan.validation.pruned_ranks import SmallerInLarger, rank_smaller_in_larger
+from hepgan.validation.pruned_ranks import SmallerInLarger, ks_terms, rank_smaller_in_larger
 from hepgan.validation.sorting import SortedColumns, sort_columns, sort_reference
 
 # scipy's "auto": above this sample size the exact p-value is replaced by the asymptotic one.
@@ -59,8 +59,8 @@ def ks_statistic_sorted(
     """
     n, m = candidate.n_events, reference.n_events
     index = torch.arange(n, device=candidate.values.device)  # (n,)
-    d_plus = ((index + 1) * m - reference_at_or_below * n).max(dim=1).values  # (F,) x n m
-    d_minus = (reference_below * n - index * m).max(dim=1).values.clamp(min=0)
+    plus, minus = ks_terms(index, reference_at_or_below, reference_below, n, m)  # (F, n) x n m
+    d_plus, d_minus = plus.amax(dim=1), minus.amax(dim=1).clamp(min=0)
     return (torch.maximum(d_plus, d_minus).to(torch.float64) / (n * m)).cpu().numpy()
 
 

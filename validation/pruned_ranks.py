@@ -292,13 +292,21 @@ def _limits(samples: _Samples, n: int, m: int) -> _Limits:
     )
 
 
+def ks_terms(
+    index: torch.Tensor, at_or_below: torch.Tensor, below: torch.Tensor, n: int, m: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The KS terms x n m at the i-th sorted candidate point (shapes broadcast):
+    D+ = (i + 1) m - r_i n, reached at the point, and D- = l_i n - i m, just below it
+    (r_i = #{ref <= x_i}, l_i = #{ref < x_i}); KS n m is the largest of them and 0."""
+    cell_start = index * m
+    return cell_start + m - at_or_below * n, below * n - cell_start
+
+
 def _sample_maxima(samples: _Samples, n: int, m: int) -> tuple[torch.Tensor, torch.Tensor]:
     """best+ = max_k ((P_k + 1) m - r_k n) and best- = max(0, max_k (l_k n - P_k m)), each
     (F, 1): the KS terms (x n m) that the exact ranks at the samples already reach."""
-    cell_start = samples.positions * m  # (B + 1,) P_k m
-    best_plus = (cell_start + m - samples.at_or_below * n).amax(dim=1, keepdim=True)
-    best_minus = (samples.below * n - cell_start).amax(dim=1, keepdim=True).clamp(min=0)
-    return best_plus, best_minus
+    plus, minus = ks_terms(samples.positions, samples.at_or_below, samples.below, n, m)
+    return plus.amax(dim=1, keepdim=True), minus.amax(dim=1, keepdim=True).clamp(min=0)
 
 
 def _may_matter(limits: _Limits, first: torch.Tensor, stop: torch.Tensor, m: int) -> torch.Tensor:
@@ -340,7 +348,7 @@ def _search_keys(
     ):
         field.view(-1).scatter_(0, keys, exact)
     index = keys - rows * n  # i
-    terms = torch.maximum((index + 1) * m - at_or_below * n, below * n - index * m)
+    terms = torch.maximum(*ks_terms(index, at_or_below, below, n, m))
     return largest.scatter_reduce_(0, rows, terms, "amax")
 
 
