@@ -77,13 +77,12 @@ def as_feature_rows(
     *,
     device: str | None = None,
     checked: bool = False,
-    keep_float32: bool = False,
 ) -> torch.Tensor:
-    """(N, F) or (N,) events -> (F, N) contiguous float64 tensor, one row per feature.
+    """(N, F) or (N,) events -> (F, N) contiguous tensor, one row per feature: float32
+    samples stay float32 (half the memory traffic to sort), others become float64.
 
-    No copy when ``samples`` is the transpose of a contiguous (F, N) float64 array
-    on the device. ``checked``: the caller has already rejected NaN and infinities.
-    ``keep_float32``: float32 samples stay float32 (half the memory traffic to sort).
+    No copy when ``samples`` is the transpose of a contiguous (F, N) float32 or float64
+    array on the device. ``checked``: the caller has already rejected NaN and infinities.
     """
     tensor = torch.as_tensor(samples, device=device)
     if tensor.ndim == 1:
@@ -92,7 +91,7 @@ def as_feature_rows(
         raise ValueError(f"expected samples of shape (N, F), got {tuple(tensor.shape)}")
     if tensor.shape[0] == 0:
         raise ValueError("cannot compare an empty sample")
-    dtype = torch.float32 if keep_float32 and tensor.dtype == torch.float32 else torch.float64
+    dtype = torch.float32 if tensor.dtype == torch.float32 else torch.float64
     rows = tensor.to(dtype).T.contiguous()  # (F, N)
     if not checked and not bool(torch.isfinite(rows).all()):
         raise ValueError("samples contain NaN or infinite values")
@@ -111,7 +110,7 @@ def sort_columns(
     vectorised sort is about twice as fast as torch's, and it releases the GIL),
     so callers may sort blocks of features in parallel threads.
     """
-    rows = as_feature_rows(samples, device=device, checked=checked, keep_float32=True)
+    rows = as_feature_rows(samples, device=device, checked=checked)
     if rows.device.type == "cpu":
         values = np.sort(rows.numpy(), axis=1).astype(np.float64, copy=False)  # (F, N)
         return SortedColumns(
@@ -140,7 +139,7 @@ def sort_reference(
     values = torch.empty((n_features, n_events), dtype=torch.float64, device=target)
     for start in range(0, n_features, block):
         piece = samples[:, start : start + block]
-        rows = as_feature_rows(piece, device=device, keep_float32=True)
+        rows = as_feature_rows(piece, device=device)
         values[start : start + piece.shape[1]] = _sort_rows(rows)
     return reference_from_sorted(values)
 
