@@ -25,8 +25,11 @@ from conftest import GOOD_MODELS, HOSTILE_MODELS, TAMPERED_MODEL
 from figures import record_figures
 from live_server import LiveServer
 
-# A network small enough that 16 steps take seconds, checkpointing every 4 steps.
-TRAIN_CONFIG = """\
+# A network small enough that its steps take seconds, checkpointing every 4 steps. Each
+# checkpoint write lasts a few milliseconds, so the watcher below may miss one: enough
+# steps give it about a dozen writes to catch (with 16 it missed them in 2 runs of 5).
+MAX_STEPS = 64
+TRAIN_CONFIG = f"""\
 data = ["showers.root"]
 tree = "showers"
 voxels = "voxels"
@@ -34,7 +37,7 @@ condition = "incident_energy"
 out = "artefact"
 seed = 3
 batch_size = 64
-max_steps = 16
+max_steps = {MAX_STEPS}
 max_minutes = 10
 validate_every = 4
 validation_events = 300
@@ -212,7 +215,7 @@ def test_training_killed_mid_checkpoint_resumes_to_a_valid_artefact(
         for line in (workdir / "artefact" / "run" / "metrics.jsonl").read_text().splitlines()
         if '"event": "validation"' in line
     ]
-    assert steps == sorted(set(steps)) and steps[-1] == 16, steps
+    assert steps == sorted(set(steps)) and steps[-1] == MAX_STEPS, steps
     record_figures("fault_training_kill", {**outcome, "final_step": steps[-1]})
 
 
