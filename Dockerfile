@@ -32,11 +32,14 @@ LABEL org.opencontainers.image.title="hepgan" \
 # every large free, so batch-sized buffers end up in fragmented arenas and the server's memory
 # creeps up under concurrent requests (+13% in 60 s). Two arenas and a fixed 128 KiB mmap
 # threshold (large buffers go back to the system when freed) keep it flat (+1.4%);
-# docs/reliability.md has the figures.
+# docs/reliability.md has the figures. numba compiles the validation report's kernels on first
+# use (the warm-up, before /readyz) and caches them in NUMBA_CACHE_DIR: the installed package is
+# not writable for the service user, /tmp is (an emptyDir under the read-only root in k8s).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MALLOC_ARENA_MAX=2 \
     MALLOC_MMAP_THRESHOLD_=131072 \
+    NUMBA_CACHE_DIR=/tmp/numba-cache \
     HEPGAN_MODELS_DIR=/models
 
 COPY --from=wheel /wheels /wheels

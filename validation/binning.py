@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from hepgan.validation.sorting import SortedColumns, sort_columns, sort_reference
+from hepgan.validation.sorting import SortedColumns, sort_columns
+from hepgan.validation.sweep import count_below
 
 DEFAULT_BINS = 50
 
@@ -29,25 +29,22 @@ class HistogramPair:
     edges: np.ndarray  # (F, B - 1) interior edges, units of the feature
 
 
-def quantile_edge_indices(n_events: int, n_bins: int) -> torch.Tensor:
+def quantile_edge_indices(n_events: int, n_bins: int) -> np.ndarray:
     """Positions floor(b m / B), b = 1 .. B - 1, of the interior edges in a sorted sample."""
     if n_bins < 2:
         raise ValueError(f"need at least 2 bins, got {n_bins}")
-    return torch.arange(1, n_bins) * n_events // n_bins
+    return np.arange(1, n_bins) * n_events // n_bins
 
 
 def shared_histograms(
     candidate: SortedColumns, reference: SortedColumns, *, n_bins: int = DEFAULT_BINS
 ) -> HistogramPair:
     """Histogram both samples on the reference-quantile bins; counts (F, B)."""
-    positions = quantile_edge_indices(reference.n_events, n_bins).to(reference.values.device)
-    edges = reference.values[:, positions]  # (F, B - 1)
-    reference_below = reference.group_start[:, positions]  # #{ref < edge}
-    candidate_below = torch.searchsorted(candidate.values, edges.contiguous(), right=False)
+    edges = reference.values[:, quantile_edge_indices(reference.n_events, n_bins)]  # (F, B - 1)
     return HistogramPair(
-        candidate=_counts_from_cumulative(candidate_below, candidate.n_events),
-        reference=_counts_from_cumulative(reference_below, reference.n_events),
-        edges=edges.cpu().numpy(),
+        candidate=_counts_from_cumulative(count_below(candidate.values, edges), candidate.n_events),
+        reference=_counts_from_cumulative(count_below(reference.values, edges), reference.n_events),
+        edges=edges,
     )
 
 
@@ -55,12 +52,10 @@ def histogram_pair(
     candidate: np.ndarray, reference: np.ndarray, *, n_bins: int = DEFAULT_BINS
 ) -> HistogramPair:
     """:func:`shared_histograms` on raw samples: candidate (n, F), reference (m, F)."""
-    return shared_histograms(sort_columns(candidate), sort_reference(reference), n_bins=n_bins)
+    return shared_histograms(sort_columns(candidate), sort_columns(reference), n_bins=n_bins)
 
 
-def _counts_from_cumulative(below_edges: torch.Tensor, n_events: int) -> np.ndarray:
+def _counts_from_cumulative(below_edges: np.ndarray, n_events: int) -> np.ndarray:
     """Per-bin counts from #{x < edge} at the interior edges (F, B - 1) -> (F, B)."""
-    zeros = torch.zeros_like(below_edges[:, :1])
-    totals = torch.full_like(zeros, n_events)
-    cumulative = torch.cat([zeros, below_edges, totals], dim=1)  # (F, B + 1)
-    return torch.diff(cumulative, dim=1).cpu().numpy().astype(np.float64)
+    cumulative = np.pad(below_edges, ((0, 0), (1, 1)), constant_values=(0, n_events))
+    return np.diff(cumulative, axis=1).astype(np.float64)

@@ -1,4 +1,4 @@
-"""The two-sample Kolmogorov-Smirnov test, vectorised over all features at once.
+"""The two-sample Kolmogorov-Smirnov test of all features in one call.
 
 KS = sup_x |F1(x) - F2(x)| between the empirical CDFs of a candidate sample
 (n events) and a reference sample (m events). The statistic equals
@@ -9,7 +9,7 @@ p-value is computed by one of scipy's methods, chosen by ``method`` as in
 carries the finite-size corrections), or "auto" (scipy's default: exact when both
 samples have at most 10,000 events). :func:`report_pvalue_method` is the validation
 report's own choice, by the effective size n m / (n + m) instead of the largest
-sample (see there).
+sample (see there). The statistic itself comes from :mod:`hepgan.validation.sweep`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import torch
 from scipy import special, stats
 
 from hepgan.validation.kolmogorov import kolmogorov_sf
-from hepgan.validation.pruned_ranks import SmallerInLarger, ks_terms, rank_smaller_in_larger
-from hepgan.validation.sorting import SortedColumns, sort_columns, sort_reference
+from hepgan.validation.sorting import sort_columns
+from hepgan.validation.sweep import ks_and_wasserstein
 
 # scipy's "auto": above this sample size the exact p-value is replaced by the asymptotic one.
 MAX_EXACT_EVENTS = 10_000
@@ -41,43 +40,6 @@ class KSResult:
     pvalue: np.ndarray  # (F,)
 
 
-def ks_statistic_sorted(
-    candidate: SortedColumns,
-    reference: SortedColumns,
-    *,
-    reference_at_or_below: torch.Tensor,
-    reference_below: torch.Tensor,
-) -> np.ndarray:
-    """KS = max(D+, D-) per feature, (F,), from sorted samples, in exact integer arithmetic.
-
-    At the i-th sorted candidate point x_i (i from 0), with r_i = #{ref <= x_i} and
-    l_i = #{ref < x_i}: D+ = max_i ((i + 1) / n - r_i / m), reached at a candidate
-    point; D- = sup (F2 - F1) = max(0, max_i (l_i / m - i / n)), reached just below
-    one. Within a run of tied candidate values the last (D+) and the first (D-) entry
-    carry the true CDF values, and the others give smaller differences, so ties need
-    no special care. Computed as integers over n m.
-    """
-    n, m = candidate.n_events, reference.n_events
-    index = torch.arange(n, device=candidate.values.device)  # (n,)
-    plus, minus = ks_terms(index, reference_at_or_below, reference_below, n, m)  # (F, n) x n m
-    d_plus, d_minus = plus.amax(dim=1), minus.amax(dim=1).clamp(min=0)
-    return (torch.maximum(d_plus, d_minus).to(torch.float64) / (n * m)).cpu().numpy()
-
-
-def ks_of_ranks(ranks: SmallerInLarger) -> np.ndarray:
-    """KS per feature, (F,), from :func:`~hepgan.validation.pruned_ranks.rank_smaller_in_larger`:
-    the maximum its pruned search already found, else :func:`ks_statistic_sorted`."""
-    if ranks.ks_numerator is None:
-        return ks_statistic_sorted(
-            ranks.points,
-            ranks.other,
-            reference_at_or_below=ranks.at_or_below,
-            reference_below=ranks.below,
-        )
-    scale = ranks.points.n_events * ranks.other.n_events
-    return (ranks.ks_numerator.to(torch.float64) / scale).cpu().numpy()
-
-
 def ks_2samp_batched(
     candidate: np.ndarray, reference: np.ndarray, *, method: PValueMethod = "auto"
 ) -> KSResult:
@@ -91,14 +53,7 @@ def ks_2samp_batched(
 def ks_statistics(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """KS statistic of every feature, (F,), without p-values (training picks checkpoints by
     it; exact p-values would cost seconds): candidate (n, F) against reference (m, F)."""
-    sorted_candidate = sort_columns(candidate)
-    sorted_reference = sort_reference(reference)
-    if sorted_candidate.n_features != sorted_reference.n_features:
-        raise ValueError(
-            f"candidate has {sorted_candidate.n_features} features, "
-            f"reference {sorted_reference.n_features}"
-        )
-    return ks_of_ranks(rank_smaller_in_larger(sorted_candidate, sorted_reference))
+    return ks_and_wasserstein(sort_columns(candidate), sort_columns(reference)).ks
 
 
 def report_pvalue_method(n: int, m: int) -> Literal["exact", "asymp"]:

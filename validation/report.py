@@ -40,7 +40,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
-import torch
 from pydantic import BaseModel, Field
 
 from hepgan.validation.binning import shared_histograms
@@ -49,20 +48,12 @@ from hepgan.validation.divergences import js_divergence, nats_to_bits, separatio
 from hepgan.validation.ks import (
     MIN_ASYMPTOTIC_EFFECTIVE_EVENTS,
     ks_critical_value,
-    ks_of_ranks,
     ks_pvalue,
     report_pvalue_method,
 )
 from hepgan.validation.multiple_testing import Correction, adjusted_pvalues
-from hepgan.validation.pruned_ranks import rank_smaller_in_larger
-from hepgan.validation.sorting import (
-    SortedColumns,
-    as_feature_rows,
-    reference_from_sorted,
-    sort_columns,
-    sort_reference,
-)
-from hepgan.validation.wasserstein import wasserstein_sorted
+from hepgan.validation.sorting import SortedColumns, from_sorted_rows, sort_columns
+from hepgan.validation.sweep import ks_and_wasserstein
 
 SCHEMA_VERSION = "1"
 # Elements (events x features) of one block of working arrays: 2 MB of float64.
@@ -205,41 +196,39 @@ class ValidationReport(BaseModel):
 class PreparedReference:
     """A reference sample whose per-event observables are sorted once, for many reports.
 
-    ``observables``: name -> (M,) per event, or (M, K) to be pooled. ``device``: where
-    the sorted columns live and the statistics run ("cpu", "cuda", ...; None: CPU).
-    Besides the sorted columns it keeps each observable's sorting order, so the
-    reference matched to a batch's conditions (a subset of events) comes out sorted
+    ``observables``: name -> (M,) per event, or (M, K) to be pooled. Besides the sorted
+    columns (with their quantile integral) it keeps each observable's sorting order, so
+    the reference matched to a batch's conditions (a subset of events) comes out sorted
     by one masked copy instead of a sort per request.
     """
 
-    def __init__(self, observables: Mapping[str, np.ndarray], *, device: str | None = None) -> None:
-        self.device = device
+    def __init__(self, observables: Mapping[str, np.ndarray]) -> None:
         self.observables = {name: np.asarray(values) for name, values in observables.items()}
         lengths = {len(values) for values in self.observables.values()}
         if len(lengths) != 1:
             raise ValueError(f"reference observables differ in length: {sorted(lengths)}")
         self.n_events = lengths.pop()
         self._sorted: dict[tuple[str, ...], SortedColumns] = {}
-        self._order: dict[tuple[str, ...], torch.Tensor] = {}
+        self._order: dict[tuple[str, ...], np.ndarray] = {}
 
     def sorted_events(self, names: tuple[str, ...], selection: np.ndarray | None) -> SortedColumns:
         """The per-event observables ``names`` of the selected events (distinct indices, or
         None for all), sorted per observable."""
         if names not in self._sorted:
-            columns = np.stack([self.observables[name] for name in names], axis=1)  # (M, F)
-            self._sorted[names] = sort_reference(columns, device=self.device)
+            rows = np.stack([self.observables[name] for name in names])  # (F, M)
+            self._sorted[names] = sort_columns(rows.T, with_integral=True)
         full = self._sorted[names]
         if selection is None:
             return full
         if names not in self._order:  # (F, M): event index at each sorted position
             rows = np.stack([self.observables[name] for name in names])  # (F, M)
-            self._order[names] = torch.argsort(as_feature_rows(rows.T, device=self.device), dim=1)
+            self._order[names] = np.argsort(rows, axis=1, kind="stable")
         order = self._order[names]
-        selected = torch.zeros(self.n_events, dtype=torch.bool, device=order.device)
-        selected[torch.as_tensor(selection, device=order.device)] = True
+        selected = np.zeros(self.n_events, dtype=bool)
+        selected[selection] = True
         kept = selected[order]  # (F, M): the event at each sorted position is selected
         n_kept = int(selected.sum())
-        return reference_from_sorted(full.values[kept].reshape(len(names), n_kept))
+        return from_sorted_rows(full.values[kept].reshape(len(names), n_kept))
 
 
 def build_report(
@@ -258,7 +247,7 @@ def build_report(
     With conditions given for both, the reference is first restricted to the
     candidate's condition bins (:func:`hepgan.validation.conditions.match_reference`).
     ``threads``: how many blocks of features are compared at once (numpy's sort and
-    torch's search release the GIL); None: :func:`default_threads`.
+    the compiled sweep release the GIL); None: :func:`default_threads`.
     """
     threads = default_threads() if threads is None else threads
     if threads < 1:
@@ -284,7 +273,6 @@ def build_report(
         {name: candidate[name] for name in per_event},
         reference_sorted,
         n_bins=thresholds.n_bins,
-        device=prepared.device,
         threads=threads,
     )
     scores.extend(_scores(per_event, units, statistics, pooled=False))
@@ -297,9 +285,8 @@ def build_report(
         reference_values = _pool(reference_rows, thresholds.max_pooled_values, rng)
         pooled_statistics = _compare(
             {name: candidate_values},
-            sort_reference(reference_values, device=prepared.device),
+            sort_columns(reference_values),
             n_bins=thresholds.n_bins,
-            device=prepared.device,
             threads=1,
         )
         scores.extend(_scores((name,), units, pooled_statistics, pooled=True))
@@ -369,7 +356,6 @@ def _compare(
     reference: SortedColumns,
     *,
     n_bins: int,
-    device: str | None,
     threads: int,
 ) -> dict[str, np.ndarray]:
     """KS, p-value, W1, JS, separation power, sizes and moments per feature, each (F,).
@@ -377,13 +363,8 @@ def _compare(
     Candidate: name -> (n,) values, checked finite here, against the sorted reference
     (the same features in order), in blocks of features whose working arrays stay small
     (about 2 MB): fresh large arrays cost a page fault per 4 kB on first touch, small
-    ones are recycled by the allocator.
-
-    ``threads`` blocks are stacked, checked and sorted at once (on the CPU numpy
-    sorts, releasing the GIL); float32 blocks stay float32 for the sort. When torch
-    itself runs on one thread, each block's statistics (torch operations) follow its
-    sort in the same thread; otherwise torch parallelises each operation and the blocks'
-    statistics run one after another, so the two never oversubscribe the cores.
+    ones are recycled by the allocator. ``threads`` blocks are stacked, checked, sorted
+    and compared at once: numpy's sort and the compiled sweep release the GIL.
     """
     names = tuple(candidate)
     n_events, n_features = len(candidate[names[0]]), len(names)
@@ -391,29 +372,17 @@ def _compare(
     n_blocks = -(-n_features // max(1, BLOCK_ELEMENTS // n_events))
     n_blocks = min(n_features, -(-n_blocks // threads) * threads)
     block = -(-n_features // n_blocks)
-    starts = range(0, n_features, block)
 
-    def sort_from(start: int) -> SortedColumns:
+    def compare(start: int) -> dict[str, np.ndarray]:
         block_names = names[start : start + block]
         rows = np.stack([_float_array(candidate[name]) for name in block_names])  # (F_block, n)
         _check_finite(rows, block_names)
-        return sort_columns(rows.T, device=device, checked=True)
+        sorted_block = sort_columns(rows.T, checked=True)
+        return _compare_block(sorted_block, reference.rows(start, start + block), n_bins)
 
-    # W1 over the candidate's n cells reads the reference's quantile integral at k / n: the
-    # same for every batch of n events, so a prepared reference keeps it (when n <= m, the
-    # candidate's cells are the ones W1 runs over).
-    grid = reference.quantile_integral_grid(n_events) if n_events <= reference.n_events else None
-
-    def compare(start: int, sorted_block: SortedColumns) -> dict[str, np.ndarray]:
-        rows = None if grid is None else grid[start : start + block]
-        return _compare_block(sorted_block, reference.rows(start, start + block), n_bins, rows)
-
+    starts = range(0, n_features, block)
     with ThreadPoolExecutor(max_workers=min(threads, len(starts))) as pool:
-        if torch.get_num_threads() == 1:  # each thread sorts and compares its blocks
-            parts = list(pool.map(lambda start: compare(start, sort_from(start)), starts))
-        else:
-            sorted_blocks = list(pool.map(sort_from, starts))
-            parts = list(map(compare, starts, sorted_blocks))
+        parts = list(pool.map(compare, starts))
     statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     method = report_pvalue_method(n_events, reference.n_events)
     statistics["ks_pvalue"] = ks_pvalue(
@@ -427,30 +396,20 @@ def _compare(
 
 
 def _compare_block(
-    candidate: SortedColumns,
-    reference: SortedColumns,
-    n_bins: int,
-    reference_grid: torch.Tensor | None,
+    candidate: SortedColumns, reference: SortedColumns, n_bins: int
 ) -> dict[str, np.ndarray]:
-    """The statistics of one block of features that need the samples, each (F_block,).
-    ``reference_grid``: the reference's quantile-integral grid for W1 over the candidate's
-    n cells, when it is known (rows of the block)."""
-    ranks = rank_smaller_in_larger(candidate, reference)
+    """The statistics of one block of features that need the samples, each (F_block,)."""
+    swept = ks_and_wasserstein(candidate, reference)
     histograms = shared_histograms(candidate, reference, n_bins=n_bins)
     return {
-        "ks": ks_of_ranks(ranks),
-        "w1": wasserstein_sorted(
-            ranks.points,
-            ranks.other,
-            reference_below=ranks.wasserstein_below,
-            reference_grid=reference_grid if ranks.other is reference else None,
-        ),
+        "ks": swept.ks,
+        "w1": swept.w1,
         "js_nats": js_divergence(histograms.candidate, histograms.reference),
         "separation_power": separation_power(histograms.candidate, histograms.reference),
-        "candidate_mean": candidate.mean.cpu().numpy(),
-        "reference_mean": reference.mean.cpu().numpy(),
-        "candidate_std": candidate.std.cpu().numpy(),
-        "reference_std": reference.std.cpu().numpy(),
+        "candidate_mean": candidate.mean,
+        "reference_mean": reference.mean,
+        "candidate_std": candidate.std,
+        "reference_std": reference.std,
     }
 
 

@@ -1,4 +1,4 @@
-"""Sorted columns: the ranks of candidate points in the reference, and the float32 path."""
+"""Sorted columns: moments, the quantile integral, the float32 path and blocks of features."""
 
 from __future__ import annotations
 
@@ -6,29 +6,31 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hepgan.validation.pruned_ranks import rank_smaller_in_larger
+from hepgan.validation import sorting
 from hepgan.validation.report import build_report
-from hepgan.validation.sorting import quantile_integral_grid, sort_columns, sort_reference
+from hepgan.validation.sorting import quantile_integral, sort_columns
 
 
-@pytest.mark.parametrize(("n", "m"), [(400, 40), (30, 1), (41, 40)])
-def test_a_larger_candidate_gets_the_reference_points_ranked_in_it_exactly(n: int, m: int) -> None:
-    """With more candidate than reference events the reference's points are ranked in the
-    candidate, #{x <= y} and #{x < y} exactly, with values tied within and across samples."""
-    rng = np.random.default_rng(n * 1000 + m)
-    candidate = sort_columns(np.round(rng.normal(size=(n, 3)), 1))  # one decimal: many ties
-    reference = sort_reference(np.round(rng.normal(size=(m, 3)), 1))
-    ranks = rank_smaller_in_larger(candidate, reference)
-    assert ranks.points is reference and ranks.other.values is candidate.values
+def test_sorted_rows_moments_and_quantile_integral() -> None:
+    samples = np.round(np.random.default_rng(0).normal(3.0, 2.0, size=(500, 3)), 1)
+    ordered = sort_columns(samples, with_integral=True)
+    np.testing.assert_array_equal(ordered.values, np.sort(samples.T, axis=1))
+    np.testing.assert_allclose(ordered.mean, samples.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(ordered.std, samples.std(axis=0), rtol=1e-12)
     for feature in range(3):
-        row, points = candidate.values[feature].numpy(), reference.values[feature].numpy()
-        np.testing.assert_array_equal(
-            ranks.at_or_below[feature], np.searchsorted(row, points, "right")
-        )
-        np.testing.assert_array_equal(ranks.below[feature], np.searchsorted(row, points, "left"))
-        np.testing.assert_array_equal(ranks.wasserstein_below[feature], ranks.below[feature])
-        expected = np.concatenate([[0.0], np.cumsum(row - row.mean()) / n])
-        np.testing.assert_allclose(ranks.other.quantile_integral[feature], expected, atol=1e-12)
+        row = ordered.values[feature]
+        expected = np.concatenate([[0.0], np.cumsum(row - row.mean()) / len(row)])
+        np.testing.assert_allclose(ordered.integral[feature], expected, atol=1e-12)
+    np.testing.assert_array_equal(quantile_integral(ordered), ordered.integral)
+
+
+def test_blocks_of_a_large_sample_give_the_whole_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = np.random.default_rng(1).exponential(size=(1_000, 7))
+    whole = sort_columns(samples, with_integral=True)
+    monkeypatch.setattr(sorting, "SORT_BLOCK_ELEMENTS", 2_500)  # blocks of 2 features
+    blocked = sort_columns(samples, with_integral=True)
+    for field in ("values", "mean", "std", "integral"):
+        np.testing.assert_array_equal(getattr(blocked, field), getattr(whole, field))
 
 
 def _assert_report_equals_scipy(candidate: np.ndarray, reference: np.ndarray) -> None:
@@ -55,7 +57,7 @@ def test_ks_and_w1_equal_scipy_whichever_sample_is_larger(n: int, m: int) -> Non
 def test_float32_columns_sort_as_their_float64_widening() -> None:
     samples = np.random.default_rng(1).lognormal(size=(1000, 4)).astype(np.float32)
     narrow, wide = sort_columns(samples), sort_columns(samples.astype(np.float64))
-    assert narrow.values.dtype == wide.values.dtype  # both widened to float64
+    assert narrow.values.dtype == wide.values.dtype == np.float64  # both widened
     np.testing.assert_array_equal(narrow.values, wide.values)
     np.testing.assert_allclose(narrow.std, wide.std, rtol=1e-12)
 
@@ -68,18 +70,8 @@ def test_report_on_float32_observables_equals_scipy() -> None:
     _assert_report_equals_scipy(candidate, reference)
 
 
-def test_the_kept_quantile_integral_grid_is_the_computed_one() -> None:
-    reference = sort_reference(np.random.default_rng(3).exponential(size=(700, 2)))
-    kept = reference.quantile_integral_grid(300)
-    assert reference.quantile_integral_grid(300) is kept  # reused, not recomputed
-    np.testing.assert_array_equal(kept, quantile_integral_grid(reference, 300))
-    for size in (301, 302, 303):  # only the last sizes are kept
-        reference.quantile_integral_grid(size)
-    assert reference.quantile_integral_grid(300) is not kept
-    # S(k / n) at the knots k / n = j / m is the quantile integral itself
-    np.testing.assert_allclose(
-        quantile_integral_grid(reference, 7),
-        reference.quantile_integral[:, ::100],
-        rtol=1e-12,
-        atol=1e-12,
-    )
+def test_bad_samples_are_refused() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        sort_columns(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        sort_columns(np.array([[1.0], [np.nan]]))
