@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 
 from hepgan.models.geometry import CylindricalGeometry
 
-# Bytes of one chunk of voxels widened to float64.
-CHUNK_BYTES = 2 << 20
 # Four-vector branches (GeV) from which the pair mass is derived.
 DIMUON_FOUR_VECTORS = ("E1", "px1", "py1", "pz1", "E2", "px2", "py2", "pz2")
 
@@ -31,11 +30,12 @@ def shower_observables(
     - ``longitudinal_cog_x0`` = sum_l E_l t_l / sum_l E_l, layer-centre depth t_l in X0
     - ``n_nonzero`` = number of voxels with energy > 0 (sparsity)
 
-    Computed in float64; returned in float32 when the voxels are float32 (as a
-    generator gives them), so a report sorts them at float32 speed.
+    Computed in float64 in one compiled pass over the voxels; returned in float32 when
+    the voxels are float32 (as a generator gives them), so a report sorts them at
+    float32 speed.
     """
     dtype = _output_dtype(voxels)
-    voxels = np.asarray(voxels)
+    voxels = np.ascontiguousarray(voxels, dtype=dtype)
     incident_energy = np.asarray(incident_energy, dtype=np.float64).reshape(-1)
     if voxels.ndim != 2 or voxels.shape[1] != geometry.n_voxels:
         raise ValueError(
@@ -46,14 +46,6 @@ def shower_observables(
         raise ValueError(f"{len(incident_energy)} incident energies for {len(voxels)} showers")
     n_layers = geometry.n_layers
     x, y = (coordinate.reshape(-1) for coordinate in geometry.voxel_xy_mm())  # (A * R,)
-    sums = _layer_sums(voxels, np.stack([np.ones_like(x), x, x**2, y, y**2], axis=1), n_layers)
-    layer_energy = sums[:, :, 0]  # (N, L): sum E
-    inverse_energy = _inverse_or_zero(layer_energy)
-    moments = sums[:, :, 1:] * inverse_energy[:, :, None]  # <x>, <x^2>, <y>, <y^2>; 0 if empty
-    centres = moments[:, :, 0::2]  # (N, L, 2): <x>, <y>
-    widths = np.sqrt(np.clip(moments[:, :, 1::2] - centres**2, 0.0, None))
-    total = layer_energy.sum(axis=1)  # (N,)
-    depth = geometry.layer_depth_centres_x0()  # (L,)
     names = [
         "e_total_over_incident",
         *_per_layer("e_layer", n_layers),
@@ -64,17 +56,50 @@ def shower_observables(
         "longitudinal_cog_x0",
         "n_nonzero",
     ]
-    rows = np.concatenate(  # (K, N): one row per observable, cast once
-        [
-            (total / incident_energy)[None, :],
-            layer_energy.T,
-            centres.transpose(2, 1, 0).reshape(2 * n_layers, -1),
-            widths.transpose(2, 1, 0).reshape(2 * n_layers, -1),
-            ((layer_energy @ depth) * _inverse_or_zero(total))[None, :],
-            np.count_nonzero(voxels > 0, axis=1)[None, :],
-        ]
-    ).astype(dtype)
-    return dict(zip(names, rows, strict=True))
+    rows = np.empty((len(names), len(voxels)))  # (K, N): one row per observable, cast once
+    _shower_rows(
+        voxels,
+        incident_energy,
+        np.ascontiguousarray(x, dtype=np.float64),
+        np.ascontiguousarray(y, dtype=np.float64),
+        np.asarray(geometry.layer_depth_centres_x0(), dtype=np.float64),
+        rows,
+    )
+    return dict(zip(names, rows.astype(dtype, copy=False), strict=True))
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _shower_rows(voxels, incident_energy, x, y, depth, rows):
+    """The observables of each shower into rows (1 + 5 L + 2, N), in the order of
+    :func:`shower_observables`' names: one pass over the voxels (N, L A R), float64 sums."""
+    n_layers, per_layer = len(depth), len(x)
+    for event in range(voxels.shape[0]):
+        total, depth_sum, nonzero = 0.0, 0.0, 0
+        for layer in range(n_layers):
+            energy, sum_x, sum_xx, sum_y, sum_yy = 0.0, 0.0, 0.0, 0.0, 0.0
+            for cell in range(per_layer):
+                deposit = np.float64(voxels[event, layer * per_layer + cell])
+                nonzero += deposit > 0
+                energy += deposit
+                sum_x += deposit * x[cell]
+                sum_xx += deposit * x[cell] * x[cell]
+                sum_y += deposit * y[cell]
+                sum_yy += deposit * y[cell] * y[cell]
+            centre_x, centre_y, width_x, width_y = 0.0, 0.0, 0.0, 0.0
+            if energy > 0:  # an empty layer weighs nothing: centre and width 0
+                centre_x, centre_y = sum_x / energy, sum_y / energy
+                width_x = np.sqrt(max(sum_xx / energy - centre_x * centre_x, 0.0))
+                width_y = np.sqrt(max(sum_yy / energy - centre_y * centre_y, 0.0))
+            rows[1 + layer, event] = energy
+            rows[1 + n_layers + layer, event] = centre_x
+            rows[1 + 2 * n_layers + layer, event] = centre_y
+            rows[1 + 3 * n_layers + layer, event] = width_x
+            rows[1 + 4 * n_layers + layer, event] = width_y
+            total += energy
+            depth_sum += energy * depth[layer]
+        rows[0, event] = total / incident_energy[event]
+        rows[1 + 5 * n_layers, event] = depth_sum / total if total > 0 else 0.0
+        rows[2 + 5 * n_layers, event] = nonzero
 
 
 def shower_observable_units(observable_names: Sequence[str]) -> dict[str, str]:
@@ -123,25 +148,6 @@ def event_observables(features: np.ndarray, feature_names: Sequence[str]) -> dic
 def _output_dtype(values: np.ndarray) -> type[np.floating]:
     """float32 for float32 input, float64 otherwise."""
     return np.float32 if np.asarray(values).dtype == np.float32 else np.float64
-
-
-def _layer_sums(voxels: np.ndarray, weights: np.ndarray, n_layers: int) -> np.ndarray:
-    """sum_v E_v w_v per layer, (N, L, W), float64, for voxels (N, V) and weights (V / L, W).
-
-    In chunks of events whose float64 copy stays small (reused memory, no page faults).
-    """
-    rows = voxels.reshape(-1, weights.shape[0])  # (N L, A R)
-    sums = np.empty((len(rows), weights.shape[1]))
-    chunk = max(1, CHUNK_BYTES // (8 * weights.shape[0]))
-    for start in range(0, len(rows), chunk):
-        stop = start + chunk
-        np.matmul(rows[start:stop].astype(np.float64), weights, out=sums[start:stop])
-    return sums.reshape(len(voxels), n_layers, -1)
-
-
-def _inverse_or_zero(values: np.ndarray) -> np.ndarray:
-    """1 / v, and 0 where v <= 0 (an empty layer or shower weighs nothing)."""
-    return np.divide(1.0, values, out=np.zeros_like(values), where=values > 0)
 
 
 def _per_layer(prefix: str, n_layers: int) -> list[str]:

@@ -33,10 +33,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from hepgan.validation.sorting import SortedColumns, quantile_integral
+from hepgan.validation.sorting import SortedColumns
 
 # Entries of the other sample counted without a branch before galloping starts.
 SCAN_ENTRIES = 16
+# Passed for the integral of a sample that has none kept: the sweep sums it itself.
+_NO_INTEGRAL = np.empty((0, 0))
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,8 @@ def ks_and_wasserstein(candidate: SortedColumns, reference: SortedColumns) -> Sw
     """KS and W1 of every feature of two sorted samples (the same features in order).
 
     The smaller sample's points are swept through the larger one, which needs its
-    quantile integral: kept on a prepared reference, else computed here (one
-    cumulative sum).
+    quantile integral: kept on a prepared reference, else summed inside the sweep, one
+    feature at a time (no (F, n + 1) array).
     """
     if candidate.n_features != reference.n_features:
         raise ValueError(
@@ -61,7 +63,7 @@ def ks_and_wasserstein(candidate: SortedColumns, reference: SortedColumns) -> Sw
     points, other = candidate, reference
     if candidate.n_events > reference.n_events:
         points, other = reference, candidate
-    integral = other.integral if other.integral is not None else quantile_integral(other)
+    integral = other.integral if other.integral is not None else _NO_INTEGRAL
     numerator = np.empty(points.n_features, dtype=np.int64)
     w1 = np.empty(points.n_features, dtype=np.float64)
     _sweep(points.values, other.values, integral, other.mean, numerator, w1)
@@ -115,12 +117,21 @@ def _first_not_before(values, start, key, strict):
 @njit(nogil=True, cache=True)
 def _sweep(points, other, integral, other_mean, ks_numerator, w1):
     """KS x k n and W1 of each feature (module docstring) into ``ks_numerator`` and ``w1``.
-    points (F, k), other (F, n) ascending; integral (F, n + 1) = S_j of ``other``."""
+    points (F, k), other (F, n) ascending; integral (F, n + 1) = S_j of ``other``, or
+    (0, 0) to have each row's S_j summed here (sorting.quantile_integral, in float64)."""
     n_features, k = points.shape
     n = other.shape[1]
     cells_per_point, cells_rest = n // k, n % k
+    summed = np.zeros(n + 1)
     for feature in range(n_features):
-        x, y, knots, mean = points[feature], other[feature], integral[feature], other_mean[feature]
+        x, y, mean = points[feature], other[feature], other_mean[feature]
+        if integral.shape[0] == 0:
+            for j in range(n):
+                summed[j + 1] = summed[j] + (y[j] - mean)
+            summed[1:] /= n
+            knots = summed
+        else:
+            knots = integral[feature]
         below, at_or_below, largest = 0, 0, 0
         knot, knot_rest = 0, 0  # floor(i n / k) and its remainder, for u = i / k
         cell_start, total = 0.0, 0.0  # S(i / k), starting at S(0) = 0

@@ -105,3 +105,41 @@ def test_observables_keep_the_precision_of_their_input(dtype: type[np.floating])
     showers = shower_observables(voxels, np.full(5, 100.0), SMALL)
     events = event_observables(voxels[:, :2], ["a", "b"])
     assert {values.dtype for values in (*showers.values(), *events.values())} == {np.dtype(dtype)}
+
+
+def test_random_showers_equal_the_layer_formulas_in_numpy() -> None:
+    """Every observable of sparse random showers (empty voxels, layers and one empty shower)
+    equals the DESIGN.md formulas written out with numpy's own sums."""
+    rng = np.random.default_rng(3)
+    voxels = rng.exponential(50.0, size=(200, SMALL.n_voxels))
+    voxels[rng.uniform(size=voxels.shape) < 0.6] = 0.0
+    voxels[:20, : SMALL.n_voxels // SMALL.n_layers] = 0.0  # layer 0 empty in 20 showers
+    voxels[-1] = 0.0  # no energy at all
+    incident = rng.uniform(1e3, 1e5, 200)
+    result = shower_observables(voxels, incident, SMALL)
+    layers = voxels.reshape(200, SMALL.n_layers, -1)  # (N, L, A R)
+    x, y = (coordinate.reshape(-1) for coordinate in SMALL.voxel_xy_mm())
+    energy = layers.sum(axis=2)  # (N, L)
+    weight = np.divide(1.0, energy, out=np.zeros_like(energy), where=energy > 0)
+    for name, position in (("x", x), ("y", y)):
+        centre = (layers @ position) * weight
+        variance = np.clip((layers @ position**2) * weight - centre**2, 0.0, None)
+        for layer in range(SMALL.n_layers):
+            np.testing.assert_allclose(
+                result[f"centre_{name}_layer_{layer:02d}"], centre[:, layer], atol=1e-9
+            )
+            # squared: <x^2> - <x>^2 of a one-voxel layer is 0 to rounding (1e-13 mm^2),
+            # which the square root lifts to 1e-7 mm in either computation
+            np.testing.assert_allclose(
+                result[f"width_{name}_layer_{layer:02d}"] ** 2, variance[:, layer], atol=1e-9
+            )
+    for layer in range(SMALL.n_layers):
+        np.testing.assert_allclose(result[f"e_layer_{layer:02d}"], energy[:, layer], rtol=1e-12)
+    total = energy.sum(axis=1)
+    np.testing.assert_allclose(result["e_total_over_incident"], total / incident, rtol=1e-12)
+    cog = np.divide(
+        energy @ SMALL.layer_depth_centres_x0(), total, out=np.zeros(200), where=total > 0
+    )
+    np.testing.assert_allclose(result["longitudinal_cog_x0"], cog, rtol=1e-12)
+    np.testing.assert_array_equal(result["n_nonzero"], np.count_nonzero(voxels > 0, axis=1))
+    assert result["longitudinal_cog_x0"][-1] == 0.0 and result["width_x_layer_00"][0] == 0.0

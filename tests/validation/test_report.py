@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from hepgan.validation import report as report_module
 from hepgan.validation.binning import histogram_pair
 from hepgan.validation.conditions import match_reference
 from hepgan.validation.divergences import js_divergence
@@ -111,14 +113,29 @@ def test_prepared_reference_gives_the_same_report() -> None:
     assert build_report(candidate, prepared) == first == build_report(candidate, reference)
 
 
-def test_blocks_of_features_in_threads_give_the_same_report() -> None:
-    # 20,000 candidate events: 13 features per block, so 30 features make three blocks.
+def test_blocks_of_features_in_threads_give_the_same_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 20,000 candidate events: 13 features per block, so 30 features make three blocks,
+    # each in a thread of its own even at this size.
+    monkeypatch.setattr(report_module, "MIN_THREAD_ELEMENTS", 1)
+    compare_block, block_threads = report_module._compare_block, set()
+
+    def recorded(*args: object) -> dict[str, np.ndarray]:
+        block_threads.add(threading.get_ident())
+        return compare_block(*args)
+
+    monkeypatch.setattr(report_module, "_compare_block", recorded)
     rng = np.random.default_rng(5)
     candidate = {f"f{index}": rng.normal(0.01 * index, 1.0, 20_000) for index in range(30)}
     reference = {f"f{index}": rng.normal(0.0, 1.0, 2_000).round(1) for index in range(30)}
     prepared = PreparedReference(reference)
     threaded = build_report(candidate, prepared, threads=3)
+    assert len(block_threads) > 1  # the blocks ran in the pool's threads, side by side
+    assert threading.get_ident() not in block_threads
+    block_threads.clear()
     assert threaded == build_report(candidate, prepared, threads=1)
+    assert block_threads == {threading.get_ident()}  # one thread: no pool at all
     for score in threaded.observables:
         expected = stats.ks_2samp(candidate[score.name], reference[score.name]).statistic
         assert score.ks == pytest.approx(expected, abs=1e-12)
