@@ -200,12 +200,17 @@ class PreparedReference:
     """A reference sample whose per-event observables are sorted once, for many reports.
 
     ``observables``: name -> (M,) per event, or (M, K) to be pooled. Besides the sorted
-    columns (with their quantile integral) it keeps each observable's sorting order, so
-    the reference matched to a batch's conditions (a subset of events) comes out sorted
-    by one masked copy instead of a sort per request.
+    columns (with their quantile integral unless ``keep_integral`` is false: a reference
+    used once lets the sweep sum it feature by feature, without an (F, M + 1) array) it
+    keeps each observable's sorting order, so the reference matched to a batch's
+    conditions (a subset of events) comes out sorted by one masked copy instead of a
+    sort per request.
     """
 
-    def __init__(self, observables: Mapping[str, np.ndarray]) -> None:
+    def __init__(
+        self, observables: Mapping[str, np.ndarray], *, keep_integral: bool = True
+    ) -> None:
+        self.keep_integral = keep_integral
         self.observables = {name: np.asarray(values) for name, values in observables.items()}
         lengths = {len(values) for values in self.observables.values()}
         if len(lengths) != 1:
@@ -219,7 +224,7 @@ class PreparedReference:
         None for all), sorted per observable."""
         if names not in self._sorted:
             rows = np.stack([self.observables[name] for name in names])  # (F, M)
-            self._sorted[names] = sort_columns(rows.T, with_integral=True)
+            self._sorted[names] = sort_columns(rows.T, with_integral=self.keep_integral)
         full = self._sorted[names]
         if selection is None:
             return full
@@ -260,7 +265,7 @@ def build_report(
     if isinstance(reference, PreparedReference):
         prepared = reference
     else:
-        prepared = PreparedReference(reference)
+        prepared = PreparedReference(reference, keep_integral=False)
     per_event, pooled = _split_observables(candidate, prepared)
     selection, condition_match = None, None
     if candidate_conditions is not None or reference_conditions is not None:
