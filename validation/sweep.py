@@ -5,8 +5,10 @@ Notation: points x (F, k) and other sample y (F, n), ascending per feature, k <=
 r_i = #{y <= x_i} and l_i = #{y < x_i}. Both ranks only grow with i, so each is
 searched from the last one: one branch-free count over the next 16 entries of y
 (enough for most points when n / k is small), then galloping. The sweep reads every
-point once and the other sample only where the points fall in it, so its cost is
-O(k log(n / k)) per feature, with no (F, k) working arrays.
+point once and the other sample only up to the last point, so its cost is
+O(k log(n / k)) per feature (plus O(n) to sum y's quantile integral where none is
+kept), with no (F, k) working arrays. One call takes all F features: the loops over
+features and points run compiled, none in Python.
 
 Per point, exactly (integers over k n):
 
