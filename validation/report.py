@@ -223,20 +223,23 @@ class PreparedReference:
         """The per-event observables ``names`` of the selected events (distinct indices, or
         None for all), sorted per observable."""
         if names not in self._sorted:
-            rows = np.stack([self.observables[name] for name in names])  # (F, M)
+            rows = self._rows(names)
             self._sorted[names] = sort_columns(rows.T, with_integral=self.keep_integral)
         full = self._sorted[names]
         if selection is None:
             return full
         if names not in self._order:  # (F, M): event index at each sorted position
-            rows = np.stack([self.observables[name] for name in names])  # (F, M)
-            self._order[names] = np.argsort(rows, axis=1, kind="stable")
+            self._order[names] = np.argsort(self._rows(names), axis=1, kind="stable")
         order = self._order[names]
         selected = np.zeros(self.n_events, dtype=bool)
         selected[selection] = True
         kept = selected[order]  # (F, M): the event at each sorted position is selected
         n_kept = int(selected.sum())
         return from_sorted_rows(full.values[kept].reshape(len(names), n_kept))
+
+    def _rows(self, names: tuple[str, ...]) -> np.ndarray:
+        """The per-event observables ``names``, one row each, (F, M)."""
+        return np.stack([self.observables[name] for name in names])
 
 
 def build_report(
@@ -391,10 +394,11 @@ def _compare(
         return _compare_block(sorted_block, reference.rows(start, start + block), n_bins)
 
     starts = range(0, n_features, block)
-    if min(threads, len(starts)) == 1:  # no pool to start and wait on
+    workers = min(threads, len(starts))
+    if workers == 1:  # no pool to start and wait on
         parts = [compare(start) for start in starts]
     else:
-        with ThreadPoolExecutor(max_workers=min(threads, len(starts))) as pool:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(compare, starts))
     statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     method = report_pvalue_method(n_events, reference.n_events)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 # Elements (events x features) per block when sorting a large sample: 16 MB of float64.
 SORT_BLOCK_ELEMENTS = 1 << 21
@@ -97,7 +98,7 @@ def sort_columns(
         piece = SortedColumns(values[start:stop], *_moments(values[start:stop]))
         mean[start:stop], std[start:stop] = piece.mean, piece.std
         if integral is not None:
-            integral[start:stop] = quantile_integral(piece)
+            quantile_integral(piece, out=integral[start:stop])
     return SortedColumns(values, mean, std, integral)
 
 
@@ -106,14 +107,25 @@ def from_sorted_rows(values: np.ndarray) -> SortedColumns:
     return SortedColumns(values, *_moments(values))
 
 
-def quantile_integral(sample: SortedColumns) -> np.ndarray:
+def quantile_integral(sample: SortedColumns, out: np.ndarray | None = None) -> np.ndarray:
     """S_j = sum_{i < j} (values_i - mean) / N, (F, N + 1): the integral of the centred
     quantile function Q(u) - mean from 0 to j / N, in the feature's unit (centred so
-    that sums of it keep their precision far from zero)."""
-    integral = np.zeros((sample.n_features, sample.n_events + 1), dtype=np.float64)
-    np.cumsum(sample.values - sample.mean[:, None], axis=1, out=integral[:, 1:])
-    integral[:, 1:] /= sample.n_events
+    that sums of it keep their precision far from zero); written into ``out`` if given."""
+    shape = (sample.n_features, sample.n_events + 1)
+    integral = np.empty(shape, dtype=np.float64) if out is None else out
+    for feature in range(sample.n_features):
+        centred_integral(sample.values[feature], sample.mean[feature], integral[feature])
     return integral
+
+
+@njit(nogil=True, cache=True)
+def centred_integral(values, mean, out):
+    """out[j] = sum_{i < j} (values_i - mean) / N for j = 0 .. N: one row of
+    :func:`quantile_integral`, also summed inside the sweep where none is kept."""
+    out[0] = 0.0
+    for j in range(len(values)):
+        out[j + 1] = out[j] + (values[j] - mean)
+    out[1:] /= len(values)
 
 
 def _moments(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

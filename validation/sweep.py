@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from hepgan.validation.sorting import SortedColumns
+from hepgan.validation.sorting import SortedColumns, centred_integral
 
 # Entries of the other sample counted without a branch before galloping starts.
 SCAN_ENTRIES = 16
@@ -120,17 +120,16 @@ def _first_not_before(values, start, key, strict):
 def _sweep(points, other, integral, other_mean, ks_numerator, w1):
     """KS x k n and W1 of each feature (module docstring) into ``ks_numerator`` and ``w1``.
     points (F, k), other (F, n) ascending; integral (F, n + 1) = S_j of ``other``, or
-    (0, 0) to have each row's S_j summed here (sorting.quantile_integral, in float64)."""
+    (0, 0) to have each row's S_j summed here (sorting.centred_integral)."""
     n_features, k = points.shape
     n = other.shape[1]
     cells_per_point, cells_rest = n // k, n % k
-    summed = np.zeros(n + 1)
+    summing = integral.shape[0] == 0
+    summed = np.empty(n + 1 if summing else 0)  # one row's S_j, reused for every feature
     for feature in range(n_features):
         x, y, mean = points[feature], other[feature], other_mean[feature]
-        if integral.shape[0] == 0:
-            for j in range(n):
-                summed[j + 1] = summed[j] + (y[j] - mean)
-            summed[1:] /= n
+        if summing:
+            centred_integral(y, mean, summed)
             knots = summed
         else:
             knots = integral[feature]
