@@ -18,6 +18,8 @@ COPY pyproject.toml README.md ./
 COPY hepgan ./hepgan
 COPY models ./models
 COPY training ./training
+COPY datafiles ./datafiles
+COPY simulators ./simulators
 COPY service ./service
 COPY validation ./validation
 RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .

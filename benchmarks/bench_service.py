@@ -1,6 +1,6 @@
 """Speed of the HTTP service, each figure a ratio measured in this one run.
 
-    python benchmarks/bench_service.py [--model DIR] [--repeats 3] [--clients 1,8,32]
+    python -m benchmarks.bench_service [--model DIR] [--repeats 3] [--clients 1,8,32]
 
 Serves a small shower model with ``hepgan serve`` in a subprocess on 127.0.0.1
 (the model: ``--model DIR``, else one built here with the default network of
@@ -46,9 +46,9 @@ SMALL_BATCH = 16
 
 def build_model(folder: Path) -> Path:
     """A small-geometry shower model with the default network, trained for one step."""
-    from hepgan.models.tiny import tiny_config, toy_training_data
     from hepgan.training.config import NetworkSettings
     from hepgan.training.loop import run_training
+    from tests.support.tiny import tiny_config, toy_training_data
 
     data = toy_training_data("showers", n_events=10_000, seed=0)
     config = tiny_config(folder, data, steps=1, network=NetworkSettings())

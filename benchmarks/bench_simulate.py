@@ -1,6 +1,6 @@
 """Speed of the example-data simulators (pure NumPy, one process).
 
-    python benchmarks/bench_simulate.py [--repeats 3]
+    python -m benchmarks.bench_simulate [--repeats 3]
 
 Times 10k showers in the ``small`` geometry, 1k in ``calochallenge-2`` and 100k
 dimuon events (best of ``--repeats``; file writing excluded), and prints the
@@ -17,8 +17,8 @@ from collections.abc import Callable
 import numpy as np
 
 from hepgan.models.geometry import get_geometry
-from hepgan.training.simulators.dimuon import simulate_dimuon
-from hepgan.training.simulators.showers import simulate_showers
+from hepgan.simulators.dimuon import simulate_dimuon
+from hepgan.simulators.showers import simulate_showers
 
 
 def best_time(task: Callable[[np.random.Generator], object], *, repeats: int) -> float:

@@ -1,8 +1,8 @@
 """Training speed: generator steps per second of the real training step, by CPU thread count.
 
-    python benchmarks/bench_train.py [--steps 20] [--threads 1,2] [--kind events|showers]
+    python -m benchmarks.bench_train [--steps 20] [--threads 1,2] [--kind events|showers]
 
-Builds a Trainer on toy data (hepgan.models.tiny) with the default network sizes and batch,
+Builds a Trainer on toy data (tests.support.tiny) with the default network sizes and batch,
 times ``steps`` training steps (5 critic updates + 1 generator update each) after a warm-up,
 and prints steps/s per thread count and the ratio to the first.
 """
@@ -16,9 +16,9 @@ import time
 def steps_per_second(kind: str, *, threads: int, steps: int) -> float:
     import torch
 
-    from hepgan.models.tiny import tiny_config, toy_training_data
     from hepgan.training.config import NetworkSettings
     from hepgan.training.loop import Trainer, resolve_device
+    from tests.support.tiny import tiny_config, toy_training_data
 
     torch.set_num_threads(threads)
     data = toy_training_data(kind, n_events=20_000, seed=0)

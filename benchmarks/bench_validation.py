@@ -9,7 +9,7 @@ as is a report that sorts the reference from scratch (the first one in the proce
 it also pays for first touching its memory), and the first report with the prepared
 reference.
 
-    python benchmarks/bench_validation.py [--candidate 10000] [--reference 100000]
+    python -m benchmarks.bench_validation [--candidate 10000] [--reference 100000]
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Loading verifies every checksum, reads weights with safetensors only and a
 reference in ``.npz`` form with ``allow_pickle=False``, and refuses any other
 file at the top level of the folder: nothing in an artefact can execute code.
 
-A small artefact for tests: :func:`hepgan.models.tiny.make_tiny_artefact`.
+A small artefact for tests: :func:`tests.support.tiny.make_tiny_artefact`.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ import time
 
 import numpy as np
 
+from hepgan.datafiles.datasets import read_table
 from hepgan.models.artefact import load_artefact
-from hepgan.training.datasets import read_table
 from hepgan.validation.classifier import classifier_two_sample_test
 from hepgan.validation.ks import ks_statistics
 from hepgan.validation.report import build_report

@@ -106,8 +106,8 @@ def guess_unit(name: str, kind: str) -> str:
 
 def load_training_data(config: TrainConfig) -> TrainingData:
     """Read ``config.data`` (ROOT or CaloChallenge HDF5) into a :class:`TrainingData`."""
-    from hepgan.training.datasets import HDF5_SUFFIXES, flatten_columns, read_table
-    from hepgan.training.input_paths import expand_paths
+    from hepgan.datafiles.datasets import HDF5_SUFFIXES, flatten_columns, read_table
+    from hepgan.datafiles.input_paths import expand_paths
 
     files = expand_paths(config.data)
     is_hdf5 = files[0].suffix.lower() in HDF5_SUFFIXES

@@ -91,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
         args.events, conditions=conditions, seed=args.seed, device=args.device
     )
     if output.suffix.lower() == ".root":
-        from hepgan.training.root_writer import write_root
+        from hepgan.datafiles.root_writer import write_root
 
         write_root(
             output,
@@ -102,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         if card.kind != "showers":
             raise ConfigError("-o/--output: HDF5 (CaloChallenge) output is for shower models only")
-        from hepgan.training.calochallenge import write_calochallenge
+        from hepgan.datafiles.calochallenge import write_calochallenge
 
         write_calochallenge(output, conditions[:, 0], features)
     nonzero = f", {np.mean(features > 0):.1%} non-zero values" if card.kind == "showers" else ""

@@ -84,7 +84,7 @@ def _run_showers(args: argparse.Namespace) -> int:
     import numpy as np
 
     from hepgan.models.geometry import GEOMETRIES
-    from hepgan.training.simulators.showers import MIN_ENERGY_MEV, simulate_showers
+    from hepgan.simulators.showers import MIN_ENERGY_MEV, simulate_showers
 
     if args.geometry not in GEOMETRIES:
         known = ", ".join(GEOMETRIES)
@@ -130,7 +130,7 @@ def _run_showers(args: argparse.Namespace) -> int:
         "energy_max_mev": args.energy_max,
     }
     if args.output.suffix.lower() == ".root":
-        from hepgan.training.root_writer import write_root
+        from hepgan.datafiles.root_writer import write_root
 
         write_root(
             args.output,
@@ -143,7 +143,7 @@ def _run_showers(args: argparse.Namespace) -> int:
         )
         layout = f"TTree 'showers': incident_energy (MeV), voxels[{geometry.n_voxels}] (MeV)"
     else:
-        from hepgan.training.calochallenge import write_calochallenge
+        from hepgan.datafiles.calochallenge import write_calochallenge
 
         write_calochallenge(args.output, incident, voxels)
         layout = "CaloChallenge HDF5: incident_energies (N, 1), showers (N, V), MeV"
@@ -166,8 +166,8 @@ def _run_showers(args: argparse.Namespace) -> int:
 def _run_dimuon(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from hepgan.training.root_writer import write_root
-    from hepgan.training.simulators.dimuon import (
+    from hepgan.datafiles.root_writer import write_root
+    from hepgan.simulators.dimuon import (
         BRANCHES,
         TYPE_CODES,
         TYPE_ENCODING,

@@ -116,7 +116,7 @@ def _feature_list(text: str | None) -> list[str] | None:
 
 
 def _read(path: Path, tree: str | None, features: list[str] | None) -> dict:
-    from hepgan.training.datasets import read_table
+    from hepgan.datafiles.datasets import read_table
 
     return read_table(path, tree=tree, branches=features, progress=None)
 
@@ -125,7 +125,7 @@ def _observables(table: dict, path: Path) -> tuple[dict, dict | None, dict[str, 
     """(observables, conditions or None, units) of a file's columns."""
     import numpy as np
 
-    from hepgan.training.datasets import flatten_columns
+    from hepgan.datafiles.datasets import flatten_columns
     from hepgan.validation import observables
 
     for name, values in table.items():

@@ -16,6 +16,8 @@ PACKAGE_FOLDERS = {
     "hepgan": "hepgan",
     "models": "hepgan/models",
     "training": "hepgan/training",
+    "datafiles": "hepgan/datafiles",
+    "simulators": "hepgan/simulators",
     "service": "hepgan/service",
     "validation": "hepgan/validation",
 }

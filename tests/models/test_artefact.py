@@ -11,7 +11,7 @@ import pytest
 
 from hepgan.errors import ArtefactError, ConfigError
 from hepgan.models.artefact import load_artefact
-from hepgan.models.tiny import make_tiny_artefact
+from tests.support.tiny import make_tiny_artefact
 
 
 @pytest.fixture(scope="module")

@@ -129,7 +129,7 @@ def test_energy_shares_make_the_response_one_column() -> None:
 
 def test_pair_frame_round_trip_on_simulated_dimuons() -> None:
     """Two four-vectors <-> (m1^2, M, pT, y, m2^2, phi, cos theta*, phi*), M as a column."""
-    from hepgan.training.simulators.dimuon import simulate_dimuon
+    from hepgan.simulators.dimuon import simulate_dimuon
 
     events = simulate_dimuon(3000, rng=np.random.default_rng(6))
     names = ["E1", "px1", "py1", "pz1", "Q1", "E2", "px2", "py2", "pz2", "Q2"]

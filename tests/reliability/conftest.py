@@ -70,7 +70,7 @@ def unpickle_marker(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory, unpickle_marker: Path) -> Path:
     """dimuon (events), showers (small geometry), and hostile copies of dimuon (HOSTILE_MODELS)."""
-    from hepgan.models.tiny import make_tiny_artefact
+    from tests.support.tiny import make_tiny_artefact
 
     folder = tmp_path_factory.mktemp("models")
     outside = tmp_path_factory.mktemp("outside_the_models_folder")

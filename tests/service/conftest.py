@@ -1,6 +1,6 @@
 """A real uvicorn server on 127.0.0.1 serving small artefacts made in the test session.
 
-Models served (``model_dir``), all on the toys of :mod:`hepgan.models.tiny`:
+Models served (``model_dir``), all on the toys of :mod:`tests.support.tiny`:
 - ``showers_tiny``: a tiny shower model (2 training steps);
 - ``dimuon_untrained``: the dimuon toy with a freshly initialised generator: the
   known-bad model, whose reports fail;
@@ -69,7 +69,7 @@ def with_generator(toy: Path, folder: Path, *, identity: bool) -> Path:
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from hepgan.models.tiny import make_tiny_artefact
+    from tests.support.tiny import make_tiny_artefact
 
     folder = tmp_path_factory.mktemp("served")
     make_tiny_artefact(

@@ -93,7 +93,7 @@ def test_showers_train_then_generate_root_and_hdf5(inputs: Path, tmp_path: Path)
         "generate", "--model", str(out), "-n", "300", "--condition", "incident_energy=2000:50000",
         "--seed", "1", "-o", str(tmp_path / "g.h5"),
     )  # fmt: skip
-    from hepgan.training.calochallenge import read_calochallenge
+    from hepgan.datafiles.calochallenge import read_calochallenge
 
     energies, voxels = read_calochallenge(tmp_path / "g.h5")
     assert voxels.shape == (300, 120) and voxels.min() >= 0.0

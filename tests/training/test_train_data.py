@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hepgan.datafiles.calochallenge import write_calochallenge
+from hepgan.datafiles.root_writer import write_root
 from hepgan.errors import ConfigError
 from hepgan.models.geometry import get_geometry
-from hepgan.training.calochallenge import write_calochallenge
+from hepgan.simulators.dimuon import simulate_dimuon
+from hepgan.simulators.showers import simulate_showers
 from hepgan.training.config import TrainConfig
 from hepgan.training.data import load_training_data
-from hepgan.training.root_writer import write_root
-from hepgan.training.simulators.dimuon import simulate_dimuon
-from hepgan.training.simulators.showers import simulate_showers
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from hepgan.models.artefact import load_artefact
-from hepgan.models.tiny import tiny_config, toy_training_data
 from hepgan.training.checkpoint import load_checkpoint
 from hepgan.training.loop import Trainer, TrainingDivergedError, run_training
+from tests.support.tiny import tiny_config, toy_training_data
 
 
 @pytest.fixture(scope="module")

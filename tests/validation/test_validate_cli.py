@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from hepgan.cli import main
+from hepgan.datafiles.calochallenge import write_calochallenge
+from hepgan.datafiles.root_writer import write_root
 from hepgan.models.geometry import get_geometry
-from hepgan.training.calochallenge import write_calochallenge
-from hepgan.training.root_writer import write_root
 
 
 def _dimuon_columns(n: int, seed: int, *, mass_scale: float = 1.0) -> dict[str, np.ndarray]:

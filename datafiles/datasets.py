@@ -1,8 +1,8 @@
 """One entry point for tabular training data, whatever the file format.
 
 :func:`read_table` dispatches on the suffix: ROOT files go to
-:func:`~hepgan.training.root_reader.read_events`, CaloChallenge HDF5 files to
-:func:`~hepgan.training.calochallenge.read_calochallenge` (returned with the
+:func:`~hepgan.datafiles.root_reader.read_events`, CaloChallenge HDF5 files to
+:func:`~hepgan.datafiles.calochallenge.read_calochallenge` (returned with the
 same column names as a shower ROOT file: ``incident_energy`` and ``voxels``).
 :func:`flatten_columns` turns the columns into the (N, F) matrix a model trains on.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hepgan.datafiles.input_paths import PathsLike, expand_paths
 from hepgan.errors import ConfigError, InputFileError
-from hepgan.training.input_paths import PathsLike, expand_paths
 
 ROOT_SUFFIXES = (".root",)
 HDF5_SUFFIXES = (".h5", ".hdf5")
@@ -44,7 +44,7 @@ def read_table(
     suffix = _common_suffix(files)
     if suffix in HDF5_SUFFIXES:
         return _read_calochallenge_files(files, tree=tree, branches=branches, cut=cut)
-    from hepgan.training.root_reader import read_events
+    from hepgan.datafiles.root_reader import read_events
 
     if tree is None or branches is None:
         tree, all_branches = _describe_first_root_file(files[0], tree)
@@ -109,7 +109,7 @@ def _common_suffix(files: Sequence[Path]) -> str:
 
 def _describe_first_root_file(path: Path, tree: str | None) -> tuple[str, list[str]]:
     """Resolve ``tree`` (the only one in the file when None) and list its numeric branches."""
-    from hepgan.training import root_reader
+    from hepgan.datafiles import root_reader
 
     with root_reader.open_root(path) as root_file:
         if tree is None:
@@ -135,7 +135,7 @@ def _read_calochallenge_files(
     branches: Sequence[str] | None,
     cut: str | None,
 ) -> dict[str, np.ndarray]:
-    from hepgan.training.calochallenge import read_calochallenge
+    from hepgan.datafiles.calochallenge import read_calochallenge
 
     if tree is not None or cut is not None:
         option = "tree" if tree is not None else "cut"

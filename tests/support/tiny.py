@@ -1,6 +1,6 @@
 """Small artefacts for tests and examples, trained in a few seconds.
 
-    from hepgan.models.tiny import make_tiny_artefact
+    from tests.support.tiny import make_tiny_artefact
     folder = make_tiny_artefact(tmp_path / "toy_events", kind="events")
     folder = make_tiny_artefact(tmp_path / "toy_showers", kind="showers")
 
@@ -41,9 +41,9 @@ def _toy_showers(n_events: int, rng: np.random.Generator, geometry) -> dict[str,
 
 def toy_training_data(kind: Literal["events", "showers"], *, n_events: int, seed: int):
     """A :class:`~hepgan.training.data.TrainingData` of toy events or showers, in memory."""
+    from hepgan.datafiles.datasets import flatten_columns
     from hepgan.models.geometry import get_geometry
     from hepgan.training.data import TrainingData, guess_unit, output_layout
-    from hepgan.training.datasets import flatten_columns
 
     rng = np.random.default_rng(seed)
     geometry = get_geometry("small") if kind == "showers" else None
@@ -76,7 +76,7 @@ def tiny_config(folder: str | Path, data, *, steps: int = 20, seed: int = 0, **s
     from hepgan.training.config import NetworkSettings, TrainConfig
 
     values = dict(
-        data=["(toy data from hepgan.models.tiny)"],
+        data=["(toy data from tests.support.tiny)"],
         features=[] if data.kind == "showers" else list(data.feature_names),
         voxels="voxels" if data.kind == "showers" else None,
         condition=data.condition_names[0] if data.condition_names else None,

@@ -8,8 +8,8 @@ import h5py
 import numpy as np
 import pytest
 
+from hepgan.datafiles.calochallenge import read_calochallenge, write_calochallenge
 from hepgan.errors import InputFileError
-from hepgan.training.calochallenge import read_calochallenge, write_calochallenge
 
 
 @pytest.fixture

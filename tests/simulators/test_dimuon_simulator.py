@@ -9,7 +9,7 @@ from scipy.optimize import curve_fit
 from scipy.special import voigt_profile
 
 from hepgan.errors import ConfigError
-from hepgan.training.simulators.dimuon import (
+from hepgan.simulators.dimuon import (
     BRANCHES,
     MUON_MASS_GEV,
     DimuonConfig,

@@ -14,7 +14,7 @@ from scipy import stats
 
 from hepgan.errors import ConfigError
 from hepgan.models.geometry import GEOMETRIES, CylindricalGeometry, get_geometry
-from hepgan.training.simulators.showers import (
+from hepgan.simulators.showers import (
     GFLASH,
     deposit_showers,
     sample_longitudinal_parameters,

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import uproot
 
-from hepgan.training.root_reader import read_events
-from hepgan.training.root_writer import write_root
+from hepgan.datafiles.root_reader import read_events
+from hepgan.datafiles.root_writer import write_root
 
 HZZ = "uproot-HZZ.root"
 NANOAOD = "nanoAOD_2015_CMS_Open_Data_ttbar.root"

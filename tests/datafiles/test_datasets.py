@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import uproot
 
+from hepgan.datafiles.calochallenge import write_calochallenge
+from hepgan.datafiles.datasets import flatten_columns, read_table
+from hepgan.datafiles.root_writer import write_root
 from hepgan.errors import ConfigError, InputFileError
-from hepgan.training.calochallenge import write_calochallenge
-from hepgan.training.datasets import flatten_columns, read_table
-from hepgan.training.root_writer import write_root
 
 RNTUPLE = "Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root"
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import uproot
 
+from hepgan.datafiles.root_reader import read_events
+from hepgan.datafiles.root_writer import write_root
 from hepgan.errors import ConfigError, InputFileError
-from hepgan.training.root_reader import read_events
-from hepgan.training.root_writer import write_root
 
 HZZ = "uproot-HZZ.root"
 

@@ -31,9 +31,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from hepgan.datafiles.input_paths import PathsLike, expand_paths
+from hepgan.datafiles.root_cuts import Cut, parse_cut
 from hepgan.errors import ConfigError, InputFileError
-from hepgan.training.input_paths import PathsLike, expand_paths
-from hepgan.training.root_cuts import Cut, parse_cut
 
 TREE_CLASSES = ("TTree", "ROOT::RNTuple")
 MULTIPLICITY_SUFFIX = "_n"

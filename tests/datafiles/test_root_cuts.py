@@ -6,8 +6,8 @@ import awkward as ak
 import numpy as np
 import pytest
 
+from hepgan.datafiles.root_cuts import parse_cut
 from hepgan.errors import ConfigError
-from hepgan.training.root_cuts import parse_cut
 
 X = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
 PT = ak.Array([[30.0, 10.0], [], [50.0], [5.0, 5.0, 90.0], [1.0]])  # 5 events, jagged

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import uproot
 
+from hepgan.datafiles.root_reader import read_events
+from hepgan.datafiles.root_writer import write_root
 from hepgan.errors import InputFileError
-from hepgan.training.root_reader import read_events
-from hepgan.training.root_writer import write_root
 
 
 def test_writes_a_ttree_with_a_fixed_size_voxel_branch(tmp_path: Path) -> None:

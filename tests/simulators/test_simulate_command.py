@@ -12,7 +12,7 @@ import uproot
 
 from hepgan.cli import main
 from hepgan.models.geometry import get_geometry
-from hepgan.training.simulators.dimuon import BRANCHES, TYPE_ENCODING
+from hepgan.simulators.dimuon import BRANCHES, TYPE_ENCODING
 
 
 def test_showers_root_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
