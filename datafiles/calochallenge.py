@@ -21,9 +21,17 @@ SHOWERS = "showers"
 
 
 def write_calochallenge(
-    path: str | Path, incident_energies: np.ndarray, showers: np.ndarray
+    path: str | Path,
+    incident_energies: np.ndarray,
+    showers: np.ndarray,
+    *,
+    attributes: dict[str, str | float | int] | None = None,
 ) -> Path:
-    """Write a CaloChallenge file: ``incident_energies`` (N,) or (N, 1), ``showers`` (N, V), MeV."""
+    """Write a CaloChallenge file: ``incident_energies`` (N,) or (N, 1), ``showers`` (N, V), MeV.
+
+    ``attributes`` go into the file's root HDF5 attributes (metadata that CaloChallenge
+    tools ignore: they read the two datasets only).
+    """
     import h5py
 
     path = Path(path)
@@ -38,6 +46,7 @@ def write_calochallenge(
     with atomic_destination(path) as partial, h5py.File(partial, "w") as output:
         output.create_dataset(INCIDENT, data=incident)
         output.create_dataset(SHOWERS, data=showers, compression="gzip", compression_opts=4)
+        output.attrs.update(attributes or {})
     return path
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from hepgan.errors import ConfigError
+from hepgan.models.sampling import mip_sampling_fraction
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,12 @@ class CylindricalGeometry:
     moliere_radius_mm: float  # Moliere radius R_M of the absorber
     critical_energy_mev: float  # critical energy E_c of the absorber, MeV
     atomic_number: float  # effective Z of the absorber
-    sampling_fraction: float  # visible share of the deposited energy (active / total)
+    # visible share of the deposited energy (active / total); files hold calibrated energies,
+    # visible / sampling_fraction (the CaloChallenge convention), so this is metadata
+    sampling_fraction: float
     # Sampling fluctuations: sigma(E_visible) / E_visible = a / sqrt(E_deposited / GeV).
     stochastic_term: float = 0.17
-    readout_threshold_mev: float = 0.0  # visible voxel energies below this read as 0
+    readout_threshold_mev: float = 0.0  # calibrated voxel energies below this read as 0
     material: str = ""
     extra: dict[str, float] = field(default_factory=dict)
 
@@ -85,7 +88,11 @@ class CylindricalGeometry:
 
 # Tungsten absorber: X0 = 3.5 mm, R_M = 9.3 mm, E_c = 7.97 MeV, Z = 74 (PDG). Silicon-tungsten
 # readout: stochastic term 16.5 % sqrt(GeV) as measured for the CALICE Si-W ECAL prototype
-# (NIM A 608 (2009) 372); the threshold is the 15.15 keV per voxel of CaloChallenge datasets 2-3.
+# (NIM A 608 (2009) 372); the threshold is the 15.15 keV per voxel (calibrated energy) of
+# CaloChallenge datasets 2-3. Each layer is 1.4 mm W + 0.3 mm Si (dataset 2; the small
+# geometry's layers are six times thicker), so the sampling fraction is the MIP value
+# of hepgan.models.sampling, 3.6 %.
+ABSORBER_MM, ACTIVE_MM = 1.4, 0.3
 _TUNGSTEN = dict(
     moliere_radius_mm=9.327,
     critical_energy_mev=7.97,
@@ -103,7 +110,8 @@ GEOMETRIES: dict[str, CylindricalGeometry] = {
         n_angles=4,
         radial_edges_mm=(0.0, 4.65, 13.95, 41.85),
         layer_thickness_x0=2.4,
-        sampling_fraction=0.18,
+        sampling_fraction=mip_sampling_fraction("W", 6 * ABSORBER_MM, "Si", 6 * ACTIVE_MM),
+        extra={"absorber_w_mm": 6 * ABSORBER_MM, "active_si_mm": 6 * ACTIVE_MM},
         **_TUNGSTEN,
     ),
     # CaloChallenge dataset 2: 45 layers x 16 angles x 9 radii = 6480 voxels, radial bins of
@@ -114,7 +122,8 @@ GEOMETRIES: dict[str, CylindricalGeometry] = {
         n_angles=16,
         radial_edges_mm=tuple(4.65 * i for i in range(10)),
         layer_thickness_x0=0.4,
-        sampling_fraction=0.18,
+        sampling_fraction=mip_sampling_fraction("W", ABSORBER_MM, "Si", ACTIVE_MM),
+        extra={"absorber_w_mm": ABSORBER_MM, "active_si_mm": ACTIVE_MM},
         **_TUNGSTEN,
     ),
 }

@@ -24,8 +24,10 @@ Per shower of incident energy E (MeV), with y = E / E_c:
 4. Sampling fluctuations: the visible energy of a voxel is
    f_samp * Gamma(shape = E_dep / q, scale = q) with q = a^2 * 1 GeV, so the
    summed visible energy has sigma/E = a / sqrt(E_dep / GeV) exactly (Gamma
-   variables with one scale add up to a Gamma). Visible voxel energies below
-   the readout threshold read as 0.
+   variables with one scale add up to a Gamma). Files hold **calibrated**
+   energies, visible / f_samp (as the CaloChallenge datasets do), so E_tot/E_inc
+   is near 1 less leakage; calibrated voxel energies below the readout threshold
+   read as 0.
 
 The absorber is treated as homogeneous tungsten (the paper's sampling-calorimeter
 shifts of T and alpha, through F_s and e-hat, are not applied); the sampling
@@ -221,15 +223,15 @@ def radial_bin_probabilities(
 def sampling_response(
     deposited_mev: np.ndarray, *, geometry: CylindricalGeometry, rng: np.random.Generator
 ) -> np.ndarray:
-    """Visible energy per voxel, MeV, same shape as ``deposited_mev``.
+    """Calibrated energy per voxel, MeV, same shape as ``deposited_mev``.
 
-    E_vis = f_samp Gamma(shape = E_dep / q, scale = q), q = a^2 GeV: mean f_samp E_dep,
-    relative variance q / E_dep. Values below the readout threshold become 0.
+    E_cal = E_vis / f_samp = Gamma(shape = E_dep / q, scale = q), q = a^2 GeV: mean E_dep,
+    relative variance q / E_dep. Calibrated values below the readout threshold become 0.
     """
     quantum_mev = geometry.stochastic_term**2 * MEV_PER_GEV
-    visible = geometry.sampling_fraction * rng.gamma(deposited_mev / quantum_mev, quantum_mev)
-    visible[visible < geometry.readout_threshold_mev] = 0.0
-    return visible
+    calibrated = rng.gamma(deposited_mev / quantum_mev, quantum_mev)
+    calibrated[calibrated < geometry.readout_threshold_mev] = 0.0
+    return calibrated
 
 
 def simulate_showers(
@@ -243,15 +245,15 @@ def simulate_showers(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Simulate ``n_events`` showers with incident energies log-uniform in the range (MeV).
 
-    Returns incident_energy (N,) float64 MeV and voxels (N, n_voxels) float32 visible
-    MeV, flattened in (layer, angle, radius) order.
+    Returns incident_energy (N,) float64 MeV and voxels (N, n_voxels) float32 calibrated
+    MeV (visible / sampling fraction), flattened in (layer, angle, radius) order.
     """
     _check_range(n_events, energy_min_mev, energy_max_mev)
     log_energy = rng.uniform(np.log(energy_min_mev), np.log(energy_max_mev), n_events)
     incident = np.exp(log_energy)  # (N,)
     deposited = deposit_showers(incident, geometry=geometry, rng=rng, coefficients=coefficients)
-    visible = sampling_response(deposited, geometry=geometry, rng=rng)  # (N, V)
-    return incident, visible.astype(np.float32)
+    calibrated = sampling_response(deposited, geometry=geometry, rng=rng)  # (N, V)
+    return incident, calibrated.astype(np.float32)
 
 
 def deposit_showers(

@@ -21,6 +21,8 @@ SHOWER_SUFFIXES = (".root", ".h5", ".hdf5")
 # Voxel values simulated per chunk: bounds the float64 working memory to about 100 MB.
 VOXELS_PER_CHUNK = 4_000_000
 DIMUON_EVENTS_PER_CHUNK = 200_000
+# How shower files store energies, as the CaloChallenge datasets do (file metadata).
+ENERGY_SCALE = "calibrated: visible energy / sampling_fraction, MeV"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -128,6 +130,9 @@ def _run_showers(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "energy_min_mev": args.energy_min,
         "energy_max_mev": args.energy_max,
+        "energy_scale": ENERGY_SCALE,
+        "sampling_fraction": geometry.sampling_fraction,
+        "readout_threshold_mev": geometry.readout_threshold_mev,
     }
     if args.output.suffix.lower() == ".root":
         from hepgan.datafiles.root_writer import write_root
@@ -145,7 +150,12 @@ def _run_showers(args: argparse.Namespace) -> int:
     else:
         from hepgan.datafiles.calochallenge import write_calochallenge
 
-        write_calochallenge(args.output, incident, voxels)
+        write_calochallenge(
+            args.output,
+            incident,
+            voxels,
+            attributes={"geometry": json.dumps(geometry.to_dict()), **provenance},
+        )
         layout = "CaloChallenge HDF5: incident_energies (N, 1), showers (N, V), MeV"
     ratio = voxels.sum(axis=1, dtype=np.float64) / incident  # (N,)
     n_layers, n_angles, n_radii = geometry.shape
@@ -155,9 +165,10 @@ def _run_showers(args: argparse.Namespace) -> int:
         f"{geometry.material}) with incident energies log-uniform in "
         f"[{args.energy_min:g}, {args.energy_max:g}] MeV, seed {args.seed}, in {elapsed:.2f} s "
         f"({args.events / elapsed:,.0f} showers/s). Wrote {args.output} "
-        f"({_megabytes(args.output):.1f} MB; {layout}). Visible over incident energy: mean "
-        f"{ratio.mean():.4f}, standard deviation {ratio.std():.4f} (sampling fraction "
-        f"{geometry.sampling_fraction:g}); {np.mean(voxels > 0):.1%} of voxels above the "
+        f"({_megabytes(args.output):.1f} MB; {layout}). Calibrated energies (visible / "
+        f"sampling fraction {geometry.sampling_fraction:.4f}); total over incident energy: mean "
+        f"{ratio.mean():.4f}, standard deviation {ratio.std():.4f}; "
+        f"{np.mean(voxels > 0):.1%} of voxels above the "
         f"{geometry.readout_threshold_mev:g} MeV readout threshold."
     )
     return 0
