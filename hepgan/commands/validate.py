@@ -37,7 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--report", type=Path, default=None, help="write the JSON report here")
     parser.add_argument("--plots", type=Path, default=None, help="write PNG overlays here")
     parser.add_argument(
-        "--classifier", action="store_true", help="add a classifier two-sample test (ROC AUC)"
+        "--classifier",
+        action="store_true",
+        help="add the high-level classifier two-sample test (ROC AUC, calibrated JS)",
     )
     parser.add_argument(
         "--significance",
@@ -91,9 +93,11 @@ def _run(args: argparse.Namespace) -> int:
             significance=args.significance, correction=args.correction, n_bins=args.bins
         ),
     )
-    matched = _matched(reference, candidate_conditions, reference_conditions)
+    matched, matched_conditions = _matched(reference, candidate_conditions, reference_conditions)
     if args.classifier:
-        report.classifier = _classifier(candidate, matched, args.seed)
+        report.classifier = _classifier(
+            (candidate, candidate_conditions), (matched, matched_conditions), args.seed
+        )
     _print_summary(report, args)
     if args.report is not None:
         args.report.write_text(report.model_dump_json(indent=2) + "\n")
@@ -151,29 +155,40 @@ def _observables(table: dict, path: Path) -> tuple[dict, dict | None, dict[str, 
     return observables.event_observables(features, names), None, {}
 
 
-def _matched(reference: dict, candidate_conditions, reference_conditions) -> dict:
-    """The reference observables of the events matched to the candidate's conditions: the
-    same (seeded) choice :func:`build_report` makes."""
+def _matched(reference: dict, candidate_conditions, reference_conditions) -> tuple[dict, dict]:
+    """The reference observables and conditions of the events matched to the candidate's
+    conditions: the same (seeded) choice :func:`build_report` makes."""
     if candidate_conditions is None:
-        return reference
+        return reference, None
     from hepgan.validation.conditions import match_reference
 
     chosen, _ = match_reference(candidate_conditions, reference_conditions)
-    return {name: values[chosen] for name, values in reference.items()}
+    return (
+        {name: values[chosen] for name, values in reference.items()},
+        {name: values[chosen] for name, values in reference_conditions.items()},
+    )
 
 
-def _classifier(candidate: dict, matched_reference: dict, seed: int):
-    """Classifier two-sample test on the per-event observables."""
+def _classifier(candidate: tuple, matched_reference: tuple, seed: int):
+    """The high-level classifier two-sample test (CaloChallenge style): for showers on the
+    energy, centres and widths per layer and the incident energy, for events on the
+    per-event observables. Each argument is (observables, conditions or None)."""
     import numpy as np
 
-    from hepgan.validation.classifier import classifier_two_sample_test
-
-    names = [name for name, values in candidate.items() if np.ndim(values) == 1]
-    return classifier_two_sample_test(
-        np.stack([candidate[name] for name in names], axis=1),
-        np.stack([matched_reference[name] for name in names], axis=1),
-        seed=seed,
+    from hepgan.validation.high_level_classifier import (
+        high_level_classifier_test,
+        shower_high_level_features,
     )
+
+    def inputs(observables: dict, conditions: dict | None) -> np.ndarray:
+        if conditions is not None and "e_layer_00" in observables:
+            return shower_high_level_features(observables, conditions["incident_energy"])
+        names = [name for name, values in observables.items() if np.ndim(values) == 1]
+        return np.stack([observables[name] for name in names], axis=1)
+
+    return high_level_classifier_test(
+        inputs(*candidate), inputs(*matched_reference), seed=seed
+    ).score()
 
 
 def _print_summary(report, args: argparse.Namespace) -> None:
