@@ -91,6 +91,17 @@ class TrainConfig:
     # events with two four-vectors (E1, px1, .., pz2): learn the pair mass, pT, rapidity, azimuth
     # and decay angles instead of the eight momenta (False: momenta, energies on the mass shell)
     event_pair_frame: bool = True
+    # --- fidelity (issue 12; the ablation in docs/quality.md measured each)
+    # showers: the critic also sees energies, centres and widths per layer, the longitudinal
+    # centre of gravity and a smooth non-zero count, computed in the graph from its input
+    critic_observables: bool = False
+    # the critic sees the minibatch standard deviation over groups of this many samples (0: off)
+    minibatch_std_group: int = 0
+    # exponential moving average of the generator weights, used for validation, checkpoint
+    # choice and the artefact (0: off, the raw weights)
+    ema_decay: float = 0.0
+    # showers: random rotations and reflections of the equal angular bins of real batches
+    symmetry_augmentation: bool = False
     # --- validation and checkpoints
     validate_every: int = 250  # generator steps between validations (and checkpoints)
     validation_events: int = 10_000  # generated events per validation
@@ -152,6 +163,10 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {value}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.minibatch_std_group < 0:
+            raise ConfigError(f"minibatch_std_group must be >= 0, got {self.minibatch_std_group}")
         for name in ("reference_fraction", "validation_fraction"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be between 0 and 1")

@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,14 +41,14 @@ import numpy as np
 import torch
 
 from hepgan.errors import ConfigError, HepganError
-from hepgan.models.networks import Critic, GanConfig, Generator
+from hepgan.models.networks import GanConfig, Generator
 from hepgan.models.transforms import (
     FeatureTransform,
     fit_condition_transform,
     fit_event_transform,
     fit_shower_transform,
 )
-from hepgan.training import distributed, losses
+from hepgan.training import distributed, fidelity, losses
 from hepgan.training.checkpoint import load_checkpoint, save_checkpoint
 from hepgan.training.config import TrainConfig
 from hepgan.training.data import Split, TrainingData, load_training_data
@@ -117,6 +117,9 @@ class Trainer:
         self.device, self.world = device, world
         self.run_folder = config.run_folder
         self.feature_transform, self.condition_transform = fit_transforms(data, split.train, config)
+        self.symmetry = fidelity.build_symmetry(
+            config, data.geometry, self.feature_transform, device
+        )
         self.train_features = self._to_device(
             self.feature_transform.forward(data.features[split.train], data.conditions[split.train])
         )  # (N_train, F)
@@ -132,7 +135,14 @@ class Trainer:
             critic_hidden=config.network.critic_hidden,
         )
         self.generator = Generator(self.gan_config).to(device)
-        self.critic = Critic(self.gan_config).to(device)
+        self.critic = fidelity.build_critic(
+            config,
+            self.gan_config,
+            geometry=data.geometry,
+            transforms=(self.feature_transform, self.condition_transform),
+            real=(self.train_features, self.train_conditions),
+        ).to(device)
+        self.average = fidelity.build_average(config, self.generator)
         self.generator_ddp = world.wrap(self.generator, device)
         self.critic_ddp = world.wrap(self.critic, device)
         self.generator_forward = self.generator_ddp
@@ -183,7 +193,10 @@ class Trainer:
         rows = self.world.shard(order[position * size : (position + 1) * size])
         self.critic_batches += 1
         index = torch.from_numpy(rows).to(self.device)
-        return self.train_features[index], self.train_conditions[index]
+        features = self.train_features[index]
+        if self.symmetry is not None:
+            features = self.symmetry(features, self.noise)
+        return features, self.train_conditions[index]
 
     def _autocast(self):
         return torch.autocast(
@@ -228,7 +241,13 @@ class Trainer:
         self.scaler.scale(sum(terms.values())).backward()
         self.scaler.step(self.optimizer_generator)
         self.scaler.update()
+        if self.average is not None:
+            self.average.update(self.generator)
         return {name: value.detach() for name, value in terms.items()}
+
+    def averaged_weights(self):
+        """Context in which the generator holds the averaged weights (when averaging)."""
+        return self.average.swapped_in(self.generator) if self.average else nullcontext()
 
     def train_step(self) -> dict[str, float]:
         """``n_critic`` critic updates then one generator update; the mean of each term."""
@@ -282,6 +301,7 @@ class Trainer:
             "optimizer_generator": self.optimizer_generator.state_dict(),
             "optimizer_critic": self.optimizer_critic.state_dict(),
             "scaler": self.scaler.state_dict(),
+            "generator_average": self.average.state_dict() if self.average else {},
             "noise": noise_states,
             "counters": {
                 "step": self.step,
@@ -307,6 +327,8 @@ class Trainer:
         self.optimizer_critic.load_state_dict(state["optimizer_critic"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
+        if self.average is not None and state.get("generator_average"):
+            self.average.load_state_dict(state["generator_average"])
         self.noise.set_state(state["noise"][self.world.rank])
         self.step = counters["step"]
         self.critic_batches = counters["critic_batches"]
@@ -560,14 +582,15 @@ def _validate_and_checkpoint(trainer: Trainer, history: _History, bar: Any) -> N
     world = trainer.world
     record: dict[str, Any] = {}
     if world.is_main:
-        record = trainer.validate()
-        improved = record["metric"] < trainer.best_metric
-        if improved:
-            trainer.best_metric, trainer.best_step = record["metric"], trainer.step
-            save_checkpoint(
-                trainer.run_folder / "best.safetensors",
-                {"generator": trainer.generator.state_dict(), "validation": record},
-            )
+        with trainer.averaged_weights():  # validated and kept: the averaged weights
+            record = trainer.validate()
+            improved = record["metric"] < trainer.best_metric
+            if improved:
+                trainer.best_metric, trainer.best_step = record["metric"], trainer.step
+                save_checkpoint(
+                    trainer.run_folder / "best.safetensors",
+                    {"generator": trainer.generator.state_dict(), "validation": record},
+                )
         history.write(
             {
                 "step": trainer.step,

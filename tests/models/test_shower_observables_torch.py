@@ -1,0 +1,110 @@
+"""In-graph shower observables equal the numpy ones, and the in-graph inverse transform is exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from hepgan.models.geometry import get_geometry
+from hepgan.models.networks import GanConfig
+from hepgan.models.physics_critic import PhysicsCritic, minibatch_standard_deviation
+from hepgan.models.shower_observables_torch import (
+    ShowerObservableFeatures,
+    TransformedShowerEnergies,
+    interpolate_moments,
+    shower_observables_torch,
+    smooth_nonzero_count,
+)
+from hepgan.models.transforms import fit_condition_transform, fit_shower_transform
+from hepgan.simulators.showers import simulate_showers
+from hepgan.validation.observables import shower_observables
+
+GEOMETRY = get_geometry("small")
+
+
+@pytest.fixture(scope="module")
+def showers() -> tuple[np.ndarray, np.ndarray]:
+    return simulate_showers(
+        3000,
+        geometry=GEOMETRY,
+        energy_min_mev=1e3,
+        energy_max_mev=1e5,
+        rng=np.random.default_rng(7),
+    )
+
+
+def test_observables_in_the_graph_equal_the_numpy_ones(showers) -> None:
+    incident, voxels = showers
+    expected = shower_observables(voxels.astype(np.float64), incident, GEOMETRY)
+    got = shower_observables_torch(
+        torch.as_tensor(voxels, dtype=torch.float64), torch.as_tensor(incident), GEOMETRY
+    )
+    assert list(got) == list(expected)
+    for name, values in expected.items():
+        np.testing.assert_allclose(got[name].numpy(), values, rtol=1e-9, atol=1e-5, err_msg=name)
+
+
+def test_inverse_transform_in_the_graph_is_the_numpy_inverse_and_sums_exactly(showers) -> None:
+    incident, voxels = showers
+    features = fit_shower_transform(voxels, incident)
+    conditions = fit_condition_transform(incident[:, None], log_columns=[0])
+    energies = TransformedShowerEnergies(features, conditions).double()
+    transformed = features.forward(voxels, incident[:, None])
+    # Generated-like inputs: the real ones plus noise, so the shares no longer sum to 1 before
+    # the in-graph normalisation.
+    noisy = transformed + 0.3 * np.random.default_rng(8).normal(size=transformed.shape)
+    got, got_incident = energies(
+        torch.as_tensor(noisy, dtype=torch.float64),
+        torch.as_tensor(conditions.forward(incident[:, None]), dtype=torch.float64),
+    )
+    np.testing.assert_allclose(got_incident.numpy(), incident, rtol=1e-5)
+    # The numpy inverse without its readout threshold (the first step) is the same map.
+    numpy_inverse = features.steps[1:]
+    expected = noisy.astype(np.float64)
+    for step in reversed(numpy_inverse):
+        expected = step.inverse(expected, incident[:, None])
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-4, atol=1e-6)
+    # The normalisation holds exactly: the voxels add up to the response the graph decoded
+    # (its float32-stored moments) times E_inc, to float64 rounding.
+    log_energy = torch.log(got_incident)
+    mean, std = interpolate_moments(log_energy, energies.knots, energies.mean, energies.std)
+    response = (
+        torch.as_tensor(noisy[:, -1], dtype=torch.float64) * std[:, -1] + mean[:, -1]
+    ).clamp(min=0)
+    np.testing.assert_allclose(
+        got.sum(dim=1).numpy(), (response * got_incident).numpy(), rtol=1e-12
+    )
+
+
+def test_smooth_count_tends_to_the_hard_count(showers) -> None:
+    _, voxels = showers
+    tensor = torch.as_tensor(voxels[:200], dtype=torch.float64)
+    hard = (tensor >= GEOMETRY.readout_threshold_mev * 1.5).sum(1).double()
+    soft = smooth_nonzero_count(tensor, GEOMETRY.readout_threshold_mev * 1.5, temperature=1e-3)
+    assert torch.allclose(soft, hard, atol=0.5)
+
+
+def test_physics_critic_sees_observables_and_the_batch_spread(showers) -> None:
+    incident, voxels = showers
+    features = fit_shower_transform(voxels, incident)
+    conditions = fit_condition_transform(incident[:, None], log_columns=[0])
+    x = torch.as_tensor(features.forward(voxels, incident[:, None]))
+    c = torch.as_tensor(conditions.forward(incident[:, None]))
+    observables = ShowerObservableFeatures(
+        TransformedShowerEnergies(features, conditions), GEOMETRY, 0.01515, x, c
+    )
+    standardised = observables(x, c)
+    assert standardised.shape == (len(x), observables.width)
+    assert torch.allclose(standardised.mean(0), torch.zeros(observables.width), atol=1e-3)
+    config = GanConfig(n_features=x.shape[1], n_conditions=1, critic_hidden=[16])
+    critic = PhysicsCritic(config, observables=observables, minibatch_group=4)
+    scores = critic(x[:64].requires_grad_(True), c[:64])
+    assert scores.shape == (64,)
+    (gradient,) = torch.autograd.grad(scores.sum(), critic.net[0].weight)
+    assert torch.isfinite(gradient).all()
+    # Groups of 4: the spread of a group of identical rows is 0 (up to the 1e-8 floor).
+    same = torch.ones(8, 3)
+    same[4:] = torch.arange(12.0).reshape(4, 3)
+    spread = minibatch_standard_deviation(same, 4)
+    assert spread[:4].max() < 1e-3 and spread[4:].min() > 1.0

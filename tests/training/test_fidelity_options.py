@@ -1,0 +1,123 @@
+"""Symmetry augmentation keeps the showers' observables; the averaged weights are what is saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from hepgan.models.artefact import load_artefact
+from hepgan.models.geometry import get_geometry
+from hepgan.models.transforms import fit_shower_transform
+from hepgan.simulators.showers import simulate_showers
+from hepgan.training.checkpoint import load_checkpoint
+from hepgan.training.ema import GeneratorAverage
+from hepgan.training.loop import run_training
+from hepgan.training.symmetry import (
+    RandomSymmetry,
+    dihedral_permutations,
+    symmetrise_shower_transform,
+)
+from hepgan.validation.observables import shower_observables
+from tests.support.tiny import tiny_config, toy_training_data
+
+GEOMETRY = get_geometry("small")
+
+
+def test_dihedral_group_of_the_small_geometry() -> None:
+    permutations = dihedral_permutations(GEOMETRY)
+    assert permutations.shape == (8, GEOMETRY.n_voxels)  # 4 rotations x 2 reflections
+    assert all(sorted(p) == list(range(GEOMETRY.n_voxels)) for p in permutations)
+    # Closed under composition: a group.
+    as_set = {tuple(p) for p in permutations}
+    assert all(tuple(p[q]) in as_set for p in permutations for q in permutations)
+
+
+def test_augmentation_keeps_the_observables_distributions_and_commutes_with_the_transform() -> None:
+    incident, voxels = simulate_showers(
+        4000,
+        geometry=GEOMETRY,
+        energy_min_mev=1e3,
+        energy_max_mev=1e5,
+        rng=np.random.default_rng(2),
+    )
+    permutations = dihedral_permutations(GEOMETRY, n_extra_columns=1)
+    transform = fit_shower_transform(voxels, incident)
+    symmetrise_shower_transform(transform, permutations)
+    transformed = torch.as_tensor(transform.forward(voxels, incident[:, None]))
+    augmented = RandomSymmetry(permutations, torch.device("cpu"))(
+        transformed, torch.Generator().manual_seed(3)
+    )
+    assert not torch.equal(augmented, transformed)
+    # Augmenting transformed showers = transforming augmented showers (the transform commutes).
+    physical = transform.inverse(augmented.numpy(), incident[:, None])
+    np.testing.assert_allclose(
+        transform.forward(physical, incident[:, None]), augmented.numpy(), atol=2e-3
+    )
+    before = shower_observables(
+        transform.inverse(transformed.numpy(), incident[:, None]), incident, GEOMETRY
+    )
+    after = shower_observables(physical, incident, GEOMETRY)
+    for name in before:
+        if name.startswith(("e_", "longitudinal", "n_nonzero")):
+            # Invariant per shower: energies, depth, sparsity.
+            np.testing.assert_allclose(
+                after[name], before[name], rtol=1e-4, atol=1e-3, err_msg=name
+            )
+        else:
+            # Centres and widths in x and y move per shower (a quarter turn swaps x and y), but
+            # their distributions are those of a symmetric sample: the same.
+            assert stats.ks_2samp(after[name], before[name]).pvalue > 1e-3, name
+    for layer in range(GEOMETRY.n_layers):
+        radial = [
+            o[f"width_x_layer_{layer:02d}"] ** 2 + o[f"width_y_layer_{layer:02d}"] ** 2
+            for o in (after, before)
+        ]
+        np.testing.assert_allclose(radial[0], radial[1], rtol=1e-3, atol=1e-3)
+
+
+def test_average_update_and_swap() -> None:
+    module = torch.nn.Linear(2, 1)
+    average = GeneratorAverage(module, decay=0.5)
+    start = module.weight.detach().clone()
+    with torch.no_grad():
+        module.weight.add_(1.0)
+    for _ in range(20):
+        average.update(module)
+    assert torch.allclose(average.average["weight"], start + 1.0, atol=1e-4)
+    with torch.no_grad():
+        module.weight.add_(1.0)
+    with average.swapped_in(module):
+        assert torch.allclose(module.weight, start + 1.0, atol=1e-4)
+    assert torch.allclose(module.weight, start + 2.0)
+
+
+@pytest.mark.slow
+def test_the_averaged_weights_are_what_gets_saved(tmp_path: Path) -> None:
+    data = toy_training_data("showers", n_events=1500, seed=5)
+    config = tiny_config(
+        tmp_path / "model",
+        data,
+        steps=8,
+        validate_every=4,
+        ema_decay=0.9,
+        critic_observables=True,
+        minibatch_std_group=4,
+        symmetry_augmentation=True,
+    )
+    result = run_training(config, data)
+    last = load_checkpoint(tmp_path / "model" / "run" / "last.safetensors")
+    best = load_checkpoint(tmp_path / "model" / "run" / "best.safetensors")
+    average = last["generator_average"]["average"]
+    assert last["generator_average"]["updates"] == 8
+    raw = last["generator"]
+    assert any(not torch.equal(average[name], raw[name]) for name in raw)
+    if result.best_step == 8:
+        for name in average:
+            assert torch.equal(best["generator"][name], average[name]), name
+    artefact = load_artefact(result.artefact)
+    for name, value in artefact.generator.state_dict().items():
+        assert torch.equal(value, best["generator"][name]), name

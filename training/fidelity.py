@@ -1,0 +1,79 @@
+"""The fidelity options of a run (issue 12), built from its settings for the trainer:
+the critic (plain, or seeing in-graph observables and the minibatch spread), the
+symmetry augmentation of shower batches and the generator weight average."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from hepgan.errors import ConfigError
+from hepgan.models.networks import Critic, GanConfig
+from hepgan.models.transforms import FeatureTransform
+from hepgan.training.config import TrainConfig
+from hepgan.training.ema import GeneratorAverage
+from hepgan.training.symmetry import (
+    RandomSymmetry,
+    dihedral_permutations,
+    symmetrise_shower_transform,
+)
+
+OBSERVABLE_FIT_EVENTS = 20_000  # real training events that fix the observables' standardisation
+
+
+def build_critic(
+    config: TrainConfig,
+    gan_config: GanConfig,
+    *,
+    geometry: Any,
+    transforms: tuple[FeatureTransform, FeatureTransform],
+    real: tuple[torch.Tensor, torch.Tensor],
+) -> nn.Module:
+    """The plain :class:`Critic`, or a :class:`PhysicsCritic` when ``critic_observables`` or
+    ``minibatch_std_group`` ask for one; ``real`` are transformed training (features,
+    conditions)."""
+    if not config.critic_observables and config.minibatch_std_group == 0:
+        return Critic(gan_config)
+    from hepgan.models.physics_critic import PhysicsCritic
+
+    observables = None
+    if config.critic_observables:
+        if geometry is None:
+            raise ConfigError("critic_observables needs showers (--voxels) with a known geometry")
+        from hepgan.models.shower_observables_torch import (
+            ShowerObservableFeatures,
+            TransformedShowerEnergies,
+        )
+
+        energies = TransformedShowerEnergies(*transforms)
+        observables = ShowerObservableFeatures(
+            energies.to(real[0].device),
+            geometry,
+            geometry.readout_threshold_mev,
+            real[0][:OBSERVABLE_FIT_EVENTS],
+            real[1][:OBSERVABLE_FIT_EVENTS],
+        )
+    return PhysicsCritic(
+        gan_config, observables=observables, minibatch_group=config.minibatch_std_group
+    )
+
+
+def build_symmetry(
+    config: TrainConfig, geometry: Any, feature_transform: FeatureTransform, device: torch.device
+) -> RandomSymmetry | None:
+    """With ``symmetry_augmentation``: symmetrise the (fitted) shower transform in place and
+    return the batch augmentation; else None."""
+    if not config.symmetry_augmentation:
+        return None
+    if geometry is None:
+        raise ConfigError("symmetry_augmentation needs showers (--voxels) with a known geometry")
+    permutations = dihedral_permutations(geometry, n_extra_columns=1)  # + the response column
+    symmetrise_shower_transform(feature_transform, permutations)
+    return RandomSymmetry(permutations, device)
+
+
+def build_average(config: TrainConfig, generator: nn.Module) -> GeneratorAverage | None:
+    """The generator weight average when ``ema_decay`` > 0, else None."""
+    return GeneratorAverage(generator, config.ema_decay) if config.ema_decay > 0 else None

@@ -1,0 +1,59 @@
+"""Exact symmetries of a cylindrical geometry with equal angular bins, used as augmentation.
+
+With A equal angular bins, rotating a shower by k bins (a -> a + k mod A) and
+reflecting it (a -> A - 1 - a, i.e. phi -> -phi) are symmetries of the data: the
+2 A elements of the dihedral group. Each is a permutation of the voxels
+(index (layer A + angle) R + radius) that keeps layers and radii.
+
+The feature transform standardises each voxel column with its own fitted mean and
+width; :func:`symmetrise_shower_transform` averages those over each column's orbit,
+so the transform commutes with every permutation and the augmentation can act on
+transformed batches directly (the response column stays in place).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from hepgan.models.geometry import CylindricalGeometry
+from hepgan.models.transforms import ConditionalStandardise, FeatureTransform
+
+
+def dihedral_permutations(geometry: CylindricalGeometry, n_extra_columns: int = 0) -> np.ndarray:
+    """(2 A, V + n_extra) gather indices: ``voxels[:, p]`` is the shower rotated and/or
+    reflected; extra columns after the voxels (the response) are left in place."""
+    layers, angles, radii = geometry.shape
+    layer, angle, radius = np.meshgrid(
+        np.arange(layers), np.arange(angles), np.arange(radii), indexing="ij"
+    )
+    permutations = []
+    for reflect in (False, True):
+        for shift in range(angles):
+            source = ((angles - 1 - angle) if reflect else angle) + shift
+            index = (layer * angles + source % angles) * radii + radius
+            extra = np.arange(geometry.n_voxels, geometry.n_voxels + n_extra_columns)
+            permutations.append(np.concatenate([index.reshape(-1), extra]))
+    return np.unique(np.asarray(permutations), axis=0)  # one angle: identity and reflection agree
+
+
+def symmetrise_shower_transform(transform: FeatureTransform, permutations: np.ndarray) -> None:
+    """Average the conditional standardisation's means and widths over each column's orbit
+    under ``permutations`` (G, F), in place, so forward(x[:, p]) = forward(x)[:, p] for all p."""
+    step = transform.steps[-1]
+    if not isinstance(step, ConditionalStandardise) or step.columns is not None:
+        raise ValueError("symmetry augmentation needs the energy-shares shower transform")
+    for name in ("mean", "std"):
+        values = np.asarray(getattr(step, name))  # (K, F)
+        setattr(step, name, values[:, permutations].mean(axis=1).tolist())
+
+
+class RandomSymmetry:
+    """Applies an independent random group element to each row of a transformed batch."""
+
+    def __init__(self, permutations: np.ndarray, device: torch.device) -> None:
+        self.permutations = torch.as_tensor(permutations, dtype=torch.long, device=device)
+
+    def __call__(self, features: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        choice = torch.randint(len(self.permutations), (len(features),), generator=generator)
+        return features.gather(1, self.permutations[choice.to(features.device)])
