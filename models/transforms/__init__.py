@@ -21,6 +21,7 @@ from hepgan.models.transforms.recipes import (
     fit_conditional_standardise,
     fit_event_transform,
     fit_shower_transform,
+    fit_transforms,
 )
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "fit_conditional_standardise",
     "fit_event_transform",
     "fit_shower_transform",
+    "fit_transforms",
 ]

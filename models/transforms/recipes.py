@@ -154,3 +154,25 @@ def fit_condition_transform(
     partial = FeatureTransform(steps).forward(conditions).astype(np.float64)
     steps.append(_standardise(partial))
     return FeatureTransform(steps)
+
+
+def fit_transforms(
+    kind: str,
+    features: np.ndarray,
+    conditions: np.ndarray,
+    feature_names: Sequence[str],
+    *,
+    energy_shares: bool = True,
+    pair_frame: bool = True,
+) -> tuple[FeatureTransform, FeatureTransform]:
+    """Feature and condition transforms for ``kind`` ("showers" or "events"), fitted on
+    training features (N, F) and conditions (N, C) in physical units. Showers: the shower
+    transform at the incident energy (condition 0, MeV), whose log the condition transform
+    takes; events: the event transform and standardised conditions."""
+    if kind == "showers":
+        feature_transform = fit_shower_transform(
+            features, conditions[:, 0], energy_shares=energy_shares
+        )
+        return feature_transform, fit_condition_transform(conditions, log_columns=[0])
+    feature_transform = fit_event_transform(features, feature_names, pair_frame=pair_frame)
+    return feature_transform, fit_condition_transform(conditions)
