@@ -21,9 +21,10 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from conftest import SERVER_LIMITS
-from figures import record_figures
-from live_server import LiveServer
+
+from tests.reliability.conftest import SERVER_LIMITS
+from tests.reliability.figures import record_figures
+from tests.support.live_server import LiveServer
 
 CLIENTS = 32
 DURATION_S = float(os.environ.get("HEPGAN_LOAD_SECONDS", "60"))

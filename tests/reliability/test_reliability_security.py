@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import (
+
+from tests.reliability.conftest import (
     API_KEY,
     ESCAPING_FOLDER,
     ESCAPING_WEIGHTS,
@@ -22,8 +23,8 @@ from conftest import (
     SERVER_LIMITS,
     _TouchOnUnpickle,
 )
-from figures import record_figures
-from live_server import LiveServer
+from tests.reliability.figures import record_figures
+from tests.support.live_server import LiveServer
 
 SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
 # Raw request paths (sent byte for byte, no client-side normalisation) that try to leave
