@@ -1,8 +1,9 @@
 """Physics observables of showers and events, vectorised over events.
 
-Shower observables (DESIGN.md section 4) come from the voxel energies (MeV) and
-the detector geometry; event observables are the features themselves plus
-derived quantities declared here (the dimuon pair mass from the four-vectors).
+Shower observables (formulas in :func:`shower_observables`) come from the voxel
+energies (MeV) and the detector geometry; event observables are the features
+themselves plus derived quantities declared here (the dimuon pair mass from the
+four-vectors). Where this module sits among the others: the README's Layout section.
 """
 
 from __future__ import annotations
