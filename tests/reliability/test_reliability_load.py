@@ -66,12 +66,12 @@ PROBES = (
         events=500,
     ),
     Probe(
-        "dimuon npy seeded",
+        "dimuon npz seeded",
         8,
         "POST",
         "/v1/models/dimuon/generate",
         frozenset({200}),
-        body={"n_events": 2000, "format": "npy", "seed": 7, "validate": False},
+        body={"n_events": 2000, "format": "npz", "seed": 7, "validate": False},
         events=2000,
     ),
     Probe(

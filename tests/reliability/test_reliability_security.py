@@ -231,7 +231,7 @@ def test_request_limits_hold(anonymous: httpx.Client, live_server: LiveServer) -
     path = "/v1/models/dimuon/generate"
     at_limit = anonymous.post(
         path,
-        json={"n_events": limit_events, "format": "npy", "validate": False},
+        json={"n_events": limit_events, "format": "npz", "validate": False},
         headers=live_server.auth,
     )
     assert at_limit.status_code == 200

@@ -10,7 +10,7 @@ import pytest
 import uproot
 
 from hepgan.cli import main
-from hepgan.client import Client, ServiceError
+from hepgan.client import Client, ServiceError, read_npz_batch
 from tests.support.live_server import serve
 from tests.support.ports import free_port, loopback_url
 from tests.support.threaded_server import ThreadedServer
@@ -92,6 +92,17 @@ def test_request_command_writes_a_root_file(
     assert f"validation-status: {report['summary']['status']}" in stderr
 
 
+@pytest.mark.parametrize("name", ["npz", "npy"])
+def test_request_command_writes_npz_by_its_name_and_its_alias(
+    name: str, server: ThreadedServer, tmp_path: Path
+) -> None:
+    output = tmp_path / "showers.bin"  # a suffix that names no format: --format decides
+    argv = ["request", "showers_tiny", "-n", "40", "--url", server.url, "--seed", "2"]
+    assert main([*argv, "--format", name, "-o", str(output)]) == 0
+    batch = read_npz_batch(output.read_bytes())
+    assert batch.model == "showers_tiny" and batch.features.shape == (40, 120)
+
+
 def test_request_command_reports_service_errors_in_one_line(
     server: ThreadedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -112,7 +123,7 @@ def test_request_command_reports_service_errors_in_one_line(
         (["-n", "0"], "-n/--events must be a positive integer, got 0"),
         (["-n", "5", "--condition", "incident_energy"], "--condition 'incident_energy': expected"),
         (["-n", "5", "--condition", "incident_energy=1:2:3"], "expected NAME=VALUE or NAME=LO:HI"),
-        (["-n", "5", "--format", "npy", "-o", "/no/such/folder/x.npz"], "-o/--output: folder"),
+        (["-n", "5", "--format", "npz", "-o", "/no/such/folder/x.npz"], "-o/--output: folder"),
     ],
 )
 def test_request_command_checks_flags(

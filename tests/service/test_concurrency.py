@@ -17,7 +17,7 @@ N_CLIENTS = 24
 
 
 def _generate(url: str, body: dict) -> np.ndarray:
-    response = httpx.post(f"{url}{EVENTS}", json={"format": "npy", **body}, timeout=60)
+    response = httpx.post(f"{url}{EVENTS}", json={"format": "npz", **body}, timeout=60)
     assert response.status_code == 200, response.text
     return read_npz_batch(response.content).features
 
@@ -70,7 +70,7 @@ def test_health_answers_while_a_large_batch_runs(server: ThreadedServer) -> None
     answered_while_running = 0
 
     def large() -> None:
-        body = {"n_events": MAX_EVENTS, "seed": 1, "format": "npy"}
+        body = {"n_events": MAX_EVENTS, "seed": 1, "format": "npz"}
         url = f"{server.url}/v1/models/showers_tiny/generate"
         try:
             statuses.append(httpx.post(url, json=body, timeout=120).status_code)

@@ -44,7 +44,7 @@ def test_readyz_is_503_with_no_model_to_serve(empty_server: ThreadedServer) -> N
 
 
 def test_metrics_count_requests_events_and_failed_reports(http: httpx.Client) -> None:
-    body = {"n_events": 300, "seed": 3, "format": "npy"}
+    body = {"n_events": 300, "seed": 3, "format": "npz"}
     assert http.post("/v1/models/dimuon_untrained/generate", json=body).status_code == 200
     response = http.get("/metrics")
     assert response.status_code == 200
