@@ -39,7 +39,7 @@ PValueMethod = Literal["auto", "exact", "asymp"]
 
 def ks_statistics(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """KS statistic of every feature, (F,), without p-values (training picks checkpoints by
-    it; exact p-values would cost seconds): candidate (n, F) against reference (m, F)."""
+    it; it needs no p-value): candidate (n, F) against reference (m, F)."""
     return ks_and_wasserstein(sort_columns(candidate), sort_columns(reference)).ks
 
 
