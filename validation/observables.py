@@ -1,10 +1,11 @@
 """Physics observables of showers and events, vectorised over events.
 
-Shower observables come from the voxel energies (MeV) and the detector geometry; event
-observables are the features themselves plus derived quantities declared here (the
-dimuon pair mass from the four-vectors). :class:`ObservableDefinition` is the one entry
-point: every report (training's checkpoint choice, the model card, the service,
-``hepgan validate``) computes its observables through it.
+Shower observables (formulas in :func:`shower_observables`) come from the voxel energies
+(MeV) and the detector geometry; event observables are the features themselves plus
+derived quantities declared here (the dimuon pair mass from the four-vectors).
+:class:`ObservableDefinition` is the one entry point: every report (training's checkpoint
+choice, the model card, the service, ``hepgan validate``) computes its observables
+through it. Where this module sits among the others: the README's Layout section.
 """
 
 from __future__ import annotations
