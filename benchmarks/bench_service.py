@@ -25,13 +25,10 @@ import json
 import os
 import platform
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,6 +36,8 @@ import numpy as np
 import orjson
 
 from hepgan.client import Client
+from tests.support.live_server import LiveServer, serve
+from tests.support.timing import best_time
 
 MODEL = "showers"
 SMALL_BATCH = 16
@@ -56,40 +55,12 @@ def build_model(folder: Path) -> Path:
 
 
 @contextmanager
-def served(models_dir: Path, **settings: str) -> Iterator[tuple[str, int]]:
-    """``hepgan serve`` in a subprocess; yields (url, pid) once its models are loaded."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, **{f"HEPGAN_{key.upper()}": value for key, value in settings.items()}}
-    command = [sys.executable, "-m", "hepgan.cli", "serve", "--models", str(models_dir)]
-    process = subprocess.Popen([*command, "--port", str(port), "--log-level", "warning"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with Client(url) as client:
-            client.wait_until_loaded()
-        yield url, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def best_time(task: Callable[[], object], *, repeats: int) -> float:
-    """Shortest wall time of ``repeats`` runs, seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        task()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def peak_memory_mib(pid: int) -> float:
-    """VmHWM of a process: its peak resident memory so far, MiB (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc (not Linux?)")
+def served(models_dir: Path, log: Path, **settings: str) -> Iterator[LiveServer]:
+    """``hepgan serve`` in a subprocess with ``HEPGAN_<SETTING>`` variables, once its models are
+    loaded; its output goes to ``log``."""
+    environment = {f"HEPGAN_{key.upper()}": value for key, value in settings.items()}
+    with serve(models_dir, log=log, environment=environment) as server:
+        yield server
 
 
 def throughput(url: str, model_folder: Path, *, repeats: int) -> None:
@@ -208,18 +179,19 @@ def print_requests_per_second(unbatched: dict[int, float], batched: dict[int, fl
         print(f"   {n:3d} clients: batching off {unbatched[n]:7.0f}, on {batched[n]:7.0f}")
 
 
-def streaming_memory(url: str, pid: int) -> None:
+def streaming_memory(server: LiveServer) -> None:
     """Peak memory after batches of growing size: bounded if it stops growing with n_events."""
     print("\n6. server peak memory (VmHWM) after each npz batch streamed to a file, no report")
-    with Client(url) as client, tempfile.TemporaryDirectory() as folder:
+    with Client(server.url) as client, tempfile.TemporaryDirectory() as folder:
         for n_events in (20_000, 500_000, 1_000_000):
             path = Path(folder) / f"{n_events}.npz"
             start = time.perf_counter()
             client.download(MODEL, n_events, path, seed=4, validate=False)
             elapsed = time.perf_counter() - start
+            peak_mib = server.peak_rss_bytes() / 2**20
             print(
                 f"   {n_events:9d} events ({path.stat().st_size / 2**20:4.0f} MiB body, "
-                f"{n_events / elapsed:6.0f} events/s): peak {peak_memory_mib(pid):.0f} MiB"
+                f"{n_events / elapsed:6.0f} events/s): peak {peak_mib:.0f} MiB"
             )
 
 
@@ -243,17 +215,18 @@ def main() -> None:
             shutil.copytree(args.model, model, ignore=shutil.ignore_patterns("run"))
         else:
             build_model(model)
-        with served(models_dir, dynamic_batching="off") as (url, _):
-            throughput(url, model, repeats=args.repeats)
-            validation_overhead(url, repeats=args.repeats)
-            json_encoding(url, repeats=args.repeats)
-            latency(url)
-            unbatched = {n: requests_per_second(url, n) for n in clients}
-        with served(models_dir, dynamic_batching="on") as (url, _):
-            batched = {n: requests_per_second(url, n) for n in clients}
+        log = Path(scratch) / "serve.log"
+        with served(models_dir, log, dynamic_batching="off") as server:
+            throughput(server.url, model, repeats=args.repeats)
+            validation_overhead(server.url, repeats=args.repeats)
+            json_encoding(server.url, repeats=args.repeats)
+            latency(server.url)
+            unbatched = {n: requests_per_second(server.url, n) for n in clients}
+        with served(models_dir, log, dynamic_batching="on") as server:
+            batched = {n: requests_per_second(server.url, n) for n in clients}
         print_requests_per_second(unbatched, batched)
-        with served(models_dir) as (url, pid):  # a fresh process for its peak memory
-            streaming_memory(url, pid)
+        with served(models_dir, log) as server:  # a fresh process for its peak memory
+            streaming_memory(server)
 
 
 if __name__ == "__main__":

@@ -3,15 +3,16 @@
     python -m benchmarks.bench_simulate [--repeats 3]
 
 Times 10k showers in the ``small`` geometry, 1k in ``calochallenge-2`` and 100k
-dimuon events (best of ``--repeats``; file writing excluded), and prints the
-rates and the cost per voxel of the two geometries relative to each other.
+dimuon events (best of ``--repeats``, each run with a fresh generator seeded 0, 1,
+...; file writing excluded), and prints the rates and the cost per voxel of the two
+geometries relative to each other.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import platform
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -19,17 +20,13 @@ import numpy as np
 from hepgan.models.geometry import get_geometry
 from hepgan.simulators.dimuon import simulate_dimuon
 from hepgan.simulators.showers import simulate_showers
+from tests.support.timing import best_time
 
 
-def best_time(task: Callable[[np.random.Generator], object], *, repeats: int) -> float:
-    """Shortest wall time of ``repeats`` runs, seconds (fresh seeded generator each run)."""
-    times = []
-    for seed in range(repeats):
-        rng = np.random.default_rng(seed)
-        start = time.perf_counter()
-        task(rng)
-        times.append(time.perf_counter() - start)
-    return min(times)
+def with_fresh_generators(task: Callable[[np.random.Generator], object]) -> Callable[[], object]:
+    """``task`` called with a new generator on each call, seeded 0, 1, 2, ..."""
+    seeds = itertools.count()
+    return lambda: task(np.random.default_rng(next(seeds)))
 
 
 def shower_task(geometry_name: str, n_events: int) -> Callable[[np.random.Generator], object]:
@@ -61,7 +58,7 @@ def main() -> None:
     print(f"{'case':40s} {'events':>8s} {'seconds':>8s} {'events/s':>10s}")
     per_voxel = []
     for name, n_events, task, n_voxels in cases:
-        seconds = best_time(task, repeats=args.repeats)
+        seconds = best_time(with_fresh_generators(task), repeats=args.repeats)
         print(f"{name:40s} {n_events:8d} {seconds:8.3f} {n_events / seconds:10,.0f}")
         if n_voxels:
             per_voxel.append(seconds / (n_events * n_voxels))

@@ -17,7 +17,8 @@ def steps_per_second(kind: str, *, threads: int, steps: int) -> float:
     import torch
 
     from hepgan.training.config import NetworkSettings
-    from hepgan.training.loop import Trainer, resolve_device
+    from hepgan.training.devices import resolve_device
+    from hepgan.training.trainer import Trainer
     from tests.support.tiny import tiny_config, toy_training_data
 
     torch.set_num_threads(threads)

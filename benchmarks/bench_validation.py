@@ -61,7 +61,9 @@ def main() -> None:
     import torch
     from scipy import stats
 
-    from hepgan.validation.report import PreparedReference, build_report, default_threads
+    from hepgan.validation.compare import default_threads
+    from hepgan.validation.reference import PreparedReference
+    from hepgan.validation.report import build_report
 
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)

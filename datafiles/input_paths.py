@@ -11,7 +11,13 @@ from hepgan.errors import InputFileError
 PathsLike = str | Path | Sequence[str | Path]
 
 
-def expand_paths(paths: PathsLike) -> list[Path]:
+class InputFiles(tuple[Path, ...]):
+    """Existing files, in reading order, already expanded: what :func:`expand_paths`
+    returns, and passes through unchanged, so a read that hands its files on (training ->
+    table -> ROOT reader) expands and checks them once."""
+
+
+def expand_paths(paths: PathsLike) -> InputFiles:
     """Expand ``paths`` into a list of files, in the order given, each pattern sorted by name.
 
     A name that exists is taken as is, even if it contains ``*``, ``?`` or ``[``;
@@ -19,6 +25,8 @@ def expand_paths(paths: PathsLike) -> list[Path]:
     A missing file, a pattern that matches nothing, or a folder raises
     :class:`InputFileError` naming it. A file named twice is read once.
     """
+    if isinstance(paths, InputFiles):
+        return paths
     entries = [paths] if isinstance(paths, str | Path) else list(paths)
     if not entries:
         raise InputFileError("no input file given")
@@ -27,7 +35,7 @@ def expand_paths(paths: PathsLike) -> list[Path]:
         for path in _expand_one(str(entry)):
             if path not in files:
                 files.append(path)
-    return files
+    return InputFiles(files)
 
 
 def _expand_one(entry: str) -> list[Path]:

@@ -20,7 +20,6 @@ data is read, so a mistake in the last file is reported at once.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import sys
@@ -33,12 +32,19 @@ import numpy as np
 
 from hepgan.datafiles.input_paths import PathsLike, expand_paths
 from hepgan.datafiles.root_cuts import Cut, parse_cut
+from hepgan.datafiles.root_messages import (
+    damaged_chunk_error,
+    describe_files,
+    describe_tree,
+    listing,
+    nearest_names,
+    one_line_reason,
+)
 from hepgan.errors import ConfigError, InputFileError
 
 TREE_CLASSES = ("TTree", "ROOT::RNTuple")
 MULTIPLICITY_SUFFIX = "_n"
 _MEMORY_SIZE = re.compile(r"^\s*\d+(\.\d*)?\s*([kmgt]i?)?b\s*$", re.IGNORECASE)
-_MAX_LISTED = 40
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ def read_events(
     layouts, n_entries_total = _inspect_files(files, tree, to_read, selection)
     _check_output_names(names, layouts)
     if n_entries_total == 0:
-        raise InputFileError(f"{_describe_tree(tree)} has no entries in {_describe_files(files)}")
+        raise InputFileError(f"{describe_tree(tree)} has no entries in {describe_files(files)}")
 
     parts: dict[str, list[np.ndarray]] = {}
     with _progress_bar(n_entries_total, tree, enabled=progress) as bar:
@@ -125,9 +131,11 @@ def find_tree(root_file: Any, path: Path, tree: str) -> Any:
         there = (
             f"trees in this file: {', '.join(trees)}"
             if trees
-            else f"it holds no TTree or RNTuple, only: {_listing(sorted(classes))}"
+            else f"it holds no TTree or RNTuple, only: {listing(sorted(classes))}"
         )
-        raise InputFileError(f"no tree {wanted!r}{_nearest(wanted, trees)} in file {path}; {there}")
+        raise InputFileError(
+            f"no tree {wanted!r}{nearest_names(wanted, trees)} in file {path}; {there}"
+        )
     if classes[wanted] not in TREE_CLASSES:
         raise InputFileError(
             f"{wanted!r} in file {path} is a {classes[wanted]}, not a TTree or RNTuple"
@@ -136,8 +144,8 @@ def find_tree(root_file: Any, path: Path, tree: str) -> Any:
         return root_file[wanted]
     except Exception as err:  # the tree's own metadata (streamers, branch list) is unreadable
         raise InputFileError(
-            f"cannot read {_describe_tree(wanted)} in file {path}: the file is truncated or "
-            f"corrupt ({_reason(err)})"
+            f"cannot read {describe_tree(wanted)} in file {path}: the file is truncated or "
+            f"corrupt ({one_line_reason(err)})"
         ) from err
 
 
@@ -159,12 +167,12 @@ def branch_layouts(
     typenames = events.typenames()
     layouts = {}
     for name in names:
-        where = f"{_describe_tree(tree)} in file {path}"
+        where = f"{describe_tree(tree)} in file {path}"
         if name not in available:
             used_in = f" (used in the cut {cut.expression!r})" if cut and name in cut.names else ""
             raise InputFileError(
-                f"no branch {name!r}{_nearest(name, available)}{used_in} in {where}; "
-                f"branches there: {_listing(available)}"
+                f"no branch {name!r}{nearest_names(name, available)}{used_in} in {where}; "
+                f"branches there: {listing(available)}"
             )
         typename = typenames.get(name) or "unknown"
         layout = _layout(_awkward_form(events, name), typename)
@@ -247,7 +255,8 @@ def open_root(path: Path) -> Any:
         return uproot.open(path)
     except Exception as err:  # uproot raises many types for bad bytes; all mean "unreadable"
         raise InputFileError(
-            f"cannot open {path} as a ROOT file (not ROOT, truncated or corrupt): {_reason(err)}"
+            f"cannot open {path} as a ROOT file (not ROOT, truncated or corrupt): "
+            f"{one_line_reason(err)}"
         ) from err
 
 
@@ -304,44 +313,11 @@ def _read_chunks(path: Path, tree: str, names: list[str], step_size: int | str) 
             except StopIteration:
                 return
             except Exception as err:  # any failure to decode bytes means a damaged file
-                raise _damaged(events, path, tree, names, step_size, next_entry, err) from err
+                raise damaged_chunk_error(
+                    events, path, tree, names, step_size, next_entry, err
+                ) from err
             next_entry = report.tree_entry_stop
             yield chunk
-
-
-def _damaged(
-    events: Any,
-    path: Path,
-    tree: str,
-    names: list[str],
-    step_size: int | str,
-    entry_start: int,
-    err: Exception,
-) -> InputFileError:
-    """Build the error for a chunk that failed, naming the branches that fail on their own."""
-    step = (
-        step_size
-        if isinstance(step_size, int)
-        else events.num_entries_for(step_size, filter_name=set(names).__contains__)
-    )
-    entry_stop = min(entry_start + max(step, 1), events.num_entries)
-    failing = []
-    for name in names:
-        try:
-            events.arrays(
-                filter_name=[name].__contains__,
-                entry_start=entry_start,
-                entry_stop=entry_stop,
-                library="ak",
-            )
-        except Exception:  # probing which branch is damaged; the first error is reported
-            failing.append(name)
-    culprit = ", ".join(repr(name) for name in failing or names)
-    label = "branch" if len(failing or names) == 1 else "branches"
-    return InputFileError(
-        f"cannot read {label} {culprit} (entries {entry_start}-{entry_stop}) of "
-        f"{_describe_tree(tree)} in file {path}: the file is truncated or corrupt ({_reason(err)})"
-    )
 
 
 def _evaluate_cut(selection: Cut, chunk: Any) -> np.ndarray:
@@ -375,36 +351,3 @@ def _progress_bar(total: int, tree: str, *, enabled: bool) -> Any:
         file=sys.stderr,
         disable=None if enabled else True,
     )
-
-
-def _nearest(name: str, candidates: Sequence[str]) -> str:
-    by_case = {candidate.lower(): candidate for candidate in candidates}
-    matches = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
-    if name.lower() in by_case:  # a difference of case only is the likeliest slip
-        same_but_case = by_case[name.lower()]
-        matches = [same_but_case] + [match for match in matches if match != same_but_case]
-    return f" (did you mean {', '.join(repr(match) for match in matches)}?)" if matches else ""
-
-
-def _listing(names: Sequence[str]) -> str:
-    shown = ", ".join(names[:_MAX_LISTED])
-    more = len(names) - _MAX_LISTED
-    return f"{shown}, ... ({len(names)} in all)" if more > 0 else shown or "(none)"
-
-
-def _describe_tree(tree: str) -> str:
-    return f"tree {tree!r}"
-
-
-def _describe_files(files: Sequence[Path]) -> str:
-    return f"file {files[0]}" if len(files) == 1 else f"{len(files)} files ({files[0]}, ...)"
-
-
-def _reason(err: Exception) -> str:
-    """``module.Type: message`` on one line (uproot spreads its messages over several)."""
-    kind = type(err).__name__
-    module = type(err).__module__
-    if module != "builtins":
-        kind = f"{module}.{kind}"
-    message = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
-    return f"{kind}: {message[:300]}" if message else kind

@@ -6,7 +6,7 @@
         batch.features          # (N, F) float32, physical units
         batch.report["summary"]["status"]
 
-Events travel in the binary ``npy`` format (an ``.npz`` archive read with
+Events travel in the binary ``npz`` format (an ``.npz`` archive read with
 ``allow_pickle=False``); :meth:`Client.download` writes any format to a file
 without decoding it.
 """
@@ -83,7 +83,7 @@ def _jsonable_conditions(conditions: Mapping[str, ConditionValue] | None) -> dic
 def read_npz_batch(
     body: bytes | io.BufferedIOBase, *, headers: Mapping[str, str] | None = None
 ) -> GeneratedBatch:
-    """Decode the service's ``npy`` format (npz archive; never unpickles)."""
+    """Decode the service's ``npz`` format (an npz archive; never unpickles)."""
     source = io.BytesIO(body) if isinstance(body, bytes) else body
     with np.load(source, allow_pickle=False) as archive:
         meta = json.loads(archive["meta"].item())
@@ -175,7 +175,7 @@ class Client:
         n_events: int,
         path: str | Path,
         *,
-        format: str = "npy",
+        format: str = "npz",
         conditions: Mapping[str, ConditionValue] | None = None,
         seed: int | None = None,
         validate: bool = True,
@@ -216,7 +216,7 @@ class Client:
         seed: int | None = None,
         validate: bool = True,
         extrapolate: bool = False,
-        format: str = "npy",
+        format: str = "npz",
     ) -> dict[str, Any]:
         """The JSON body of a generate request."""
         return {

@@ -11,7 +11,7 @@ Loading verifies every checksum, reads weights with safetensors only and a
 reference in ``.npz`` form with ``allow_pickle=False``, and refuses any other
 file at the top level of the folder: nothing in an artefact can execute code.
 
-A small artefact for tests: :func:`tests.support.tiny.make_tiny_artefact`.
+A small artefact for tests: ``tests.support.tiny.make_tiny_artefact``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from hepgan.atomic import atomic_destination
 from hepgan.errors import ArtefactError, ConfigError
 from hepgan.models.card import ModelCard
+from hepgan.models.sampler import Sampler
 from hepgan.models.transforms import FeatureTransform
 
 if TYPE_CHECKING:
@@ -177,6 +178,12 @@ class ModelArtefact:
         except (KeyError, TypeError, ValueError) as error:
             raise ArtefactError(f"{folder / CARD_FILE}: bad transforms: {error}") from None
         self.generator = self._load_generator()
+        self.sampler = Sampler(
+            self.generator,
+            self.feature_transform,
+            self.condition_transform,
+            n_features=card.n_features,
+        )
         self.device = "cpu"
         self._reference: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -229,38 +236,21 @@ class ModelArtefact:
         conditions: np.ndarray | None = None,
         seed: int | None = None,
         device: str = "cpu",
-        batch_size: int = 65536,
+        batch_size: int | None = None,
     ) -> np.ndarray:
         """Generate ``n_events`` events: features (N, F) float32 in physical units.
 
         ``conditions`` (N, C) in physical units (MeV for incident energies); when
         omitted for a conditional model they are drawn by :meth:`sample_conditions`
-        with ``seed``. The same seed gives the same events on any device.
+        with ``seed``. Generation is :meth:`hepgan.models.sampler.Sampler.generate`:
+        the same seed (and ``batch_size``) gives the same events on any device.
         """
-        import torch
-
         if n_events < 0:
             raise ConfigError(f"n_events must be >= 0, got {n_events}")
         conditions = self._check_conditions(n_events, conditions, seed)
         if device != self.device:
             self.to(device)
-        generator = torch.Generator().manual_seed(
-            int(np.random.SeedSequence(seed).generate_state(1)[0])
-        )
-        transformed_conditions = self.condition_transform.forward(conditions)  # (N, C)
-        batches = []
-        with torch.inference_mode():
-            for start in range(0, n_events, batch_size):
-                stop = min(start + batch_size, n_events)
-                noise = self.generator.sample_noise(
-                    stop - start, generator=generator, device=device
-                )
-                batch_conditions = torch.from_numpy(transformed_conditions[start:stop]).to(device)
-                output = self.generator(noise, batch_conditions).float().cpu().numpy()  # (B, F)
-                batches.append(self.feature_transform.inverse(output, conditions[start:stop]))
-        if not batches:
-            return np.zeros((0, self.card.n_features), dtype=np.float32)
-        return np.concatenate(batches).astype(np.float32, copy=False)  # (N, F)
+        return self.sampler.generate(conditions, seed=seed, device=device, batch_size=batch_size)
 
     def _check_conditions(
         self, n_events: int, conditions: np.ndarray | None, seed: int | None
@@ -281,19 +271,6 @@ class ModelArtefact:
         if not np.all(np.isfinite(conditions)):
             raise ConfigError("conditions must be finite numbers")
         return conditions
-
-    def observables(self, features: np.ndarray, conditions: np.ndarray) -> dict[str, np.ndarray]:
-        """Physics observables of events, each (N,), from :mod:`hepgan.validation.observables`."""
-        from hepgan.validation import observables
-
-        if self.card.kind == "showers":
-            from hepgan.models.geometry import CylindricalGeometry
-
-            geometry = CylindricalGeometry.from_dict(self.card.geometry or {})
-            return observables.shower_observables(
-                features, np.asarray(conditions).reshape(len(features), -1)[:, 0], geometry
-            )
-        return observables.event_observables(features, list(self.card.feature_names))
 
     def output_columns(self, features: np.ndarray, conditions: np.ndarray) -> dict[str, np.ndarray]:
         """The branches of the training input's layout, e.g. ``incident_energy`` + ``voxels``."""

@@ -136,3 +136,26 @@ def get_geometry(name: str) -> CylindricalGeometry:
     except KeyError:
         known = ", ".join(sorted(GEOMETRIES))
         raise ConfigError(f"unknown geometry {name!r}; known geometries: {known}") from None
+
+
+def resolve_geometry(
+    n_voxels: int, *, name: str | None = None, stored: dict | None = None
+) -> CylindricalGeometry | None:
+    """The geometry of showers with ``n_voxels`` voxels: the preset ``name`` when given, else
+    the ``stored`` description (what a simulator wrote beside the data), else the preset
+    with that many voxels; None when none has. A named or stored geometry with another voxel
+    count is a :class:`ConfigError`."""
+    if name:
+        geometry = get_geometry(name)
+    elif stored is not None:
+        try:
+            geometry = CylindricalGeometry.from_dict(stored)
+        except (TypeError, ValueError, KeyError) as error:
+            raise ConfigError(f"unreadable geometry description: {error}") from None
+    else:
+        return next((g for g in GEOMETRIES.values() if g.n_voxels == n_voxels), None)
+    if geometry.n_voxels != n_voxels:
+        raise ConfigError(
+            f"geometry {geometry.name} has {geometry.n_voxels} voxels, the data {n_voxels}"
+        )
+    return geometry

@@ -23,13 +23,9 @@ import torch
 from torch import nn
 
 from hepgan.models.geometry import CylindricalGeometry
-from hepgan.models.transforms import (
-    ConditionalStandardise,
-    EnergyShares,
-    FeatureTransform,
-    LogOffset,
-    Standardise,
-)
+from hepgan.models.transforms import FeatureTransform
+from hepgan.models.transforms.columns import ConditionalStandardise, LogOffset, Standardise
+from hepgan.models.transforms.showers import EnergyShares
 
 SMOOTH_COUNT_TEMPERATURE = 0.5  # tau of the smooth non-zero count, in ln E
 LAYER_ENERGY_FLOOR = 1e-6  # added to E_layer / E_inc before the log

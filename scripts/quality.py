@@ -36,6 +36,7 @@ from hepgan.validation.high_level_classifier import (
     shower_high_level_features,
 )
 from hepgan.validation.ks import ks_statistics
+from hepgan.validation.observables import ObservableDefinition
 from hepgan.validation.report import build_report
 
 PEAK_WINDOW_GEV = (70.0, 110.0)
@@ -60,7 +61,8 @@ def judge_dimuon(model: str, test: str, *, seed: int, options: HighLevelClassifi
     reference = np.column_stack([columns[name] for name in names]).astype(np.float64)  # (M, F)
     generated = artefact.generate(len(reference), seed=seed).astype(np.float64)  # (M, F)
     ks = ks_statistics(generated, reference)
-    observables = [artefact.observables(sample, None) for sample in (generated, reference)]
+    definition = ObservableDefinition.of_card(artefact.card)
+    observables = [definition.compute(sample, None) for sample in (generated, reference)]
     mass = [sample["M_from_four_vectors"] for sample in observables]
     mass_ks = float(ks_statistics(mass[0][:, None], mass[1][:, None])[0])
     peaks = [mass_peak(values) for values in mass]
@@ -104,8 +106,9 @@ def judge_showers(model: str, test: str, *, seed: int, options: HighLevelClassif
     energy = np.asarray(columns["incident_energy"], dtype=np.float64)  # (M,) MeV
     reference_voxels = np.asarray(columns["voxels"], dtype=np.float64)  # (M, V) MeV
     generated_voxels = artefact.generate(len(energy), conditions=energy[:, None], seed=seed)
+    definition = ObservableDefinition.of_card(artefact.card)
     observables = [
-        artefact.observables(voxels, energy[:, None])
+        definition.compute(voxels, energy[:, None])
         for voxels in (generated_voxels, reference_voxels)
     ]
     report = build_report(observables[0], observables[1])

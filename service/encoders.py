@@ -6,9 +6,10 @@ one chunk whatever the batch size. The report travels inside every format:
 
 - ``json``: ``{"model", ..., "report", "features": [[...]], "conditions": [[...]]}``
   (orjson, rows of ``features`` then of ``conditions``);
-- ``npy``: an ``.npz`` archive (zip, stored) with ``features`` (N, F) float32,
-  ``conditions`` (N, C) float64, the names and units, and ``report``/``meta``
-  as 0-d bytes arrays of JSON (loadable with ``allow_pickle=False``);
+- ``npz`` (alias ``npy``, its earlier name): an ``.npz`` archive (zip, stored) with
+  ``features`` (N, F) float32, ``conditions`` (N, C) float64, the names and units,
+  and ``report``/``meta`` as 0-d bytes arrays of JSON (loadable with
+  ``allow_pickle=False``);
 - ``arrow``: an Arrow IPC stream of the artefact's output columns, the report
   and header in the schema metadata;
 - ``root``: a ROOT file of the artefact's output columns (the layout of
@@ -249,7 +250,7 @@ class RootEncoder(StreamEncoder):
 
 ENCODERS: dict[str, type[StreamEncoder]] = {
     "json": JsonEncoder,
-    "npy": NpzEncoder,
+    "npz": NpzEncoder,
     "arrow": ArrowEncoder,
     "root": RootEncoder,
 }

@@ -26,7 +26,7 @@ from fastapi.responses import StreamingResponse
 from hepgan.service.conditions import NOISE_STREAM, ConditionPlan, chunk_seed
 from hepgan.service.encoders import ENCODERS, BatchHeader, StreamEncoder
 from hepgan.service.metrics import ServiceMetrics
-from hepgan.service.registry import LoadedModel
+from hepgan.service.model import LoadedModel
 from hepgan.service.reports import batch_report, summary_headers
 from hepgan.service.schemas import GenerateRequest
 from hepgan.service.settings import Settings

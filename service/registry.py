@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -19,55 +19,12 @@ from hepgan.errors import ArtefactError
 from hepgan.service.batching import DynamicBatcher
 from hepgan.service.errors import ModelNotReadyError, UnknownModelError
 from hepgan.service.metrics import ServiceMetrics
+from hepgan.service.model import LoadedModel
+from hepgan.service.reports import batch_report
 from hepgan.service.settings import Settings
 from hepgan.service.workers import DeviceWorker
 
-if TYPE_CHECKING:
-    from hepgan.models.artefact import ModelArtefact
-    from hepgan.validation.report import PreparedReference
-
 log = logging.getLogger("hepgan.service")
-
-
-@dataclass
-class LoadedModel:
-    """One artefact ready to serve, with what every report compares against."""
-
-    name: str
-    artefact: ModelArtefact
-    device: str
-    worker: DeviceWorker
-    reference_conditions: np.ndarray  # (M, C)
-    reference: PreparedReference  # the reference's observables, sorted once for every report
-    observable_units: dict[str, str] = field(default_factory=dict)
-    batcher: DynamicBatcher | None = None
-    batch_request_max_events: int = 0
-
-    @property
-    def condition_names(self) -> list[str]:
-        return list(self.artefact.card.condition_names)
-
-    async def generate(self, n_events: int, conditions: np.ndarray, seed: int | None) -> np.ndarray:
-        """Features (n_events, F) in physical units for conditions (n_events, C), on the
-        device's worker thread.
-
-        Small unseeded requests go through the dynamic batcher when it is on.
-        """
-        if self.batcher is not None and seed is None and n_events <= self.batch_request_max_events:
-            return await self.batcher.generate(n_events, conditions)
-        return await self.generate_unbatched(n_events, conditions, seed)
-
-    async def generate_unbatched(
-        self, n_events: int, conditions: np.ndarray, seed: int | None = None
-    ) -> np.ndarray:
-        """One generator call for this request (or a merged batch) alone."""
-        return await self.worker.call(
-            self.artefact.generate,
-            n_events,
-            conditions=conditions,
-            seed=seed,
-            device=self.device,
-        )
 
 
 @dataclass
@@ -99,7 +56,8 @@ class ModelRegistry:
 
     def _load(self, folder: Path, device: str) -> LoadedModel:
         from hepgan.models.artefact import load_artefact
-        from hepgan.validation.report import PreparedReference
+        from hepgan.validation.observables import ObservableDefinition
+        from hepgan.validation.reference import PreparedReference
 
         root = self.settings.models_dir.resolve()
         if not folder.resolve().is_relative_to(root):
@@ -107,15 +65,16 @@ class ModelRegistry:
         artefact = load_artefact(folder)
         artefact.to(device)
         reference_features, reference_conditions = artefact.reference()  # (M, F), (M, C)
-        observables = artefact.observables(reference_features, reference_conditions)
+        definition = ObservableDefinition.of_card(artefact.card)
+        observables = definition.compute(reference_features, reference_conditions)
         model = LoadedModel(
             name=folder.name,
             artefact=artefact,
             device=device,
             worker=self.workers.setdefault(device, DeviceWorker(device)),
             reference_conditions=np.asarray(reference_conditions, dtype=np.float64),
+            observables=definition,
             reference=PreparedReference(observables),
-            observable_units=_observable_units(artefact.card, list(observables)),
         )
         if self.settings.dynamic_batching == "on":
             model.batcher = DynamicBatcher(
@@ -158,19 +117,8 @@ def _resolve_device(requested: str) -> str:
     return requested
 
 
-def _observable_units(card: Any, names: list[str]) -> dict[str, str]:
-    """Unit of each observable: the feature units for events, the shower observables' units."""
-    if card.kind == "showers":
-        from hepgan.validation.observables import shower_observable_units
-
-        return shower_observable_units(names)
-    return dict(zip(card.feature_names, card.feature_units, strict=True))
-
-
 def _warm_up(model: LoadedModel, n_events: int) -> None:
     """Generate and validate one small batch so the first request pays no set-up cost."""
-    from hepgan.service.reports import batch_report
-
     if n_events == 0:
         return
     rows = np.arange(n_events) % len(model.reference_conditions)

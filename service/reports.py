@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from hepgan.service.errors import RequestInputError
-from hepgan.service.registry import LoadedModel
+from hepgan.service.model import LoadedModel
 
 
 def batch_report(
@@ -29,7 +29,7 @@ def batch_report(
     from hepgan.validation.report import build_report
 
     names = model.condition_names
-    candidate = model.artefact.observables(features, conditions)
+    candidate = model.observables.compute(features, conditions)
     not_finite = [
         name
         for name, values in candidate.items()
@@ -48,7 +48,7 @@ def batch_report(
         reference_conditions=(
             {name: model.reference_conditions[:, j] for j, name in enumerate(names)} or None
         ),
-        units=model.observable_units,
+        units=model.observables.units(list(candidate)),
         extrapolated=extrapolated,
     )
     return {

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
-OutputFormat = Literal["json", "root", "npy", "arrow"]
+OutputFormat = Literal["json", "root", "npz", "arrow", "npy"]
+# Earlier name of "npz" (the format has always been an .npz archive), still accepted.
+FORMAT_ALIASES: dict[str, str] = {"npy": "npz"}
 
 
 class ConditionRange(BaseModel):
@@ -46,7 +56,7 @@ GENERATE_EXAMPLES: dict[str, dict[str, Any]] = {
         "summary": "JSON, one incident energy for all events",
         "value": {"n_events": 10, "conditions": {"incident_energy": 10000.0}, "seed": 1},
     },
-    "npy": {
+    "npz": {
         "summary": "NumPy npz, energies drawn log-uniformly (read with numpy.load)",
         "value": {
             "n_events": 10000,
@@ -54,7 +64,7 @@ GENERATE_EXAMPLES: dict[str, dict[str, Any]] = {
                 "incident_energy": {"min": 2000, "max": 50000, "distribution": "log-uniform"}
             },
             "seed": 7,
-            "format": "npy",
+            "format": "npz",
         },
     },
     "root": {
@@ -95,7 +105,9 @@ class GenerateRequest(BaseModel):
     seed: int | None = Field(
         None, strict=True, ge=0, lt=2**63, description="same seed, same events"
     )
-    format: OutputFormat = "json"
+    format: OutputFormat = Field(
+        "json", description='"json", "root", "npz", "arrow"; "npy" is an alias of "npz"'
+    )
     run_validation: bool = Field(
         True,
         strict=True,
@@ -107,6 +119,12 @@ class GenerateRequest(BaseModel):
         strict=True,
         description="allow conditions outside the training range (the report flags it)",
     )
+
+    @field_validator("format")
+    @classmethod
+    def _canonical_format(cls, value: str) -> str:
+        """The format's proper name: an alias ("npy") becomes the format it names ("npz")."""
+        return FORMAT_ALIASES.get(value, value)
 
 
 class BatchHeader(BaseModel):

@@ -1,9 +1,12 @@
 """Training checkpoints: one safetensors file holding every tensor, with the rest as JSON metadata.
 
-A checkpoint holds what ``--resume`` needs to continue exactly: both networks,
-both optimizers (Adam moments and step counts), the random generators (torch
-generator states as uint8 tensors, numpy states as JSON), counters and the
-history of the best validation metric. Nested state (an optimizer's
+A training checkpoint (``Trainer.state``) holds what ``--resume`` needs to continue
+exactly: both networks, both optimizers (Adam moments and step counts), the AMP
+grad scaler, the noise generator of every rank (torch generator states, as uint8
+tensors), the counters (step, critic batches, learning-rate scale, rollbacks,
+world size) and the best validation metric with its step. No numpy random state
+is saved because none is kept: each epoch's batch order is drawn afresh from
+``default_rng([seed, epoch])``. Nested state (an optimizer's
 ``state_dict``) is flattened: tensors go into the safetensors payload under
 their path (``optimizer_critic/state/3/exp_avg``), everything else into the JSON
 stored in the file's metadata. Nothing is pickled.

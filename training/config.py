@@ -114,7 +114,8 @@ class TrainConfig:
     precision: str = "auto"  # mixed precision on CUDA; auto: bf16 when supported; CPU: off
     compile: bool = False  # torch.compile the generator (CUDA)
     # CPU threads for torch. One is fastest for these small networks on a shared 2-core machine:
-    # measured 0.6 s per step with 1 thread vs 7 s with 2 under load (OpenMP threads spin-wait).
+    # OpenMP threads spin-wait for each other while another process holds a core (the
+    # measured steps per second: docs/benchmarks.md, Training).
     cpu_threads: int = 1
     progress: bool = True  # tqdm progress bar (off when stderr is not a terminal)
     plot_observables: int = 24  # real vs generated histograms at the end, worst KS first

@@ -9,7 +9,6 @@ written to the run folder (``split.npz``) with the seed.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,42 +193,18 @@ def _check_finite(values: np.ndarray, names: list[str], files: list[Path]) -> No
 
 
 def _shower_geometry(config: TrainConfig, files: list[Path], n_voxels: int) -> Any:
-    """The geometry: --geometry, else the one stored in the ROOT file, else by voxel count."""
-    from hepgan.models.geometry import GEOMETRIES, CylindricalGeometry, get_geometry
+    """The geometry: --geometry, else the one stored in the first file, else by voxel count."""
+    from hepgan.datafiles.metadata import stored_json
+    from hepgan.models.geometry import resolve_geometry
 
-    if config.geometry:
-        geometry = get_geometry(config.geometry)
-    else:
-        geometry = _stored_geometry(files[0])
-        if geometry is None:
-            matches = [g for g in GEOMETRIES.values() if g.n_voxels == n_voxels]
-            if not matches:
-                raise ConfigError(
-                    f"no geometry preset has {n_voxels} voxels; name one with --geometry"
-                )
-            geometry = matches[0]
-    if not isinstance(geometry, CylindricalGeometry) or geometry.n_voxels != n_voxels:
-        raise ConfigError(
-            f"geometry {geometry.name} has {geometry.n_voxels} voxels, the data {n_voxels}"
-        )
+    stored = None if config.geometry else stored_json(files[0], "geometry")
+    try:
+        geometry = resolve_geometry(n_voxels, name=config.geometry, stored=stored)
+    except ConfigError as error:
+        raise (InputFileError(f"{files[0]}: {error}") if stored else error) from None
+    if geometry is None:
+        raise ConfigError(f"no geometry preset has {n_voxels} voxels; name one with --geometry")
     return geometry
-
-
-def _stored_geometry(path: Path) -> Any:
-    """The geometry the simulator wrote beside the tree (TObjString "geometry"), if any."""
-    if path.suffix.lower() != ".root":
-        return None
-    import uproot
-
-    from hepgan.models.geometry import CylindricalGeometry
-
-    with uproot.open(path) as root_file:
-        if "geometry" not in root_file:
-            return None
-        try:
-            return CylindricalGeometry.from_dict(json.loads(str(root_file["geometry"])))
-        except (TypeError, ValueError, KeyError) as error:
-            raise InputFileError(f"{path}: unreadable geometry description: {error}") from None
 
 
 def _describe_file(path: Path) -> DataFile:

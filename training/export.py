@@ -9,19 +9,37 @@ checkpoint choice has seen.
 from __future__ import annotations
 
 import platform
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from hepgan.models.artefact import save_artefact
 from hepgan.models.card import ModelCard, ReferenceSample, TrainingProvenance
-from hepgan.training.checkpoint import load_checkpoint
+from hepgan.models.sampler import Sampler
+from hepgan.training.config import TrainConfig
+from hepgan.training.data import Split, TrainingData
+from hepgan.validation.observables import ObservableDefinition
 
 SELECTION_METRIC = "mean KS over observables (validation split)"
 
-if TYPE_CHECKING:
-    from hepgan.training.loop import Trainer
+
+@dataclass
+class FinishedRun:
+    """What the end of a run hands to the artefact: the chosen generator and its story."""
+
+    config: TrainConfig
+    data: TrainingData
+    split: Split
+    sampler: Sampler  # the chosen checkpoint's generator with the run's transforms
+    architecture: dict[str, Any]  # GanConfig.to_dict() of the generator
+    observables: ObservableDefinition
+    steps: int
+    best_step: int
+    best_metric: float
+    device: str  # e.g. "cpu x 1", "cuda x 4"
+    wall_seconds: float
 
 
 def library_versions() -> dict[str, str]:
@@ -40,33 +58,37 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def reference_report(trainer: Trainer) -> tuple[Any, dict, dict]:
-    """Report (a ValidationReport) of the trainer's current generator against the reference split,
-    with the generated and reference observables it compared."""
+def reference_report(run: FinishedRun) -> tuple[Any, dict, dict]:
+    """Report (a ValidationReport) of the run's chosen generator against the reference split,
+    with the generated and reference observables it compared.
+
+    The events are generated for the reference conditions as the artefact stores them
+    (float32) with seed ``config.seed + 2``, through the artefact's own sampler: the same
+    events, observables and report as a service report of that seed and those conditions.
+    """
     from hepgan.validation.report import build_report
 
-    data, rows = trainer.data, trainer.split.reference
-    conditions = data.conditions[rows]  # (M, C)
-    generated = trainer.generate(conditions, seed=trainer.config.seed + 2)  # (M, F)
-    generated_observables = trainer.observables(generated, conditions)
-    reference_observables = trainer.observables(data.features[rows], conditions)
-    named_conditions = dict(zip(data.condition_names, conditions.T, strict=True))
+    rows = run.split.reference
+    features = run.data.features[rows].astype(np.float32)  # (M, F), as stored
+    conditions = run.data.conditions[rows].astype(np.float32).astype(np.float64)  # (M, C)
+    generated = run.sampler.generate(conditions, seed=run.config.seed + 2)  # (M, F)
+    generated_observables = run.observables.compute(generated, conditions)
+    reference_observables = run.observables.compute(features, conditions)
+    named_conditions = dict(zip(run.data.condition_names, conditions.T, strict=True))
     report = build_report(
         generated_observables,
         reference_observables,
         candidate_conditions=named_conditions or None,
         reference_conditions=named_conditions or None,
+        units=run.observables.units(list(generated_observables)),
     )
     return report, generated_observables, reference_observables
 
 
-def write_artefact(trainer: Trainer, history: list[dict[str, Any]], *, wall_seconds: float) -> Path:
-    """Load the best generator, report on it, write the artefact folder and the plots."""
-    config, data, split = trainer.config, trainer.data, trainer.split
-    best_path = trainer.run_folder / "best.safetensors"
-    if best_path.exists():
-        trainer.generator.load_state_dict(load_checkpoint(best_path)["generator"])
-    report, generated, reference = reference_report(trainer)
+def write_artefact(run: FinishedRun, history: list[dict[str, Any]]) -> Path:
+    """Report on the chosen generator, write the artefact folder and the plots."""
+    config, data, split = run.config, run.data, run.split
+    report, generated, reference = reference_report(run)
     best_validation = next(
         (r for r in reversed(history) if r.get("event") == "validation" and r.get("best")), {}
     )
@@ -88,10 +110,10 @@ def write_artefact(trainer: Trainer, history: list[dict[str, Any]], *, wall_seco
         geometry=data.geometry.to_dict() if data.geometry is not None else None,
         output=data.output,
         transforms={
-            "features": trainer.feature_transform.to_dict(),
-            "conditions": trainer.condition_transform.to_dict(),
+            "features": run.sampler.feature_transform.to_dict(),
+            "conditions": run.sampler.condition_transform.to_dict(),
         },
-        architecture=trainer.gan_config.to_dict(),
+        architecture=run.architecture,
         reference=ReferenceSample(file="reference.safetensors", n_events=len(reference_rows)),
         training=TrainingProvenance(
             seed=config.seed,
@@ -99,16 +121,16 @@ def write_artefact(trainer: Trainer, history: list[dict[str, Any]], *, wall_seco
             config=config.to_dict(),
             data_files=data.files,
             split=split.sizes(),
-            steps=trainer.step,
-            best_step=trainer.best_step,
+            steps=run.steps,
+            best_step=run.best_step,
             selection_metric=SELECTION_METRIC,
-            wall_seconds=round(wall_seconds, 1),
-            device=f"{trainer.device.type} x {trainer.world.world_size}",
+            wall_seconds=round(run.wall_seconds, 1),
+            device=run.device,
         ),
         validation={
             "selection_metric": SELECTION_METRIC,
-            "best_step": trainer.best_step,
-            "validation_mean_ks": trainer.best_metric,
+            "best_step": run.best_step,
+            "validation_mean_ks": run.best_metric,
             "validation_ks": best_validation.get("ks", {}),
             "reference_report": report.summary.model_dump(mode="json"),
         },
@@ -117,12 +139,12 @@ def write_artefact(trainer: Trainer, history: list[dict[str, Any]], *, wall_seco
     folder = save_artefact(
         config.out,
         card=card,
-        generator_state=trainer.generator.state_dict(),
+        generator_state=run.sampler.generator.state_dict(),
         reference_features=data.features[reference_rows],
         reference_conditions=data.conditions[reference_rows],
     )
     write_plots(
-        trainer.run_folder / "plots",
+        config.run_folder / "plots",
         history,
         generated,
         reference,

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from hepgan.models.geometry import CylindricalGeometry
-from hepgan.models.transforms import ConditionalStandardise, FeatureTransform
+from hepgan.models.transforms import FeatureTransform
+from hepgan.models.transforms.columns import ConditionalStandardise
 
 
 def dihedral_permutations(geometry: CylindricalGeometry, n_extra_columns: int = 0) -> np.ndarray:

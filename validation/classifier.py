@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 
 from hepgan.validation.gan_theory import gan_value, js_from_value
-from hepgan.validation.report import ClassifierScore
+from hepgan.validation.report_schema import ClassifierScore
 
 
 @dataclass(frozen=True)

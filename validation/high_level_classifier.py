@@ -37,7 +37,7 @@ from scipy import optimize
 
 from hepgan.validation.classifier import _as_2d, _log_sigmoid, roc_auc
 from hepgan.validation.gan_theory import gan_value, js_from_value
-from hepgan.validation.report import ClassifierScore
+from hepgan.validation.report_schema import ClassifierScore
 
 LOG_ENERGY_FLOOR_MEV = 1e-8  # added before log10 so empty layers stay finite (CaloChallenge)
 MM_PER_UNIT = 100.0  # centres and widths enter as mm / 100 (CaloChallenge)

@@ -1,21 +1,81 @@
 """Physics observables of showers and events, vectorised over events.
 
-Shower observables (DESIGN.md section 4) come from the voxel energies (MeV) and
-the detector geometry; event observables are the features themselves plus
+Shower observables (formulas in :func:`shower_observables`) come from the voxel energies
+(MeV) and the detector geometry; event observables are the features themselves plus
 derived quantities declared here (the dimuon pair mass from the four-vectors).
+:class:`ObservableDefinition` is the one entry point: every report (training's checkpoint
+choice, the model card, the service, ``hepgan validate``) computes its observables
+through it. Where this module sits among the others: the README's Layout section.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
 from hepgan.models.geometry import CylindricalGeometry
 
+if TYPE_CHECKING:
+    from hepgan.models.card import ModelCard
+
 # Four-vector branches (GeV) from which the pair mass is derived.
 DIMUON_FOUR_VECTORS = ("E1", "px1", "py1", "pz1", "E2", "px2", "py2", "pz2")
+# Units of the derived event observables.
+DERIVED_UNITS = {"M_from_four_vectors": "GeV"}
+
+
+@dataclass(frozen=True)
+class ObservableDefinition:
+    """What a report compares for one kind of data.
+
+    ``kind`` "showers": the shower observables of ``geometry`` (:func:`shower_observables`),
+    from voxels (N, V) MeV and the incident energy (first condition, MeV); with
+    ``voxel_spectrum`` also the pooled voxel energy spectrum (:func:`voxel_energy_spectrum`),
+    N x V values, which makes a report several times slower: offline judgements
+    (``hepgan validate``) include it, training's checkpoint choice and the service do not.
+    ``kind`` "events": the features by ``feature_names`` plus derived quantities
+    (:func:`event_observables`).
+    """
+
+    kind: str
+    feature_names: tuple[str, ...] = ()
+    feature_units: tuple[str, ...] = ()
+    geometry: CylindricalGeometry | None = None
+    voxel_spectrum: bool = False
+
+    @classmethod
+    def of_card(cls, card: ModelCard) -> ObservableDefinition:
+        """The observables of a model card's kind, features and geometry."""
+        geometry = CylindricalGeometry.from_dict(card.geometry) if card.geometry else None
+        return cls(
+            kind=card.kind,
+            feature_names=tuple(card.feature_names),
+            feature_units=tuple(card.feature_units),
+            geometry=geometry,
+        )
+
+    def compute(self, features: np.ndarray, conditions: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Observables by name, each (N,) (or (N, V) for the pooled voxel spectrum)."""
+        if self.kind != "showers":
+            return event_observables(features, self.feature_names)
+        if self.geometry is None or conditions is None:
+            raise ValueError("shower observables need the geometry and the incident energies")
+        energy = np.asarray(conditions).reshape(len(features), -1)[:, 0]  # (N,) MeV
+        observables = shower_observables(features, energy, self.geometry)
+        if self.voxel_spectrum:
+            observables["voxel_energy"] = voxel_energy_spectrum(features)
+        return observables
+
+    def units(self, names: Sequence[str]) -> dict[str, str]:
+        """The unit of each observable name ('' for ratios and counts)."""
+        if self.kind == "showers":
+            return shower_observable_units(names)
+        known = {**dict(zip(self.feature_names, self.feature_units, strict=False)), **DERIVED_UNITS}
+        return {name: known.get(name, "") for name in names}
 
 
 def shower_observables(
@@ -104,7 +164,13 @@ def _shower_rows(voxels, incident_energy, x, y, depth, rows):
 
 def shower_observable_units(observable_names: Sequence[str]) -> dict[str, str]:
     """The unit of each shower observable name (MeV, mm, X0, or '' for ratios and counts)."""
-    prefixes = {"e_layer": "MeV", "centre_": "mm", "width_": "mm", "longitudinal_cog": "X0"}
+    prefixes = {
+        "e_layer": "MeV",
+        "centre_": "mm",
+        "width_": "mm",
+        "longitudinal_cog": "X0",
+        "voxel_energy": "MeV",
+    }
     return {
         name: next((unit for prefix, unit in prefixes.items() if name.startswith(prefix)), "")
         for name in observable_names

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hepgan.validation.report import ValidationReport
+from hepgan.validation.report_schema import ValidationReport
 
 
 def plot_overlays(

@@ -16,7 +16,7 @@ from typing import Any
 from hepgan.commands import new_command, parse_condition_flag, range_distribution
 from hepgan.errors import ConfigError
 
-FORMAT_BY_SUFFIX = {".npz": "npy", ".root": "root", ".arrows": "arrow", ".json": "json"}
+FORMAT_BY_SUFFIX = {".npz": "npz", ".root": "root", ".arrows": "arrow", ".json": "json"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -47,9 +47,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed (>= 0)")
     parser.add_argument(
         "--format",
-        choices=["npy", "root", "arrow", "json"],
+        choices=["npz", "root", "arrow", "json", "npy"],
         default=None,
-        help="output format (default: from the --output suffix)",
+        help="output format (default: from the --output suffix); npy is an alias of npz",
     )
     parser.add_argument("--no-validate", action="store_true", help="skip the validation report")
     parser.add_argument(

@@ -1,11 +1,11 @@
 """``hepgan validate``: judge a candidate sample against a reference sample.
 
-Both files are ROOT or CaloChallenge HDF5. Shower files (``incident_energy`` +
-``voxels``) are compared on the shower observables of their geometry (inferred
-from the voxel count: 120 -> small, 6480 -> calochallenge-2; any other count is
-compared voxel by voxel), with the reference matched to the candidate's incident
-energies; event files on their features plus the derived observables. Prints a
-summary table; writes the JSON report and PNG plots on request.
+Both files are ROOT or CaloChallenge HDF5. What is compared is
+:func:`hepgan.validation.tables.table_observables`: shower files on the shower
+observables of their geometry (stored in the file, else the preset with their voxel
+count; any other count is compared voxel by voxel), with the reference matched to the
+candidate's incident energies; event files on their features plus the derived
+observables. Prints a summary table; writes the JSON report and PNG plots on request.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from pathlib import Path
 from hepgan.commands import new_command
 from hepgan.errors import ConfigError, InputFileError
 
-# Voxel count -> geometry preset whose shower observables are computed.
-GEOMETRY_BY_VOXELS = {120: "small", 6480: "calochallenge-2"}
 ROWS_SHOWN = 15  # observables listed in the terminal table, worst KS first
 
 
@@ -59,7 +57,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hepgan.validation.report import ReportThresholds, build_report
+    from hepgan.validation.report import build_report
+    from hepgan.validation.report_schema import ReportThresholds
 
     if not 0.0 < args.significance < 1.0:
         raise ConfigError(f"--significance must lie in (0, 1), got {args.significance}")
@@ -129,30 +128,17 @@ def _observables(table: dict, path: Path) -> tuple[dict, dict | None, dict[str, 
     """(observables, conditions or None, units) of a file's columns."""
     import numpy as np
 
-    from hepgan.datafiles.datasets import flatten_columns
-    from hepgan.validation import observables
+    from hepgan.datafiles.metadata import stored_json
+    from hepgan.validation.tables import table_observables
 
     for name, values in table.items():
         if np.issubdtype(np.asarray(values).dtype, np.floating) and not np.all(np.isfinite(values)):
             raise InputFileError(f"{path}: column {name!r} holds NaN or infinite values")
-    voxels = table.get("voxels")
-    if voxels is not None and "incident_energy" in table and np.ndim(voxels) == 2:
-        conditions = {"incident_energy": np.asarray(table["incident_energy"], dtype=np.float64)}
-        geometry_name = GEOMETRY_BY_VOXELS.get(voxels.shape[1])
-        if geometry_name is not None:
-            from hepgan.models.geometry import get_geometry
-
-            shower = observables.shower_observables(
-                voxels, conditions["incident_energy"], get_geometry(geometry_name)
-            )
-            units = observables.shower_observable_units(list(shower))
-            shower["voxel_energy"] = observables.voxel_energy_spectrum(voxels)  # (N, V) pooled
-            units["voxel_energy"] = "MeV"
-            return shower, conditions, units
-        features, names = flatten_columns({"voxels": voxels}, dtype=np.float64)
-        return observables.event_observables(features, names), conditions, {}
-    features, names = flatten_columns(table, dtype=np.float64)
-    return observables.event_observables(features, names), None, {}
+    try:
+        result = table_observables(table, stored_geometry=stored_json(path, "geometry"))
+    except ConfigError as error:
+        raise InputFileError(f"{path}: {error}") from None
+    return result.observables, result.conditions, result.units
 
 
 def _matched(reference: dict, candidate_conditions, reference_conditions) -> tuple[dict, dict]:

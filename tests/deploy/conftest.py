@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from deploy_helpers import REPO_ROOT, RuntimeStage, parse_runtime_stage
+
+from tests.deploy.deploy_helpers import REPO_ROOT, RuntimeStage, parse_runtime_stage
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_helpers import REPO_ROOT, RuntimeStage
 
 from hepgan.cli import build_parser
+from tests.deploy.deploy_helpers import REPO_ROOT, RuntimeStage
 
 
 @pytest.fixture(scope="module")

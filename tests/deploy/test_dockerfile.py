@@ -6,9 +6,9 @@ import shutil
 import subprocess
 
 import pytest
-from deploy_helpers import REPO_ROOT, RuntimeStage, dockerfile_instructions
 
 from hepgan.cli import build_parser
+from tests.deploy.deploy_helpers import REPO_ROOT, RuntimeStage, dockerfile_instructions
 
 
 def test_hadolint_passes() -> None:

@@ -9,7 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from deploy_helpers import REPO_ROOT
+
+from tests.deploy.deploy_helpers import REPO_ROOT
 
 # Folder in the repository -> import prefix in the installed package (pyproject's package-dir).
 PACKAGE_FOLDERS = {

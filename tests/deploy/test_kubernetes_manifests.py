@@ -9,7 +9,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from deploy_helpers import REPO_ROOT, RuntimeStage
+
+from tests.deploy.deploy_helpers import REPO_ROOT, RuntimeStage
 
 K8S_DIR = REPO_ROOT / "deploy" / "k8s"
 MANIFESTS = sorted(path for path in K8S_DIR.glob("*.yaml") if path.name != "kustomization.yaml")

@@ -8,16 +8,14 @@ import numpy as np
 import pytest
 
 from hepgan.models.transforms import (
-    EnergyShares,
     FeatureTransform,
-    LogOffset,
-    PairFrame,
-    QuantileNormal,
-    Standardise,
     fit_condition_transform,
     fit_event_transform,
     fit_shower_transform,
 )
+from hepgan.models.transforms.columns import LogOffset, QuantileNormal, Standardise
+from hepgan.models.transforms.kinematics import PairFrame
+from hepgan.models.transforms.showers import EnergyShares
 
 
 def _round_trip(transform: FeatureTransform) -> FeatureTransform:
@@ -105,7 +103,6 @@ def test_four_vectors_go_back_on_the_mass_shell() -> None:
     transform = _round_trip(fit_event_transform(features, names))
     assert transform.steps[0].to_dict() == {
         "kind": "mass_shell_energy",
-        "columns": None,
         "groups": [[0, 1, 2, 3]],
     }
     back = transform.inverse(transform.forward(features))
@@ -125,6 +122,27 @@ def test_energy_shares_make_the_response_one_column() -> None:
     # Shares that do not sum to 1 are renormalised; negative ones clipped.
     back = step.inverse(np.array([[0.5, 1.5, -1.0, 0.4]]), energy[:1])
     assert np.allclose(back, [[1.0, 3.0, 0.0]])
+
+
+def test_cards_of_earlier_versions_still_load() -> None:
+    """Whole-row steps once carried ``columns: null`` in the card; such cards still load."""
+    old = {"steps": [{"kind": "energy_shares", "columns": None, "condition_index": 0}]}
+    (step,) = FeatureTransform.from_dict(old).steps
+    assert isinstance(step, EnergyShares) and step.to_dict() == {
+        "kind": "energy_shares",
+        "condition_index": 0,
+    }
+
+
+def test_output_width_follows_the_steps_that_change_it() -> None:
+    """A chain says how wide its output is: V + 1 for showers (shares and response)."""
+    rng = np.random.default_rng(3)
+    voxels = rng.exponential(5.0, (500, 7))  # MeV
+    energy = rng.uniform(1e3, 1e4, 500)  # MeV
+    shower = fit_shower_transform(voxels, energy)
+    assert shower.output_width(7) == 8 == shower.forward(voxels, energy[:, None]).shape[1]
+    events = fit_event_transform(rng.normal(size=(500, 3)), ["a", "b", "c"])
+    assert events.output_width(3) == 3
 
 
 def test_pair_frame_round_trip_on_simulated_dimuons() -> None:

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_server import LiveServer, serve
+
+from tests.support.live_server import LiveServer, serve
 
 API_KEY = "reliability-test-key-0123456789abcdef"
 SERVER_LIMITS = {

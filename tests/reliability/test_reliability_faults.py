@@ -21,9 +21,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import GOOD_MODELS, HOSTILE_MODELS, TAMPERED_MODEL
-from figures import record_figures
-from live_server import LiveServer
+
+from tests.reliability.conftest import GOOD_MODELS, HOSTILE_MODELS, TAMPERED_MODEL
+from tests.reliability.figures import record_figures
+from tests.support.live_server import LiveServer
 
 # A network small enough that its steps take seconds, checkpointing every 4 steps. Each
 # checkpoint write lasts a few milliseconds, so the watcher below may miss one: enough

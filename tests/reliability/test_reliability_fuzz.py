@@ -21,9 +21,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_MODELS
-from figures import record_figures
-from live_server import LiveServer
+
+from tests.reliability.conftest import GOOD_MODELS
+from tests.reliability.figures import record_figures
+from tests.support.live_server import LiveServer
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("HEPGAN_FUZZ_EXAMPLES", "50"))
 SEED = 20261126

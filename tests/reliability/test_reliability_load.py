@@ -21,9 +21,10 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from conftest import SERVER_LIMITS
-from figures import record_figures
-from live_server import LiveServer
+
+from tests.reliability.conftest import SERVER_LIMITS
+from tests.reliability.figures import record_figures
+from tests.support.live_server import LiveServer
 
 CLIENTS = 32
 DURATION_S = float(os.environ.get("HEPGAN_LOAD_SECONDS", "60"))
@@ -65,12 +66,12 @@ PROBES = (
         events=500,
     ),
     Probe(
-        "dimuon npy seeded",
+        "dimuon npz seeded",
         8,
         "POST",
         "/v1/models/dimuon/generate",
         frozenset({200}),
-        body={"n_events": 2000, "format": "npy", "seed": 7, "validate": False},
+        body={"n_events": 2000, "format": "npz", "seed": 7, "validate": False},
         events=2000,
     ),
     Probe(

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import (
+
+from tests.reliability.conftest import (
     API_KEY,
     ESCAPING_FOLDER,
     ESCAPING_WEIGHTS,
@@ -22,8 +23,8 @@ from conftest import (
     SERVER_LIMITS,
     _TouchOnUnpickle,
 )
-from figures import record_figures
-from live_server import LiveServer
+from tests.reliability.figures import record_figures
+from tests.support.live_server import LiveServer
 
 SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
 # Raw request paths (sent byte for byte, no client-side normalisation) that try to leave
@@ -230,7 +231,7 @@ def test_request_limits_hold(anonymous: httpx.Client, live_server: LiveServer) -
     path = "/v1/models/dimuon/generate"
     at_limit = anonymous.post(
         path,
-        json={"n_events": limit_events, "format": "npy", "validate": False},
+        json={"n_events": limit_events, "format": "npz", "validate": False},
         headers=live_server.auth,
     )
     assert at_limit.status_code == 200

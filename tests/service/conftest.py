@@ -1,4 +1,5 @@
-"""A real uvicorn server on 127.0.0.1 serving small artefacts made in the test session.
+"""A real uvicorn server on 127.0.0.1 (:mod:`tests.support.threaded_server`) serving small
+artefacts made in the test session.
 
 Models served (``model_dir``), all on the toys of :mod:`tests.support.tiny`:
 - ``showers_tiny``: a tiny shower model (2 training steps);
@@ -12,8 +13,6 @@ Models served (``model_dir``), all on the toys of :mod:`tests.support.tiny`:
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hepgan.client import Client
-from hepgan.service.main import create_app
 from hepgan.service.settings import Settings
+from tests.support.threaded_server import ThreadedServer, serve_in_thread
 
 CHUNK_EVENTS = 1000  # small chunks, so a few thousand events already stream
 REPORT_MAX_EVENTS = 500  # reports cost O(n m) for exact KS p-values: keep n small
@@ -84,46 +82,10 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-class LiveServer:
-    """uvicorn serving ``create_app(settings)`` in a thread, on a free loopback port."""
-
-    def __init__(self, settings: Settings) -> None:
-        import uvicorn
-
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    def start(self, *, timeout_s: float = 60.0) -> LiveServer:
-        """Start and wait until the models are loaded."""
-        self._thread.start()
-        with Client(self.url) as client:
-            client.wait_until_loaded(timeout_s=timeout_s, poll_s=0.05)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=30)
-        self._socket.close()
-
-
-def serve(settings: Settings) -> Iterator[LiveServer]:
-    server = LiveServer(settings).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture(scope="session")
-def server(model_dir: Path) -> Iterator[LiveServer]:
+def server(model_dir: Path) -> Iterator[ThreadedServer]:
     """The server most tests share: small chunks and limits, dynamic batching on."""
-    yield from serve(
+    yield from serve_in_thread(
         Settings(
             models_dir=model_dir,
             chunk_events=CHUNK_EVENTS,
@@ -138,6 +100,6 @@ def server(model_dir: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def http(server: LiveServer) -> Iterator[httpx.Client]:
+def http(server: ThreadedServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=60) as client:
         yield client

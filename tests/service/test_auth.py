@@ -10,7 +10,7 @@ import pytest
 
 from hepgan.client import Client, ServiceError
 from hepgan.service.settings import Settings
-from tests.service.conftest import LiveServer, serve
+from tests.support.threaded_server import ThreadedServer, serve_in_thread
 
 KEY = "correct horse battery staple"
 PROTECTED = [
@@ -22,19 +22,19 @@ PROTECTED = [
 
 
 @pytest.fixture(scope="module")
-def keyed_server(model_dir: Path) -> Iterator[LiveServer]:
-    yield from serve(Settings(models_dir=model_dir, api_key=KEY, warmup_events=0))
+def keyed_server(model_dir: Path) -> Iterator[ThreadedServer]:
+    yield from serve_in_thread(Settings(models_dir=model_dir, api_key=KEY, warmup_events=0))
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
-def test_health_needs_no_key(keyed_server: LiveServer, path: str) -> None:
+def test_health_needs_no_key(keyed_server: ThreadedServer, path: str) -> None:
     assert httpx.get(f"{keyed_server.url}{path}").status_code == 200
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}])
 def test_missing_or_wrong_key_is_401(
-    keyed_server: LiveServer, method: str, path: str, headers: dict[str, str]
+    keyed_server: ThreadedServer, method: str, path: str, headers: dict[str, str]
 ) -> None:
     response = httpx.request(
         method, f"{keyed_server.url}{path}", headers=headers, json={"n_events": 1}
@@ -47,7 +47,7 @@ def test_missing_or_wrong_key_is_401(
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
-def test_right_key_is_let_in(keyed_server: LiveServer, method: str, path: str) -> None:
+def test_right_key_is_let_in(keyed_server: ThreadedServer, method: str, path: str) -> None:
     response = httpx.request(
         method,
         f"{keyed_server.url}{path}",
@@ -57,7 +57,7 @@ def test_right_key_is_let_in(keyed_server: LiveServer, method: str, path: str) -
     assert response.status_code == 200
 
 
-def test_client_sends_the_key(keyed_server: LiveServer) -> None:
+def test_client_sends_the_key(keyed_server: ThreadedServer) -> None:
     with Client(keyed_server.url, api_key=KEY) as client:
         assert len(client.generate("dimuon_exact", 3, seed=1)) == 3
     with Client(keyed_server.url) as client, pytest.raises(ServiceError) as error:

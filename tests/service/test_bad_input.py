@@ -26,7 +26,11 @@ def _detail(response: httpx.Response, status: int) -> Any:
         ({"n_events": 1.5}, ["body", "n_events"], "Input should be a valid integer"),
         ({"n_events": 0}, ["body", "n_events"], "Input should be greater than 0"),
         ({"n_events": 5, "seed": -1}, ["body", "seed"], "greater than or equal to 0"),
-        ({"n_events": 5, "format": "csv"}, ["body", "format"], "'json', 'root', 'npy' or 'arrow'"),
+        (
+            {"n_events": 5, "format": "csv"},
+            ["body", "format"],
+            "'json', 'root', 'npz', 'arrow' or 'npy'",
+        ),
         ({"n_events": 5, "validate": "yes"}, ["body", "validate"], "valid boolean"),
         ({"n_events": 5, "n_evnts": 5}, ["body", "n_evnts"], "Extra inputs are not permitted"),
         (
@@ -115,7 +119,7 @@ def test_extrapolation_too_far_for_a_report_is_422(http: httpx.Client) -> None:
     (item,) = _detail(http.post(SHOWERS, json=body), 422)
     assert item["loc"] == ["body", "conditions"]
     assert item["msg"].startswith("this far outside the training range the model gives non-finite")
-    unvalidated = http.post(SHOWERS, json={**body, "validate": False, "format": "npy"})
+    unvalidated = http.post(SHOWERS, json={**body, "validate": False, "format": "npz"})
     assert unvalidated.status_code == 200
 
 

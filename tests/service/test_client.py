@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +10,13 @@ import pytest
 import uproot
 
 from hepgan.cli import main
-from hepgan.client import Client, ServiceError
-from tests.service.conftest import LiveServer
+from hepgan.client import Client, ServiceError, read_npz_batch
+from tests.support.live_server import serve
+from tests.support.ports import free_port, loopback_url
+from tests.support.threaded_server import ThreadedServer
 
 
-def test_generate_returns_arrays_and_the_report(server: LiveServer) -> None:
+def test_generate_returns_arrays_and_the_report(server: ThreadedServer) -> None:
     with Client(server.url) as client:
         batch = client.generate(
             "showers_tiny", 40, conditions={"incident_energy": np.full(40, 8000.0)}, seed=3
@@ -36,7 +34,7 @@ def test_generate_returns_arrays_and_the_report(server: LiveServer) -> None:
     np.testing.assert_array_equal(events["voxels[5]"].to_numpy(), batch.features[:, 5])
 
 
-def test_model_listing_and_card(server: LiveServer) -> None:
+def test_model_listing_and_card(server: ThreadedServer) -> None:
     with Client(server.url) as client:
         assert client.health() == {"status": "ok"}
         assert client.ready()["ready"] is True
@@ -48,7 +46,7 @@ def test_model_listing_and_card(server: LiveServer) -> None:
         assert client.model("dimuon_exact")["feature_names"] == ["E1", "E2", "Q1"]
 
 
-def test_errors_name_the_field(server: LiveServer) -> None:
+def test_errors_name_the_field(server: ThreadedServer) -> None:
     with Client(server.url) as client, pytest.raises(ServiceError) as error:
         client.generate("showers_tiny", 5, conditions={"incident_energy": 1.0})
     assert error.value.status_code == 422
@@ -56,16 +54,14 @@ def test_errors_name_the_field(server: LiveServer) -> None:
 
 
 def test_unreachable_service_is_a_clear_error() -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with Client(f"http://127.0.0.1:{port}") as client, pytest.raises(ServiceError) as error:
+    url = loopback_url(free_port())  # a port nobody listens on
+    with Client(url) as client, pytest.raises(ServiceError) as error:
         client.models()
-    assert f"cannot reach http://127.0.0.1:{port}/v1/models" in str(error.value)
+    assert f"cannot reach {url}/v1/models" in str(error.value)
 
 
 def test_request_command_writes_a_root_file(
-    server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: ThreadedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     output = tmp_path / "showers.root"
     status = main(
@@ -96,8 +92,19 @@ def test_request_command_writes_a_root_file(
     assert f"validation-status: {report['summary']['status']}" in stderr
 
 
+@pytest.mark.parametrize("name", ["npz", "npy"])
+def test_request_command_writes_npz_by_its_name_and_its_alias(
+    name: str, server: ThreadedServer, tmp_path: Path
+) -> None:
+    output = tmp_path / "showers.bin"  # a suffix that names no format: --format decides
+    argv = ["request", "showers_tiny", "-n", "40", "--url", server.url, "--seed", "2"]
+    assert main([*argv, "--format", name, "-o", str(output)]) == 0
+    batch = read_npz_batch(output.read_bytes())
+    assert batch.model == "showers_tiny" and batch.features.shape == (40, 120)
+
+
 def test_request_command_reports_service_errors_in_one_line(
-    server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: ThreadedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["request", "nope", "-n", "5", "--url", server.url, "-o", str(tmp_path / "x.npz")]
     assert main(argv) == 2
@@ -116,7 +123,7 @@ def test_request_command_reports_service_errors_in_one_line(
         (["-n", "0"], "-n/--events must be a positive integer, got 0"),
         (["-n", "5", "--condition", "incident_energy"], "--condition 'incident_energy': expected"),
         (["-n", "5", "--condition", "incident_energy=1:2:3"], "expected NAME=VALUE or NAME=LO:HI"),
-        (["-n", "5", "--format", "npy", "-o", "/no/such/folder/x.npz"], "-o/--output: folder"),
+        (["-n", "5", "--format", "npz", "-o", "/no/such/folder/x.npz"], "-o/--output: folder"),
     ],
 )
 def test_request_command_checks_flags(
@@ -129,26 +136,18 @@ def test_request_command_checks_flags(
 
 
 @pytest.mark.slow
-def test_serve_command_serves_the_folder_and_lists_the_broken_one(model_dir: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "hepgan.cli", "serve", "--models", str(model_dir)]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, "HEPGAN_WARMUP_EVENTS": "0"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        with Client(f"http://127.0.0.1:{port}") as client:
-            ready = client.wait_until_loaded(timeout_s=60)
-            assert ready["models"] == ["dimuon_exact", "dimuon_untrained", "showers_tiny"]
-            assert list(ready["broken"]) == ["broken"]
-            assert len(client.generate("dimuon_exact", 10, seed=1)) == 10
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def test_serve_command_serves_the_folder_and_lists_the_broken_one(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    no_warmup = {"HEPGAN_WARMUP_EVENTS": "0"}
+    with (
+        serve(model_dir, log=tmp_path / "serve.log", environment=no_warmup) as server,
+        Client(server.url) as client,
+    ):
+        ready = client.ready()
+        assert ready["models"] == ["dimuon_exact", "dimuon_untrained", "showers_tiny"]
+        assert list(ready["broken"]) == ["broken"]
+        assert len(client.generate("dimuon_exact", 10, seed=1)) == 10
 
 
 def test_serve_command_checks_its_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,19 +9,20 @@ import httpx
 import numpy as np
 
 from hepgan.client import read_npz_batch
-from tests.service.conftest import MAX_EVENTS, LiveServer
+from tests.service.conftest import MAX_EVENTS
+from tests.support.threaded_server import ThreadedServer
 
 EVENTS = "/v1/models/dimuon_exact/generate"
 N_CLIENTS = 24
 
 
 def _generate(url: str, body: dict) -> np.ndarray:
-    response = httpx.post(f"{url}{EVENTS}", json={"format": "npy", **body}, timeout=60)
+    response = httpx.post(f"{url}{EVENTS}", json={"format": "npz", **body}, timeout=60)
     assert response.status_code == 200, response.text
     return read_npz_batch(response.content).features
 
 
-def test_concurrent_clients_get_their_own_events(server: LiveServer) -> None:
+def test_concurrent_clients_get_their_own_events(server: ThreadedServer) -> None:
     seeded = [{"n_events": 10 + i, "seed": i, "validate": False} for i in range(N_CLIENTS)]
     unseeded = [{"n_events": 5 + i, "validate": i % 2 == 0} for i in range(N_CLIENTS)]
     with ThreadPoolExecutor(max_workers=2 * N_CLIENTS) as pool:
@@ -33,7 +34,7 @@ def test_concurrent_clients_get_their_own_events(server: LiveServer) -> None:
         np.testing.assert_array_equal(features, _generate(server.url, body))
 
 
-def test_small_unseeded_requests_are_merged(server: LiveServer) -> None:
+def test_small_unseeded_requests_are_merged(server: ThreadedServer) -> None:
     metrics_before = _merged_calls(server.url)
     barrier = threading.Barrier(N_CLIENTS)
 
@@ -63,13 +64,13 @@ def _merged_calls(url: str) -> tuple[float, float]:
     return values.get("count", 0.0), values.get("sum", 0.0)
 
 
-def test_health_answers_while_a_large_batch_runs(server: LiveServer) -> None:
+def test_health_answers_while_a_large_batch_runs(server: ThreadedServer) -> None:
     done = threading.Event()
     statuses: list[int] = []
     answered_while_running = 0
 
     def large() -> None:
-        body = {"n_events": MAX_EVENTS, "seed": 1, "format": "npy"}
+        body = {"n_events": MAX_EVENTS, "seed": 1, "format": "npz"}
         url = f"{server.url}/v1/models/showers_tiny/generate"
         try:
             statuses.append(httpx.post(url, json=body, timeout=120).status_code)

@@ -22,7 +22,7 @@ def test_docs_page_and_schema_with_examples_per_format(http: httpx.Client) -> No
     assert sorted(example["value"].get("format", "json") for example in examples.values()) == [
         "arrow",
         "json",
-        "npy",
+        "npz",
         "root",
     ]
     assert sorted(operation["responses"]["200"]["content"]) == [

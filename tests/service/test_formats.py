@@ -27,7 +27,7 @@ def _post(http: httpx.Client, **body: object) -> httpx.Response:
 def _npz(http: httpx.Client, n_events: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     batch = read_npz_batch(
         _post(
-            http, n_events=n_events, seed=seed, format="npy", conditions=ENERGIES, validate=False
+            http, n_events=n_events, seed=seed, format="npz", conditions=ENERGIES, validate=False
         ).content
     )
     return batch.features, batch.conditions
@@ -49,8 +49,18 @@ def test_json_has_events_names_units_and_report(http: httpx.Client) -> None:
     np.testing.assert_array_equal(conditions, npz_conditions)
 
 
+def test_npy_is_an_alias_of_npz(http: httpx.Client) -> None:
+    """The format's earlier name gets the same response: same type, file name and bytes."""
+    npz = _post(http, n_events=30, seed=6, format="npz")
+    npy = _post(http, n_events=30, seed=6, format="npy")
+    assert npy.headers["content-type"] == npz.headers["content-type"] == "application/x-npz"
+    assert npy.headers["content-disposition"] == npz.headers["content-disposition"]
+    assert npz.headers["content-disposition"].endswith('.npz"')
+    assert npy.content == npz.content
+
+
 def test_npz_entries_load_without_pickle(http: httpx.Client) -> None:
-    response = _post(http, n_events=50, seed=2, format="npy")
+    response = _post(http, n_events=50, seed=2, format="npz")
     assert response.headers["content-type"] == "application/x-npz"
     with np.load(io.BytesIO(response.content), allow_pickle=False) as archive:
         assert sorted(archive.files) == sorted(
@@ -107,7 +117,7 @@ def test_root_file_has_the_generate_layout_and_report(http: httpx.Client) -> Non
 
 def test_large_batch_streams_and_says_what_the_report_covers(http: httpx.Client) -> None:
     n_events = 3 * CHUNK_EVENTS + 500
-    with http.stream("POST", URL, json={"n_events": n_events, "seed": 5, "format": "npy"}) as r:
+    with http.stream("POST", URL, json={"n_events": n_events, "seed": 5, "format": "npz"}) as r:
         assert r.status_code == 200
         assert r.headers["transfer-encoding"] == "chunked"
         parts = list(r.iter_raw())
@@ -140,13 +150,13 @@ def test_same_seed_same_events_other_seed_other_events(http: httpx.Client) -> No
 
 def test_condition_forms(http: httpx.Client) -> None:
     scalar = read_npz_batch(
-        _post(http, n_events=5, seed=1, format="npy", conditions={"incident_energy": 7000}).content
+        _post(http, n_events=5, seed=1, format="npz", conditions={"incident_energy": 7000}).content
     )
     assert np.all(scalar.conditions == 7000.0)
     energies = [3000.0, 4000.0, 5000.0, 60000.0, 90000.0]
     per_event = read_npz_batch(
         _post(
-            http, n_events=5, seed=1, format="npy", conditions={"incident_energy": energies}
+            http, n_events=5, seed=1, format="npz", conditions={"incident_energy": energies}
         ).content
     )
     np.testing.assert_array_equal(per_event.conditions[:, 0], energies)
@@ -155,7 +165,7 @@ def test_condition_forms(http: httpx.Client) -> None:
             http,
             n_events=2000,
             seed=1,
-            format="npy",
+            format="npz",
             conditions={"incident_energy": {"min": 10000, "max": 20000}},
         ).content
     )
@@ -170,7 +180,7 @@ def test_condition_forms(http: httpx.Client) -> None:
 def test_missing_conditions_follow_the_reference(http: httpx.Client, model_dir: Path) -> None:
     from hepgan.models.artefact import load_artefact
 
-    batch = read_npz_batch(_post(http, n_events=200, seed=1, format="npy").content)
+    batch = read_npz_batch(_post(http, n_events=200, seed=1, format="npz").content)
     reference_energies = load_artefact(model_dir / "showers_tiny").reference()[1][:, 0]
     assert np.isin(batch.conditions[:, 0].astype(np.float32), reference_energies).all()
 

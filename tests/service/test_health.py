@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from hepgan.service.settings import Settings
-from tests.service.conftest import LiveServer, serve
+from tests.support.threaded_server import ThreadedServer, serve_in_thread
 
 
 def test_healthz_says_ok(http: httpx.Client) -> None:
@@ -29,12 +29,12 @@ def test_readyz_lists_models_and_the_broken_folder(http: httpx.Client) -> None:
 
 
 @pytest.fixture
-def empty_server(tmp_path: Path) -> Iterator[LiveServer]:
+def empty_server(tmp_path: Path) -> Iterator[ThreadedServer]:
     (tmp_path / "models").mkdir()
-    yield from serve(Settings(models_dir=tmp_path / "models"))
+    yield from serve_in_thread(Settings(models_dir=tmp_path / "models"))
 
 
-def test_readyz_is_503_with_no_model_to_serve(empty_server: LiveServer) -> None:
+def test_readyz_is_503_with_no_model_to_serve(empty_server: ThreadedServer) -> None:
     response = httpx.get(f"{empty_server.url}/readyz")
     assert response.status_code == 503
     body = response.json()
@@ -44,7 +44,7 @@ def test_readyz_is_503_with_no_model_to_serve(empty_server: LiveServer) -> None:
 
 
 def test_metrics_count_requests_events_and_failed_reports(http: httpx.Client) -> None:
-    body = {"n_events": 300, "seed": 3, "format": "npy"}
+    body = {"n_events": 300, "seed": 3, "format": "npz"}
     assert http.post("/v1/models/dimuon_untrained/generate", json=body).status_code == 200
     response = http.get("/metrics")
     assert response.status_code == 200

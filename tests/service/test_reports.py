@@ -9,7 +9,7 @@ from tests.service.conftest import REPORT_MAX_EVENTS
 
 
 def _report(http: httpx.Client, model: str, **body: object) -> tuple[dict, httpx.Headers]:
-    response = http.post(f"/v1/models/{model}/generate", json={"format": "npy", **body})
+    response = http.post(f"/v1/models/{model}/generate", json={"format": "npz", **body})
     assert response.status_code == 200, response.text
     return read_npz_batch(response.content).report, response.headers
 

@@ -11,7 +11,8 @@ import sys
 from safetensors.torch import save_file
 
 from hepgan.training.config import NetworkSettings, TrainConfig
-from hepgan.training.loop import Trainer, train
+from hepgan.training.loop import train
+from hepgan.training.trainer import Trainer
 
 
 def main(data: str, out: str, weights: str) -> None:

@@ -78,3 +78,18 @@ def test_errors_name_the_setting(dimuon_file: Path) -> None:
     config.reference_fraction, config.validation_fraction = 0.0005, 0.0005
     with pytest.raises(ConfigError, match="too few to split"):
         data.split(config)
+
+
+def test_input_files_are_expanded_once(dimuon_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training, the table reader and the ROOT reader share one expansion of --data."""
+    from hepgan.datafiles import input_paths
+
+    expanded: list[str] = []
+    expand_one = input_paths._expand_one
+    monkeypatch.setattr(
+        input_paths, "_expand_one", lambda entry: expanded.append(entry) or expand_one(entry)
+    )
+    pattern = str(dimuon_file.parent / "dimuon*.root")
+    config = TrainConfig(data=[pattern], tree="events", features=["E1", "px1"], out="m")
+    assert load_training_data(config).features.shape == (1000, 2)
+    assert expanded == [pattern]

@@ -10,7 +10,8 @@ import torch
 
 from hepgan.models.artefact import load_artefact
 from hepgan.training.checkpoint import load_checkpoint
-from hepgan.training.loop import Trainer, TrainingDivergedError, run_training
+from hepgan.training.loop import run_training
+from hepgan.training.trainer import Trainer, TrainingDivergedError
 from tests.support.tiny import tiny_config, toy_training_data
 
 

@@ -109,7 +109,7 @@ def test_observables_keep_the_precision_of_their_input(dtype: type[np.floating])
 
 def test_random_showers_equal_the_layer_formulas_in_numpy() -> None:
     """Every observable of sparse random showers (empty voxels, layers and one empty shower)
-    equals the DESIGN.md formulas written out with numpy's own sums."""
+    equals the formulas of shower_observables' docstring written out with numpy's own sums."""
     rng = np.random.default_rng(3)
     voxels = rng.exponential(50.0, size=(200, SMALL.n_voxels))
     voxels[rng.uniform(size=voxels.shape) < 0.6] = 0.0

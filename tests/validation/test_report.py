@@ -9,18 +9,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hepgan.validation import report as report_module
+from hepgan.validation import compare as compare_module
 from hepgan.validation.binning import histogram_pair
 from hepgan.validation.conditions import match_reference
 from hepgan.validation.divergences import js_divergence
 from hepgan.validation.multiple_testing import benjamini_hochberg_adjusted, holm_adjusted
-from hepgan.validation.report import (
-    PreparedReference,
-    ReportThresholds,
-    ValidationReport,
-    build_report,
-    js_noise_floor,
-)
+from hepgan.validation.reference import PreparedReference
+from hepgan.validation.report import build_report
+from hepgan.validation.report_schema import ReportThresholds, ValidationReport
+from hepgan.validation.verdict import js_noise_floor
 
 
 def _sample(rng: np.random.Generator, n: int, shift: float = 0.0) -> dict[str, np.ndarray]:
@@ -118,14 +115,14 @@ def test_blocks_of_features_in_threads_give_the_same_report(
 ) -> None:
     # 20,000 candidate events: 13 features per block, so 30 features make three blocks,
     # each in a thread of its own even at this size.
-    monkeypatch.setattr(report_module, "MIN_THREAD_ELEMENTS", 1)
-    compare_block, block_threads = report_module._compare_block, set()
+    monkeypatch.setattr(compare_module, "MIN_THREAD_ELEMENTS", 1)
+    compare_block, block_threads = compare_module._compare_block, set()
 
     def recorded(*args: object) -> dict[str, np.ndarray]:
         block_threads.add(threading.get_ident())
         return compare_block(*args)
 
-    monkeypatch.setattr(report_module, "_compare_block", recorded)
+    monkeypatch.setattr(compare_module, "_compare_block", recorded)
     rng = np.random.default_rng(5)
     candidate = {f"f{index}": rng.normal(0.01 * index, 1.0, 20_000) for index in range(30)}
     reference = {f"f{index}": rng.normal(0.0, 1.0, 2_000).round(1) for index in range(30)}

@@ -1,0 +1,87 @@
+"""The one way events are generated: noise and conditions through the generator and back to
+physical units. Training's validation, the artefact, ``hepgan generate`` and the service all
+call :meth:`Sampler.generate`, so the card's scores and a service report of the same seed
+come from the same events.
+
+A seed fixes the noise: ``torch.Generator().manual_seed(s)`` with ``s`` the first word of
+``numpy.random.SeedSequence(seed)``; the noise is drawn on the CPU in chunks of
+``batch_size`` events, so the same seed and batch size give the same events on any device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from hepgan.models.networks import Generator
+from hepgan.models.transforms import FeatureTransform
+
+# Values (events x transformed features) per generator call: bounds the float64 working
+# arrays of the inverse transform (8 bytes each, a few copies) for wide showers.
+VALUES_PER_BATCH = 1 << 24
+MAX_BATCH_EVENTS = 65536
+
+
+def noise_seed(seed: int | None) -> int:
+    """The torch seed of a user's seed (fresh entropy for None): SeedSequence's first word."""
+    return int(np.random.SeedSequence(seed).generate_state(1)[0])
+
+
+def default_batch_size(n_features: int) -> int:
+    """Events per generator call: 65536, fewer for wide outputs (at most 2^24 values)."""
+    return max(1, min(MAX_BATCH_EVENTS, VALUES_PER_BATCH // max(n_features, 1)))
+
+
+class Sampler:
+    """A generator network with the transforms fitted for it; ``n_features`` physical
+    features per event (the voxels of a shower)."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        feature_transform: FeatureTransform,
+        condition_transform: FeatureTransform,
+        *,
+        n_features: int,
+    ) -> None:
+        self.generator = generator
+        self.n_features = n_features
+        self.feature_transform = feature_transform
+        self.condition_transform = condition_transform
+
+    def generate(
+        self,
+        conditions: np.ndarray,
+        *,
+        seed: int | None,
+        device: str | torch.device = "cpu",
+        batch_size: int | None = None,
+    ) -> np.ndarray:
+        """Events (N, F) float32 in physical units for physical conditions (N, C).
+
+        ``batch_size`` (default :func:`default_batch_size`) is part of what a seed means.
+        The generator runs in eval mode and is put back in the mode it was in.
+        """
+        conditions = np.asarray(conditions, dtype=np.float64)  # (N, C)
+        n_events = len(conditions)
+        batch_size = batch_size or default_batch_size(self.generator.config.n_features)
+        noise_source = torch.Generator().manual_seed(noise_seed(seed))
+        transformed = self.condition_transform.forward(conditions)  # (N, C)
+        batches = []
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            with torch.inference_mode():
+                for start in range(0, n_events, batch_size):
+                    stop = min(start + batch_size, n_events)
+                    noise = self.generator.sample_noise(
+                        stop - start, generator=noise_source, device=device
+                    )  # (B, Z)
+                    batch_conditions = torch.from_numpy(transformed[start:stop]).to(device)
+                    output = self.generator(noise, batch_conditions).float().cpu().numpy()
+                    batches.append(self.feature_transform.inverse(output, conditions[start:stop]))
+        finally:
+            self.generator.train(was_training)
+        if not batches:
+            return np.zeros((0, self.n_features), dtype=np.float32)
+        return np.concatenate(batches).astype(np.float32, copy=False)  # (N, F)

@@ -1,0 +1,178 @@
+"""What training fits: the transform of event features, of showers and of conditions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from hepgan.models.transforms.chain import FeatureTransform
+from hepgan.models.transforms.columns import (
+    ConditionalStandardise,
+    DivideByCondition,
+    LogOffset,
+    QuantileNormal,
+    SnapToValues,
+    Standardise,
+    ZeroBelow,
+)
+from hepgan.models.transforms.kinematics import MassShellEnergy, PairFrame, four_vector_groups
+from hepgan.models.transforms.showers import EnergyShares
+from hepgan.models.transforms.steps import Step
+
+# Columns with at most this many distinct integer values are treated as discrete (charges, flags).
+MAX_DISCRETE_VALUES = 16
+# Knots of the quantile transform: enough to follow a peak (the Z mass) closely.
+QUANTILE_KNOTS = 1001
+
+
+def fit_conditional_standardise(
+    values: np.ndarray, energy: np.ndarray, *, condition_index: int = 0, n_bins: int = 10
+) -> ConditionalStandardise:
+    """Means and standard deviations (floored at 1e-6) of ``values`` (N, F) in ``n_bins``
+    equally populated bins of ln(energy) (N,), the knots at the bins' median ln(energy)."""
+    u = np.log(np.asarray(energy, dtype=np.float64))
+    order = np.argsort(u)
+    bins = np.array_split(order, n_bins)
+    return ConditionalStandardise(
+        condition_index=condition_index,
+        knots=[float(np.median(u[rows])) for rows in bins],
+        mean=[values[rows].mean(axis=0).tolist() for rows in bins],
+        std=[np.maximum(values[rows].std(axis=0), 1e-6).tolist() for rows in bins],
+    )
+
+
+def _standardise(values: np.ndarray, columns: list[int] | None = None) -> Standardise:
+    """Fit mean and std (std floored at 1e-12 so constant columns stay finite)."""
+    selected = values if columns is None else values[:, columns]
+    std = np.maximum(selected.std(axis=0), 1e-12)
+    return Standardise(columns=columns, mean=selected.mean(axis=0).tolist(), std=std.tolist())
+
+
+def _discrete_values(column: np.ndarray) -> list[float] | None:
+    """The sorted distinct values of an integer-valued column with few of them, else None."""
+    if not np.all(np.isfinite(column)) or not np.all(column == np.round(column)):
+        return None
+    distinct = np.unique(column)
+    return distinct.tolist() if len(distinct) <= MAX_DISCRETE_VALUES else None
+
+
+def fit_event_transform(
+    features: np.ndarray,
+    feature_names: Sequence[str] | None = None,
+    *,
+    pair_frame: bool = True,
+) -> FeatureTransform:
+    """For flat event features (N, F): with exactly two four-vectors among ``feature_names``
+    (E1, px1, py1, pz1, E2, ...) and ``pair_frame``, the pair and decay variables of
+    :class:`PairFrame`; other four-vectors put on the mass shell (:class:`MassShellEnergy`);
+    discrete columns standardised and snapped back at generation; continuous columns
+    Gaussianised through their quantiles."""
+    steps: list[Step] = []
+    groups = four_vector_groups(feature_names or [])
+    if pair_frame and len(groups) == 2:
+        steps.append(PairFrame(columns=groups[0] + groups[1]))
+    elif groups:
+        steps.append(MassShellEnergy(groups=groups))
+    features = FeatureTransform(steps).forward(features).astype(np.float64)
+    discrete = {j: _discrete_values(features[:, j]) for j in range(features.shape[1])}
+    discrete_columns = [j for j, values in discrete.items() if values is not None]
+    continuous_columns = [j for j, values in discrete.items() if values is None]
+    if continuous_columns:
+        probabilities = np.linspace(0.0, 1.0, QUANTILE_KNOTS)
+        knots = np.quantile(features[:, continuous_columns], probabilities, axis=0).T  # (F_c, K)
+        # Probabilities 0 and 1 would map to infinite y: the outer knots stand half an event in.
+        probs = probabilities.copy()
+        edge = min(0.5 / len(features), 0.5 * probabilities[1])
+        probs[0], probs[-1] = edge, 1 - edge
+        steps.append(
+            QuantileNormal(
+                columns=continuous_columns, probabilities=probs.tolist(), knots=knots.tolist()
+            )
+        )
+    if discrete_columns:
+        # Snap first in the chain, so its inverse acts last, on physical values.
+        steps.append(
+            SnapToValues(columns=discrete_columns, values=[discrete[j] for j in discrete_columns])
+        )
+        steps.append(_standardise(features, discrete_columns))
+    return FeatureTransform(steps)
+
+
+def fit_shower_transform(
+    voxels: np.ndarray,
+    incident_energy: np.ndarray,
+    *,
+    energy_condition_index: int = 0,
+    energy_shares: bool = True,
+) -> FeatureTransform:
+    """For showers: voxels (N, V) MeV and incident energies (N,) MeV.
+
+    With ``energy_shares`` (the default): readout threshold, then the voxels' shares of
+    the total and the response r = total / E_inc (:class:`EnergyShares`, width V + 1),
+    y = ln(share + eps) for the shares, every column standardised by its mean and width
+    at the shower's energy (:class:`ConditionalStandardise`). Without:
+    f = E_voxel / E_incident, y = ln(f + eps), standardise (width V).
+    eps is the 1st percentile of the non-zero shares (fractions), so empty voxels
+    (ln eps) sit close below the smallest deposits instead of far away.
+    """
+    voxels = np.asarray(voxels, dtype=np.float64)
+    energy = np.asarray(incident_energy, dtype=np.float64)[:, None]  # (N, 1)
+    positive = voxels[voxels > 0]
+    # Just below the smallest deposit, so float32 rounding does not zero it on the way back.
+    threshold = float(positive.min()) * (1 - 1e-3) if positive.size else 0.0
+    n_voxels = voxels.shape[1]
+    steps: list[Step] = [ZeroBelow(threshold=threshold)]
+    if energy_shares:
+        steps.append(EnergyShares(condition_index=energy_condition_index))
+    else:
+        steps.append(DivideByCondition(condition_index=energy_condition_index))
+    scaled = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
+    positive_scaled = scaled[:, :n_voxels][scaled[:, :n_voxels] > 0]
+    eps = float(np.quantile(positive_scaled, 0.01)) if positive_scaled.size else 1e-6
+    steps.append(LogOffset(columns=list(range(n_voxels)), offset=eps))
+    partial = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
+    if energy_shares:
+        steps.append(
+            fit_conditional_standardise(
+                partial, energy[:, 0], condition_index=energy_condition_index
+            )
+        )
+    else:
+        steps.append(_standardise(partial))
+    return FeatureTransform(steps)
+
+
+def fit_condition_transform(
+    conditions: np.ndarray, *, log_columns: Sequence[int] = ()
+) -> FeatureTransform:
+    """Conditions (N, C): ln of the ``log_columns`` (energies over decades), then standardise."""
+    conditions = np.asarray(conditions, dtype=np.float64)
+    steps: list[Step] = []
+    if log_columns:
+        steps.append(LogOffset(columns=list(log_columns), offset=0.0))
+    partial = FeatureTransform(steps).forward(conditions).astype(np.float64)
+    steps.append(_standardise(partial))
+    return FeatureTransform(steps)
+
+
+def fit_transforms(
+    kind: str,
+    features: np.ndarray,
+    conditions: np.ndarray,
+    feature_names: Sequence[str],
+    *,
+    energy_shares: bool = True,
+    pair_frame: bool = True,
+) -> tuple[FeatureTransform, FeatureTransform]:
+    """Feature and condition transforms for ``kind`` ("showers" or "events"), fitted on
+    training features (N, F) and conditions (N, C) in physical units. Showers: the shower
+    transform at the incident energy (condition 0, MeV), whose log the condition transform
+    takes; events: the event transform and standardised conditions."""
+    if kind == "showers":
+        feature_transform = fit_shower_transform(
+            features, conditions[:, 0], energy_shares=energy_shares
+        )
+        return feature_transform, fit_condition_transform(conditions, log_columns=[0])
+    feature_transform = fit_event_transform(features, feature_names, pair_frame=pair_frame)
+    return feature_transform, fit_condition_transform(conditions)

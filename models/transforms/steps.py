@@ -1,0 +1,83 @@
+"""The two kinds of transform step and the rule each follows.
+
+Every step maps rows of values (N, F_in) to rows (N, F_out) and back, and may read the
+physical conditions of each event (the incident energy of a shower):
+``forward(x, conditions)``, ``inverse(y, conditions)``.
+
+- :class:`ColumnStep` acts on each listed column on its own (all columns when
+  ``columns`` is None) and keeps the width; subclasses write ``_forward``/``_inverse``
+  on the selected block (N, F_selected).
+- :class:`RowStep` maps whole rows, because its columns only mean something together
+  (the four components of a momentum, the voxels of one shower); subclasses write
+  ``forward``/``inverse`` themselves and, when they change the width, ``output_width``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass
+class Step:
+    """Base of all steps: JSON form and the width it gives; subclasses define the maths."""
+
+    kind: ClassVar[str] = ""
+
+    def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def inverse(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def output_width(self, input_width: int) -> int:
+        """Columns out of ``forward`` for ``input_width`` columns in (the same by default)."""
+        return input_width
+
+    def to_dict(self) -> dict[str, Any]:
+        params = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {"kind": self.kind, **params}
+
+
+@dataclass
+class ColumnStep(Step):
+    """A step that treats each of ``columns`` (all when None) on its own; width unchanged."""
+
+    columns: list[int] | None = None
+
+    def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.array(values, dtype=np.float64, copy=True)
+        cols = _select(self.columns)
+        out[:, cols] = self._forward(out[:, cols], conditions)
+        return out
+
+    def inverse(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.array(values, dtype=np.float64, copy=True)
+        cols = _select(self.columns)
+        out[:, cols] = self._inverse(out[:, cols], conditions)
+        return out
+
+    def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+
+@dataclass
+class RowStep(Step):
+    """A step that maps whole rows: ``forward``/``inverse`` (and ``output_width`` when the
+    width changes) are the subclass's own."""
+
+
+def condition_column(conditions: np.ndarray | None, index: int) -> np.ndarray:
+    """Column ``index`` of the conditions (N, C) as float64 (N,); ValueError if it is absent."""
+    if conditions is None or conditions.ndim != 2 or conditions.shape[1] <= index:
+        raise ValueError(f"this transform needs condition column {index}; got {conditions!r:.80}")
+    return np.asarray(conditions[:, index], dtype=np.float64)  # (N,)
+
+
+def _select(columns: list[int] | None) -> np.ndarray | slice:
+    return slice(None) if columns is None else np.asarray(columns, dtype=np.intp)

@@ -1,0 +1,58 @@
+"""One model as the service holds it: the artefact, its device worker, its batcher and the
+prepared reference that every report compares against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hepgan.service.batching import DynamicBatcher
+from hepgan.service.workers import DeviceWorker
+
+if TYPE_CHECKING:
+    from hepgan.models.artefact import ModelArtefact
+    from hepgan.validation.observables import ObservableDefinition
+    from hepgan.validation.reference import PreparedReference
+
+
+@dataclass
+class LoadedModel:
+    """One artefact ready to serve, with what every report compares against."""
+
+    name: str
+    artefact: ModelArtefact
+    device: str
+    worker: DeviceWorker
+    reference_conditions: np.ndarray  # (M, C)
+    observables: ObservableDefinition  # what every report of this model compares
+    reference: PreparedReference  # the reference's observables, sorted once for every report
+    batcher: DynamicBatcher | None = None
+    batch_request_max_events: int = 0
+
+    @property
+    def condition_names(self) -> list[str]:
+        return list(self.artefact.card.condition_names)
+
+    async def generate(self, n_events: int, conditions: np.ndarray, seed: int | None) -> np.ndarray:
+        """Features (n_events, F) in physical units for conditions (n_events, C), on the
+        device's worker thread.
+
+        Small unseeded requests go through the dynamic batcher when it is on.
+        """
+        if self.batcher is not None and seed is None and n_events <= self.batch_request_max_events:
+            return await self.batcher.generate(n_events, conditions)
+        return await self.generate_unbatched(n_events, conditions, seed)
+
+    async def generate_unbatched(
+        self, n_events: int, conditions: np.ndarray, seed: int | None = None
+    ) -> np.ndarray:
+        """One generator call for this request (or a merged batch) alone."""
+        return await self.worker.call(
+            self.artefact.generate,
+            n_events,
+            conditions=conditions,
+            seed=seed,
+            device=self.device,
+        )

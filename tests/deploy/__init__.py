@@ -1,0 +1,1 @@
+"""The deployment files (Dockerfile, compose, Kubernetes manifests) checked without a daemon."""

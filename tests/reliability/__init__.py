@@ -1,0 +1,1 @@
+"""The reliability suite (docs/reliability.md): load, fuzz, faults, security on real processes."""

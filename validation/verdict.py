@@ -1,0 +1,103 @@
+"""The verdict of a report: the multiple-testing correction, the noise floors and the
+pass/warn/fail status with its reasons."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hepgan.validation.ks import (
+    MIN_ASYMPTOTIC_EFFECTIVE_EVENTS,
+    ks_critical_value,
+    report_pvalue_method,
+)
+from hepgan.validation.multiple_testing import adjusted_pvalues
+from hepgan.validation.report_schema import ObservableScore, ReportSummary, ReportThresholds, Status
+
+
+def apply_correction(scores: list[ObservableScore], thresholds: ReportThresholds) -> None:
+    """Set the adjusted p-values and ``failing`` of the per-event observables."""
+    tested = [score for score in scores if not score.pooled]
+    adjusted = adjusted_pvalues(
+        np.array([score.ks_pvalue for score in tested]), correction=thresholds.correction
+    )
+    for score, value in zip(tested, adjusted, strict=True):
+        score.ks_adjusted_pvalue = float(value)
+        score.failing = bool(value <= thresholds.significance)
+
+
+def js_noise_floor(n: int, m: int, *, n_bins: int) -> float:
+    """Expected binned JS of two samples (n, m events) of one distribution on B bins, nats:
+    E[JS] ~ (B - 1) / 8 (1/n + 1/m), from JS ~ 1/4 sum (p - q)^2 / (p + q) for small p - q."""
+    return (n_bins - 1) / 8.0 * (1.0 / n + 1.0 / m)
+
+
+def summarise(
+    scores: list[ObservableScore],
+    n_candidate: int,
+    n_reference: int,
+    thresholds: ReportThresholds,
+    *,
+    extrapolated: bool,
+) -> ReportSummary:
+    """The summary and its pass/warn/fail status (rules in :mod:`hepgan.validation.report`)."""
+    worst = max(scores, key=lambda score: score.ks)
+    mean_js = float(np.mean([score.js_nats for score in scores]))
+    failing = [score.name for score in scores if score.failing]
+    critical = ks_critical_value(n_candidate, n_reference, alpha=thresholds.significance)
+    fail_reasons, warn_reasons = [], []
+    for excess, reasons, word in (
+        (thresholds.ks_fail_excess, fail_reasons, "fail"),
+        (thresholds.ks_warn_excess, warn_reasons, "warn"),
+    ):
+        if worst.ks > critical + excess:
+            reasons.append(
+                f"worst KS {worst.ks:.4f} ({worst.name}) exceeds the critical value "
+                f"{critical:.4f} + {excess} ({word} threshold)"
+            )
+    js_floor = js_noise_floor(n_candidate, n_reference, n_bins=thresholds.n_bins)
+    for limit, reasons, word in (
+        (thresholds.js_fail_nats, fail_reasons, "fail"),
+        (thresholds.js_warn_nats, warn_reasons, "warn"),
+    ):
+        if mean_js > js_floor + limit:
+            reasons.append(
+                f"mean JS {mean_js:.4g} nats exceeds the noise floor {js_floor:.3g} + {limit} "
+                f"({word} threshold)"
+            )
+    if len(failing) > thresholds.max_failing_for_pass:
+        warn_reasons.append(
+            f"{len(failing)} observables fail the KS test at {thresholds.significance} after "
+            f"the {thresholds.correction} correction"
+        )
+    status: Status = "fail" if fail_reasons else "warn" if warn_reasons else "pass"
+    effective = n_candidate * n_reference / (n_candidate + n_reference)
+    kind = (
+        "exact (lattice-path count"
+        if report_pvalue_method(n_candidate, n_reference) == "exact"
+        else "asymptotic (Kolmogorov distribution, scipy kstwo"
+    )
+    method = (
+        f"{kind}, n m / (n + m) = {effective:.0f}; exact below {MIN_ASYMPTOTIC_EFFECTIVE_EVENTS})"
+    )
+    return ReportSummary(
+        status=status,
+        reasons=fail_reasons + warn_reasons,
+        n_candidate=n_candidate,
+        n_reference=n_reference,
+        ks_critical_value=critical,
+        ks_pvalue_method=method,
+        worst_ks=worst.ks,
+        worst_observable=worst.name,
+        mean_js_nats=mean_js,
+        mean_js_bits=mean_js / math.log(2.0),
+        js_noise_floor_nats=js_floor,
+        max_separation_power=max(score.separation_power for score in scores),
+        n_observables=len(scores),
+        n_failing=len(failing),
+        failing_observables=failing,
+        significance=thresholds.significance,
+        correction=thresholds.correction,
+        extrapolated=extrapolated,
+    )
