@@ -166,10 +166,27 @@ def main(argv: list[str] | None = None) -> int:
         default=HighLevelClassifierOptions.max_seconds,
         help="wall-clock cap of the high-level classifier's training",
     )
+    parser.add_argument(
+        "--classifier-epochs",
+        type=int,
+        default=HighLevelClassifierOptions.max_epochs,
+        help="most epochs of the high-level classifier (a fixed count compares models fairly "
+        "on a shared machine, where a wall-clock cap buys a varying number of epochs)",
+    )
+    parser.add_argument(
+        "--classifier-events",
+        type=int,
+        default=HighLevelClassifierOptions.max_events_per_class,
+        help="events per class for the high-level classifier (60 / 20 / 20 split)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     judge = judge_dimuon if args.kind == "dimuon" else judge_showers
-    options = HighLevelClassifierOptions(max_seconds=args.classifier_seconds)
+    options = HighLevelClassifierOptions(
+        max_seconds=args.classifier_seconds,
+        max_epochs=args.classifier_epochs,
+        max_events_per_class=args.classifier_events,
+    )
     result = judge(args.model, args.test, seed=args.seed, options=options)
     card = load_artefact(args.model).card
     result["training"] = {
