@@ -24,6 +24,7 @@ class Distributed:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    device: torch.device = torch.device("cpu")  # this rank's device: cuda:LOCAL_RANK on GPUs
 
     @property
     def is_main(self) -> bool:
@@ -74,19 +75,34 @@ class Distributed:
         return DistributedDataParallel(module, device_ids=device_ids)
 
 
-def start(device_type: str) -> Distributed:
-    """Join the process group when launched by torchrun; a world of one otherwise."""
+def rank_device(device: torch.device, local_rank: int) -> torch.device:
+    """The device of the process with ``local_rank`` on its node: GPU LOCAL_RANK under CUDA."""
+    if device.type == "cuda":
+        return torch.device("cuda", local_rank)
+    return device
+
+
+def start(device: torch.device) -> Distributed:
+    """Join the process group when launched by torchrun; a world of one on ``device`` otherwise.
+
+    Under torchrun on GPUs every rank takes GPU LOCAL_RANK and makes it the current device.
+    """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
-        return Distributed()
+        return Distributed(device=device)
     import torch.distributed as dist
 
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = rank_device(device, local_rank)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
     return Distributed(
         rank=dist.get_rank(),
         world_size=dist.get_world_size(),
-        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+        local_rank=local_rank,
+        device=device,
     )
 
 
