@@ -5,7 +5,8 @@ RANK, LOCAL_RANK and WORLD_SIZE set; each holds a full copy of the networks
 (wrapped in DistributedDataParallel, which averages gradients), reads its own
 shard of every batch, and only rank 0 writes checkpoints, history and the
 artefact. A single process without those variables runs the same code with a
-world of one.
+world of one. Every collective puts its tensors on the rank's device (GPU
+LOCAL_RANK under NCCL, which reduces nothing on the CPU).
 """
 
 from __future__ import annotations
@@ -45,12 +46,17 @@ class Distributed:
             return flag
         import torch.distributed as dist
 
-        value = torch.tensor([1.0 if flag else 0.0])
+        # On this rank's device: NCCL reduces only tensors on the rank's GPU.
+        value = torch.tensor([1.0 if flag else 0.0], device=self.device)
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value.item() > 0)
 
     def gather(self, value: Any) -> list[Any]:
-        """Every rank's ``value`` (picklable Python data from our own processes), by rank."""
+        """Every rank's ``value`` (picklable Python data from our own processes), by rank.
+
+        Under NCCL the pickled bytes travel on the current CUDA device, which
+        :func:`start` sets to this rank's GPU.
+        """
         if not self.enabled:
             return [value]
         import torch.distributed as dist
@@ -60,10 +66,14 @@ class Distributed:
         return gathered
 
     def barrier(self) -> None:
+        """Wait for every rank; under NCCL on this rank's GPU (not one guessed from the rank)."""
         if self.enabled:
             import torch.distributed as dist
 
-            dist.barrier()
+            if self.device.type == "cuda":
+                dist.barrier(device_ids=[self.device.index])
+            else:
+                dist.barrier()
 
     def wrap(self, module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
         """DistributedDataParallel around ``module`` (weights broadcast from rank 0)."""
