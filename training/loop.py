@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from hepgan.devices import resolve_device
 from hepgan.errors import ConfigError, HepganError
 from hepgan.models.networks import Critic, GanConfig, Generator
 from hepgan.models.transforms import (
@@ -72,15 +73,6 @@ class TrainResult:
     stopped_by: str | None = None  # "SIGTERM", "SIGINT" when interrupted
     rollbacks: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
-
-
-def resolve_device(name: str) -> torch.device:
-    """ "auto" -> cuda when available, else cpu; "cuda" without a GPU is a ConfigError."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA device is available")
-    return torch.device(name)
 
 
 def fit_transforms(
@@ -136,7 +128,7 @@ class Trainer:
         self.generator_ddp = world.wrap(self.generator, device)
         self.critic_ddp = world.wrap(self.critic, device)
         self.generator_forward = self.generator_ddp
-        if config.compile and device.type == "cuda":
+        if config.compile:  # inductor: Triton kernels on CUDA, C++ on the CPU
             self.generator_forward = torch.compile(self.generator_ddp)
         betas = tuple(config.adam_betas)
         self.learning_rates = config.learning_rates  # (generator, critic)
@@ -375,14 +367,24 @@ class Trainer:
 
 
 def _precision(setting: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype: None (full float32) on the CPU or when "off"."""
-    if device.type != "cuda" or setting == "off":
+    """The autocast dtype; None means full float32.
+
+    "off": float32. "bf16": bfloat16 on any device (CPU autocast supports it).
+    "fp16": float16 with loss scaling, CUDA only. "auto": bf16 on GPUs that support
+    it, else fp16 on CUDA; float32 on the CPU, where bf16 only pays on CPUs with
+    native bf16 arithmetic and costs accuracy everywhere.
+    """
+    if setting == "off":
         return None
-    if setting == "fp16":
-        return torch.float16
-    if setting == "bf16" or torch.cuda.is_bf16_supported():
+    if setting == "bf16":
         return torch.bfloat16
-    return torch.float16
+    if device.type != "cuda":
+        if setting == "fp16":
+            raise ConfigError("precision fp16 needs CUDA; on the CPU use bf16 or off")
+        return None
+    if setting == "fp16" or not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16
 
 
 def _derived_seed(seed: int, rank: int, rollbacks: int) -> int:
