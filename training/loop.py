@@ -371,8 +371,8 @@ def _precision(setting: str, device: torch.device) -> torch.dtype | None:
 
     "off": float32. "bf16": bfloat16 on any device (CPU autocast supports it).
     "fp16": float16 with loss scaling, CUDA only. "auto": bf16 on GPUs that support
-    it, else fp16 on CUDA; float32 on the CPU, where bf16 only pays on CPUs with
-    native bf16 arithmetic and costs accuracy everywhere.
+    it, else fp16 on CUDA; float32 on the CPU, where bf16 is opt-in (8 bits of
+    mantissa, and its speed depends on the CPU's own bf16 support).
     """
     if setting == "off":
         return None
