@@ -1,46 +1,83 @@
-"""In-process generation speed of shower (or event) artefacts, side by side in one run.
+"""Generation on one device by batch size, and the same seed's events on a second device.
 
-    python -m benchmarks.bench_generate --model BEFORE --model AFTER [--events 100000]
-        [--threads 2] [--repeats 5]
+    python -m benchmarks.bench_generate [--model DIR] [--device cuda] [--sizes 1,1000,100000]
+        [--repeats 5] [--compare-device cpu]
 
-For each model folder: ``artefact.generate`` of ``events`` events (conditions drawn by the
-artefact, fixed seed) after one warm-up call, best of ``repeats`` timings, printed as
-events/s. Giving the artefact of the old defaults and of the new ones prints before and
-after in one run, on the same machine load.
+``artefact.generate`` in-process (the model: ``--model DIR``, else the small shower
+model of :mod:`benchmarks.bench_service`, default network) for each batch size:
+best wall time of ``--repeats`` calls, from noise to events in physical units as NumPy
+(so GPU work is finished), and events/s. Then one seed's 10k events on ``--device``
+and on ``--compare-device``: the largest difference relative to each feature's
+largest value, and the share of values that differ by more than 1e-4 of it.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.bench_service import build_model
+from tests.support.timing import best_time
+
+COMPARED_EVENTS = 10_000
 
 
-def events_per_second(folder: str, *, events: int, repeats: int) -> float:
+def generation_times(
+    model: Path, *, device: str, sizes: list[int], repeats: int
+) -> dict[int, float]:
+    """Best seconds per ``generate`` call for each batch size, after a warm-up call."""
     from hepgan.models.artefact import load_artefact
 
-    artefact = load_artefact(folder)
-    artefact.generate(1000, seed=0)  # warm-up
-    best = float("inf")
-    for repeat in range(repeats):
-        start = time.perf_counter()
-        artefact.generate(events, seed=repeat)
-        best = min(best, time.perf_counter() - start)
-    return events / best
+    artefact = load_artefact(model).to(device)
+    artefact.generate(1000, seed=0, device=device)  # warm-up: kernels, allocator
+    return {
+        n: best_time(lambda n=n: artefact.generate(n, seed=1, device=device), repeats=repeats)
+        for n in sizes
+    }
+
+
+def device_agreement(model: Path, *, device: str, other: str) -> tuple[float, float]:
+    """(max |a - b| / feature scale, share of values off by > 1e-4 of the scale) for one seed."""
+    from hepgan.models.artefact import load_artefact
+
+    first, second = (
+        load_artefact(model).generate(COMPARED_EVENTS, seed=7, device=where)
+        for where in (device, other)
+    )
+    scale = np.maximum(np.abs(second).max(axis=0), np.finfo(np.float32).tiny)  # (F,)
+    relative = np.abs(first - second) / scale
+    return float(relative.max()), float(np.mean(relative > 1e-4))
 
 
 def main() -> None:
-    import torch
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", action="append", required=True, help="artefact folder")
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--model", type=Path, help="an artefact folder (default: build one)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--sizes", default="1,1000,100000", help="events per generate call")
+    parser.add_argument("--repeats", type=int, default=5, help="calls per size; the best counts")
+    parser.add_argument("--compare-device", help="also generate one seed here and compare")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    for folder in args.model:
-        rate = events_per_second(folder, events=args.events, repeats=args.repeats)
-        print(f"{folder}: {rate:,.0f} events/s ({args.events:,} per call, {args.threads} threads)")
+    from hepgan.devices import resolve_device
+
+    device = str(resolve_device(args.device))
+    sizes = [int(n) for n in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory() as scratch:
+        model = args.model or build_model(Path(scratch) / "showers")
+        print(f"generation on {device} ({model.name}), best of {args.repeats}")
+        for n, seconds in generation_times(
+            model, device=device, sizes=sizes, repeats=args.repeats
+        ).items():
+            print(f"   {n:7d} events: {seconds * 1000:9.2f} ms, {n / seconds:12.0f} events/s")
+        if args.compare_device:
+            other = str(resolve_device(args.compare_device, flag="--compare-device"))
+            worst, share = device_agreement(model, device=device, other=other)
+            print(
+                f"same seed, {COMPARED_EVENTS} events, {device} vs {other}: largest difference "
+                f"{worst:.2e} of the feature's scale; {share:.2e} of values differ by > 1e-4"
+            )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Speed of the HTTP service, each figure a ratio measured in this one run.
 
     python -m benchmarks.bench_service [--model DIR] [--repeats 3] [--clients 1,8,32]
+        [--device auto|cpu|cuda] [--parts 1,2,3,4,5,6]
 
 Serves a small shower model with ``hepgan serve`` in a subprocess on 127.0.0.1
 (the model: ``--model DIR``, else one built here with the default network of
@@ -16,6 +17,8 @@ depend on the weights) and measures, best of ``--repeats`` where it applies:
 4. one-event request latency, p50 and p99, with and without the report;
 5. requests/s of 16-event requests from N concurrent clients, dynamic batching off and on;
 6. the server's peak memory after streamed batches of 20k, 500k and 1M events.
+
+The server generates on ``--device`` (its ``HEPGAN_DEVICE``); ``--parts`` picks the parts.
 """
 
 from __future__ import annotations
@@ -200,13 +203,16 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="a shower artefact folder (default: build one)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per timing; the best counts")
     parser.add_argument("--clients", default="1,8,32", help="concurrent clients for part 5")
+    parser.add_argument("--device", default="auto", help="the server's device: auto, cpu, cuda")
+    parser.add_argument("--parts", default="1,2,3,4,5,6", help="which parts to run")
     args = parser.parse_args()
     clients = [int(n) for n in args.clients.split(",")]
+    parts = {int(n) for n in args.parts.split(",")}
     import torch
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-        f"cuda {'yes' if torch.cuda.is_available() else 'no'}"
+        f"cuda {'yes' if torch.cuda.is_available() else 'no'}; server device {args.device}"
     )
     with tempfile.TemporaryDirectory() as scratch:
         models_dir = Path(scratch) / "models"
@@ -216,17 +222,25 @@ def main() -> None:
         else:
             build_model(model)
         log = Path(scratch) / "serve.log"
-        with served(models_dir, log, dynamic_batching="off") as server:
-            throughput(server.url, model, repeats=args.repeats)
-            validation_overhead(server.url, repeats=args.repeats)
-            json_encoding(server.url, repeats=args.repeats)
-            latency(server.url)
-            unbatched = {n: requests_per_second(server.url, n) for n in clients}
-        with served(models_dir, log, dynamic_batching="on") as server:
-            batched = {n: requests_per_second(server.url, n) for n in clients}
-        print_requests_per_second(unbatched, batched)
-        with served(models_dir, log) as server:  # a fresh process for its peak memory
-            streaming_memory(server)
+        device = args.device
+        with served(models_dir, log, dynamic_batching="off", device=device) as server:
+            for part, run in (
+                (1, lambda: throughput(server.url, model, repeats=args.repeats)),
+                (2, lambda: validation_overhead(server.url, repeats=args.repeats)),
+                (3, lambda: json_encoding(server.url, repeats=args.repeats)),
+                (4, lambda: latency(server.url)),
+            ):
+                if part in parts:
+                    run()
+            if 5 in parts:
+                unbatched = {n: requests_per_second(server.url, n) for n in clients}
+        if 5 in parts:
+            with served(models_dir, log, dynamic_batching="on", device=device) as server:
+                batched = {n: requests_per_second(server.url, n) for n in clients}
+            print_requests_per_second(unbatched, batched)
+        if 6 in parts:
+            with served(models_dir, log, device=device) as server:  # fresh: its peak memory
+                streaming_memory(server)
 
 
 if __name__ == "__main__":

@@ -5,5 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+# torch.compile on the CPU (inductor) builds C++ kernels: the tests and compile = true need g++.
+if ! command -v g++ >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends g++
+    else
+        echo "install.sh: g++ not found; install it for torch.compile on the CPU" >&2
+    fi
+fi
 "$PYTHON" -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[dev]"

@@ -111,8 +111,10 @@ class TrainConfig:
     rollback_lr_factor: float = 0.5  # learning rates are multiplied by this at each rollback
     # --- hardware
     device: str = "auto"  # auto: cuda when available
-    precision: str = "auto"  # mixed precision on CUDA; auto: bf16 when supported; CPU: off
-    compile: bool = False  # torch.compile the generator (CUDA)
+    # autocast: "bf16" (any device), "fp16" (CUDA), "off"; "auto": bf16 on GPUs that support
+    # it, else fp16; float32 on the CPU
+    precision: str = "auto"
+    compile: bool = False  # torch.compile the generator (inductor: needs a C++ compiler on CPUs)
     # CPU threads for torch. One is fastest for these small networks on a shared 2-core machine:
     # OpenMP threads spin-wait for each other while another process holds a core (the
     # measured steps per second: docs/benchmarks.md, Training).

@@ -1,4 +1,4 @@
-"""Which device a run uses and in which precision its forward passes run."""
+"""In which precision a run's forward passes run (the device itself: hepgan.devices)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,22 @@ import torch
 from hepgan.errors import ConfigError
 
 
-def resolve_device(name: str) -> torch.device:
-    """ "auto" -> cuda when available, else cpu; "cuda" without a GPU is a ConfigError."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA device is available")
-    return torch.device(name)
-
-
 def autocast_dtype(setting: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype: None (full float32) on the CPU or when "off"."""
-    if device.type != "cuda" or setting == "off":
+    """The autocast dtype; None means full float32.
+
+    "off": float32. "bf16": bfloat16 on any device (CPU autocast supports it).
+    "fp16": float16 with loss scaling, CUDA only. "auto": bf16 on GPUs that support
+    it, else fp16 on CUDA; float32 on the CPU, where bf16 is opt-in (8 bits of
+    mantissa, and its speed depends on the CPU's own bf16 support).
+    """
+    if setting == "off":
         return None
-    if setting == "fp16":
-        return torch.float16
-    if setting == "bf16" or torch.cuda.is_bf16_supported():
+    if setting == "bf16":
         return torch.bfloat16
-    return torch.float16
+    if device.type != "cuda":
+        if setting == "fp16":
+            raise ConfigError("precision fp16 needs CUDA; on the CPU use bf16 or off")
+        return None
+    if setting == "fp16" or not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16

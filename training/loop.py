@@ -27,12 +27,12 @@ from typing import Any
 
 import torch
 
+from hepgan.devices import resolve_device
 from hepgan.errors import ConfigError
 from hepgan.training import distributed
 from hepgan.training.checkpoint import load_checkpoint
 from hepgan.training.config import TrainConfig
 from hepgan.training.data import TrainingData, load_training_data
-from hepgan.training.devices import resolve_device
 from hepgan.training.export import write_artefact
 from hepgan.training.history import History
 from hepgan.training.signals import stop_on_signals
@@ -63,14 +63,10 @@ def train(
     to inject a NaN).
     """
     config.validate()
-    device = resolve_device(config.device)
-    world = distributed.start(device.type)
-    if device.type == "cuda" and world.enabled:
-        device = torch.device("cuda", world.local_rank)
-        torch.cuda.set_device(device)
+    world = distributed.start(resolve_device(config.device))
     try:
         data = load_training_data(config)
-        return run_training(config, data, device=device, world=world, callbacks=callbacks)
+        return run_training(config, data, device=world.device, world=world, callbacks=callbacks)
     finally:
         distributed.stop(world)
 
@@ -87,7 +83,7 @@ def run_training(
     from tqdm import tqdm
 
     device = device or resolve_device(config.device)
-    world = world or distributed.Distributed()
+    world = world or distributed.Distributed(device=device)
     if device.type == "cpu":
         torch.set_num_threads(config.cpu_threads)
     run_folder = config.run_folder

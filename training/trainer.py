@@ -91,7 +91,7 @@ class Trainer:
         self.generator_ddp = world.wrap(self.generator, device)
         self.critic_ddp = world.wrap(self.critic, device)
         self.generator_forward = self.generator_ddp
-        if config.compile and device.type == "cuda":
+        if config.compile:  # inductor: Triton kernels on CUDA, C++ on the CPU
             self.generator_forward = torch.compile(self.generator_ddp)
         betas = tuple(config.adam_betas)
         self.learning_rates = config.learning_rates  # (generator, critic)

@@ -73,8 +73,10 @@ def _run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from hepgan.devices import resolve_device
     from hepgan.models.artefact import load_artefact
 
+    device = resolve_device(args.device)
     if args.events < 1:
         raise ConfigError(f"-n/--events must be a positive integer, got {args.events}")
     output = Path(args.output)
@@ -88,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
     if conditions is None:
         conditions = artefact.sample_conditions(args.events, seed=args.seed)
     features = artefact.generate(
-        args.events, conditions=conditions, seed=args.seed, device=args.device
+        args.events, conditions=conditions, seed=args.seed, device=str(device)
     )
     if output.suffix.lower() == ".root":
         from hepgan.datafiles.root_writer import write_root

@@ -21,6 +21,55 @@ from hepgan.simulators.showers import (
     simulate_showers,
 )
 
+# The homogeneous-medium coefficients of Grindhammer & Peters, hep-ex/0001020, written out
+# here so that the tests check the simulator against the paper, not against itself.
+# Longitudinal fluctuations (y = E / E_c): <ln T> = ln(ln y - 0.812),
+# <ln alpha> = ln(0.81 + (0.458 + 2.26 / Z) ln y), sigma(ln T) = 1 / (-1.4 + 1.26 ln y),
+# sigma(ln alpha) = 1 / (-0.58 + 0.86 ln y), rho(ln T, ln alpha) = 0.705 - 0.023 ln y.
+# Radial profile (E in GeV, tau = t / T): R_C = z1 + z2 tau, z1 = 0.0251 + 0.00319 ln E,
+# z2 = 0.1162 - 0.000381 Z; R_T = k1 (exp(k3 (tau - k2)) + exp(k4 (tau - k2))),
+# k1 = 0.659 - 0.00309 Z, k2 = 0.645, k3 = -2.59, k4 = 0.3585 + 0.0412 ln E;
+# p = p1 exp((p2 - tau) / p3 - exp((p2 - tau) / p3)), p1 = 2.632 - 0.00094 Z,
+# p2 = 0.401 + 0.00187 Z, p3 = 1.313 - 0.0686 ln E. Spots: N = 93 ln(Z) E^0.876,
+# T_spot = T (0.698 + 0.00212 Z), alpha_spot = alpha (0.639 + 0.00334 Z).
+# Transcribed from Geant4's GFlash (GVFlashHomoShowerTuning.hh, "Tuning class for GFlash
+# homogeneous shower parameterisation", which implements the paper); the paper's own
+# equation numbers could not be checked in the session that wrote this.
+PUBLISHED = {
+    "log_t_offset": -0.812,
+    "log_alpha_a1": 0.81,
+    "log_alpha_a2": 0.458,
+    "log_alpha_a3": 2.26,
+    "sigma_log_t_1": -1.4,
+    "sigma_log_t_2": 1.26,
+    "sigma_log_alpha_1": -0.58,
+    "sigma_log_alpha_2": 0.86,
+    "rho_1": 0.705,
+    "rho_2": -0.023,
+    "core_c1": 0.0251,
+    "core_c2": 0.00319,
+    "core_c3": 0.1162,
+    "core_c4": -0.000381,
+    "tail_t1": 0.659,
+    "tail_t2": -0.00309,
+    "tail_k2": 0.645,
+    "tail_k3": -2.59,
+    "tail_t5": 0.3585,
+    "tail_t6": 0.0412,
+    "weight_c1": 2.632,
+    "weight_c2": -0.00094,
+    "weight_c3": 0.401,
+    "weight_c4": 0.00187,
+    "weight_c5": 1.313,
+    "weight_c6": -0.0686,
+    "spots_n1": 93.0,
+    "spots_n2": 0.876,
+    "spots_t1": 0.698,
+    "spots_t2": 0.00212,
+    "spots_a1": 0.639,
+    "spots_a2": 0.00334,
+}
+
 ENERGIES_MEV = np.array([1000.0, 3000.0, 10000.0, 30000.0, 100000.0])
 EVENTS_PER_ENERGY = 2000
 
@@ -65,6 +114,12 @@ def moment_shower_maximum(layer_energy: np.ndarray, geometry: CylindricalGeometr
     return mean - variance / mean
 
 
+def test_coefficients_are_the_published_ones() -> None:
+    coefficients = dataclasses.asdict(GFLASH)
+    assert coefficients.pop("alpha_floor") == 1.1  # ours, not the paper's: see showers.py
+    assert coefficients == PUBLISHED
+
+
 def test_mean_shower_maximum_grows_like_log_energy() -> None:
     geometry = contained_geometry(radial_edges_in_moliere_radii=(0.0, 1.0, 20.0))
     rng = np.random.default_rng(11)
@@ -80,8 +135,8 @@ def test_mean_shower_maximum_grows_like_log_energy() -> None:
         errors.append(shower_max.std(ddof=1) / np.sqrt(EVENTS_PER_ENERGY))
         # Mean of the log-normal of hep-ex/0001020: exp(<ln T> + sigma^2 / 2).
         log_y = np.log(energy / geometry.critical_energy_mev)
-        sigma = 1.0 / (GFLASH.sigma_log_t_1 + GFLASH.sigma_log_t_2 * log_y)
-        expected.append((log_y + GFLASH.log_t_offset) * np.exp(sigma**2 / 2.0))
+        sigma = 1.0 / (PUBLISHED["sigma_log_t_1"] + PUBLISHED["sigma_log_t_2"] * log_y)
+        expected.append((log_y + PUBLISHED["log_t_offset"]) * np.exp(sigma**2 / 2.0))
     means, errors, expected = map(np.asarray, (means, errors, expected))
     assert np.all(np.abs(means - expected) < 4.0 * errors), (means, expected, errors)
     slope, _ = np.polyfit(np.log(ENERGIES_MEV), means, 1)
@@ -142,13 +197,13 @@ def test_log_t_and_log_alpha_are_correlated_log_normals() -> None:
     log_y = np.log(10000.0 / geometry.critical_energy_mev)
     log_t, log_alpha = np.log(profile.shower_max_x0), np.log(profile.alpha)
     assert log_t.std() == pytest.approx(
-        1.0 / (GFLASH.sigma_log_t_1 + GFLASH.sigma_log_t_2 * log_y), rel=0.01
+        1.0 / (PUBLISHED["sigma_log_t_1"] + PUBLISHED["sigma_log_t_2"] * log_y), rel=0.01
     )
     assert log_alpha.std() == pytest.approx(
-        1.0 / (GFLASH.sigma_log_alpha_1 + GFLASH.sigma_log_alpha_2 * log_y), rel=0.01
+        1.0 / (PUBLISHED["sigma_log_alpha_1"] + PUBLISHED["sigma_log_alpha_2"] * log_y), rel=0.01
     )
     assert np.corrcoef(log_t, log_alpha)[0, 1] == pytest.approx(
-        GFLASH.rho_1 + GFLASH.rho_2 * log_y, abs=0.01
+        PUBLISHED["rho_1"] + PUBLISHED["rho_2"] * log_y, abs=0.01
     )
     assert stats.skew(log_t) == pytest.approx(0.0, abs=0.02)
 

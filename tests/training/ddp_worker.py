@@ -1,6 +1,8 @@
 """Run under torchrun by test_train_distributed.py: train, then save this rank's weights.
 
-Usage: python -m torch.distributed.run --nproc-per-node 2 ddp_worker.py DATA.root OUT WEIGHTS
+Usage: python -m torch.distributed.run --nproc-per-node 2 ddp_worker.py DATA OUT WEIGHTS [DEVICE]
+
+DEVICE is "cpu" (gloo, the default) or "cuda" (NCCL, one GPU per rank).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from hepgan.training.loop import train
 from hepgan.training.trainer import Trainer
 
 
-def main(data: str, out: str, weights: str) -> None:
+def main(data: str, out: str, weights: str, device: str = "cpu") -> None:
     config = TrainConfig(
         data=[data],
         tree="events",
@@ -27,14 +29,14 @@ def main(data: str, out: str, weights: str) -> None:
         validate_every=3,
         validation_events=300,
         network=NetworkSettings(latent_dim=8, generator_hidden=[32], critic_hidden=[32]),
-        device="cpu",
+        device=device,
         progress=False,
     )
 
     def save_weights(trainer: Trainer) -> None:
         if trainer.step == config.max_steps:
-            state = {f"generator.{k}": v for k, v in trainer.generator.state_dict().items()}
-            state.update({f"critic.{k}": v for k, v in trainer.critic.state_dict().items()})
+            state = {f"generator.{k}": v.cpu() for k, v in trainer.generator.state_dict().items()}
+            state.update({f"critic.{k}": v.cpu() for k, v in trainer.critic.state_dict().items()})
             save_file(state, os.path.join(weights, f"rank{trainer.world.rank}.weights"))
 
     result = train(config, callbacks=[save_weights])
@@ -42,4 +44,4 @@ def main(data: str, out: str, weights: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3])
+    main(*sys.argv[1:5])

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
+import pytest
 import torch
 
+from hepgan.atomic import partial_path
 from hepgan.training.checkpoint import load_checkpoint, save_checkpoint
 
 
@@ -40,12 +44,22 @@ def test_round_trip_of_optimizer_and_random_states(tmp_path: Path) -> None:
     assert torch.equal(torch.rand(4, generator=other), torch.rand(4, generator=generator))
 
 
-def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path: Path) -> None:
+def test_a_failed_write_keeps_the_previous_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = save_checkpoint(tmp_path / "last.safetensors", {"x": torch.ones(2)})
     before = path.read_bytes()
-    shared = torch.ones(4)
-    try:  # two views of one storage: safetensors refuses, mid-write
-        save_checkpoint(path, {"a": shared, "b": shared[:2]})
-    except Exception:  # noqa: BLE001 - any failure must leave the old file intact
-        pass
+    partial = partial_path(path)
+    written: list[int] = []
+
+    def full_disk(descriptor: int) -> None:
+        # The disk fills up as the new checkpoint is flushed: the temporary file is complete.
+        written.append(partial.stat().st_size)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left on device"):
+        save_checkpoint(path, {"x": torch.zeros(1000), "counters": {"step": 7}})
+    assert written and written[0] > len(before)  # it failed after the new file was written
     assert path.read_bytes() == before
+    assert not partial.exists()  # and left no partial file behind

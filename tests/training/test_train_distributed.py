@@ -1,4 +1,7 @@
-"""Two CPU processes under torchrun (gloo): identical weights on both ranks, one artefact."""
+"""Two processes under torchrun: identical weights on both ranks, one artefact.
+
+On the CPU (gloo) everywhere; on two GPUs (NCCL, one per rank) where a machine has them.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,18 @@ from safetensors.torch import load_file
 
 from hepgan.models.artefact import load_artefact
 
+TWO_GPUS = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(
+        not torch.cuda.is_available() or torch.cuda.device_count() < 2,
+        reason="NCCL data parallelism needs two GPUs (one per rank)",
+    ),
+]
+
 
 @pytest.mark.slow
-def test_two_process_ddp_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=TWO_GPUS)])
+def test_two_process_ddp_run(tmp_path: Path, device: str) -> None:
     data = tmp_path / "dimuon.root"
     subprocess.run(
         ["hepgan", "simulate", "dimuon", "-n", "2000", "--seed", "5", "-o", str(data)], check=True
@@ -31,6 +43,7 @@ def test_two_process_ddp_run(tmp_path: Path) -> None:
         str(data),
         str(out),
         str(tmp_path),
+        device,
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -42,5 +55,5 @@ def test_two_process_ddp_run(tmp_path: Path) -> None:
     assert f"rank 0 artefact {out}" in finished.stdout
     assert "rank 1 artefact None" in finished.stdout
     artefact = load_artefact(out)
-    assert artefact.card.training.device == "cpu x 2"
+    assert artefact.card.training.device == f"{device} x 2"
     assert artefact.card.training.steps == 6

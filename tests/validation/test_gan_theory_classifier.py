@@ -56,11 +56,14 @@ def test_trained_discriminator_reaches_the_gan_optimum() -> None:
     # Monte Carlo error of V on 2 x 200k events is about 0.002 nats.
     assert value == pytest.approx(value_at_optimum(js), abs=0.01)
     assert js_from_value(value) == pytest.approx(js, abs=0.005)
-    # and the trained D is close to D* = p / (p + q) where both densities have mass
+    # and the trained D is close to D* = p / (p + q) where both densities have mass.
+    # The largest deviation on the grid is 0.003 here, but that is this seed's luck: over
+    # four data and training seeds it was 0.003, 0.016, 0.008 and 0.012 (2 x 10k events,
+    # 6 epochs), so 0.02 is the tightest bound that does not depend on the seed.
     grid = np.linspace(-1.0, 2.5, 8)
     trained = 1.0 / (1.0 + np.exp(-logits(grid)))
     np.testing.assert_allclose(
-        trained, optimal_discriminator(DATA.pdf(grid), GENERATED.pdf(grid)), atol=0.03
+        trained, optimal_discriminator(DATA.pdf(grid), GENERATED.pdf(grid)), atol=0.02
     )
 
 
