@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictFloat,
+    Tag,
+    model_validator,
+)
 
 OutputFormat = Literal["json", "root", "npy", "arrow"]
 
@@ -14,8 +22,8 @@ class ConditionRange(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    low: float = Field(alias="min", description="lower edge, in the condition's unit")
-    high: float = Field(alias="max", description="upper edge, in the condition's unit")
+    low: StrictFloat = Field(alias="min", description="lower edge, in the condition's unit")
+    high: StrictFloat = Field(alias="max", description="upper edge, in the condition's unit")
     distribution: Literal["uniform", "log-uniform"] = "uniform"
 
     @model_validator(mode="after")
@@ -34,9 +42,12 @@ def _condition_kind(value: Any) -> str:
     return "per-event" if isinstance(value, list) else "value"
 
 
+# Numbers are strict (a JSON string such as "5000" is refused, as for n_events and seed), and
+# a per-event list stops at its first bad item: a million bad items give one error, not a
+# million (the body limit allows that many).
 ConditionSpec = Annotated[
-    Annotated[float, Tag("value")]
-    | Annotated[list[float], Tag("per-event")]
+    Annotated[StrictFloat, Tag("value")]
+    | Annotated[list[StrictFloat], Field(fail_fast=True), Tag("per-event")]
     | Annotated[ConditionRange, Tag("range")],
     Discriminator(_condition_kind),
 ]
@@ -161,4 +172,7 @@ class ModelList(BaseModel):
 
 class ModelDetail(BaseModel):
     name: str
-    card: dict[str, Any] = Field(description="the artefact's model.json card")
+    card: dict[str, Any] = Field(
+        description="the artefact's model.json card, without paths, the training configuration "
+        "and library versions other than hepgan's"
+    )

@@ -17,7 +17,9 @@ Status:
 - ``warn``: worst KS > critical value + ``ks_warn_excess``, mean JS > noise floor +
   ``js_warn_nats``, or more than ``max_failing_for_pass`` observables failing the
   corrected KS test;
-- ``pass`` otherwise.
+- ``pass`` otherwise;
+- ``insufficient`` instead of any of these when the candidate has fewer than
+  ``min_events_for_verdict`` events: the scores are still given, but too noisy to judge.
 
 The JS noise floor is the expected binned JS of two samples of one distribution,
 E[JS] ~ (B - 1) / 8 (1/n + 1/m) nats for B bins (the chi-square limit), so small
@@ -63,7 +65,7 @@ MAX_DEFAULT_THREADS = 8
 # Candidate values (events x features) per thread below which more threads cost more than
 # they save: 53 x 10,000 (a service batch) takes 7.7 ms on one thread and 10.4 ms on two.
 MIN_THREAD_ELEMENTS = 1 << 20
-Status = Literal["pass", "warn", "fail"]
+Status = Literal["pass", "warn", "fail", "insufficient"]
 
 
 class ReportThresholds(BaseModel):
@@ -89,6 +91,11 @@ class ReportThresholds(BaseModel):
         default=0, ge=0, description="per-event observables failing the corrected KS test allowed"
     )
     n_bins: int = Field(default=50, ge=2, description="reference-quantile bins for JS and S")
+    min_events_for_verdict: int = Field(
+        default=100,
+        ge=1,
+        description="fewer candidate events give the status 'insufficient' (two per JS bin)",
+    )
     max_pooled_values: int = Field(
         default=1_000_000, ge=100, description="largest sample kept for a pooled observable"
     )
@@ -520,6 +527,13 @@ def _summarise(
             f"the {thresholds.correction} correction"
         )
     status: Status = "fail" if fail_reasons else "warn" if warn_reasons else "pass"
+    if n_candidate < thresholds.min_events_for_verdict:
+        status = "insufficient"
+        fail_reasons.insert(
+            0,
+            f"{n_candidate} events are fewer than the {thresholds.min_events_for_verdict} "
+            "a verdict needs (min_events_for_verdict): the scores are too noisy to judge",
+        )
     effective = n_candidate * n_reference / (n_candidate + n_reference)
     kind = (
         "exact (lattice-path count"

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from live_server import LiveServer, serve
 
+from tests.support.cards import write_resealed_card
+
 API_KEY = "reliability-test-key-0123456789abcdef"
 SERVER_LIMITS = {
     "HEPGAN_MAX_EVENTS_PER_REQUEST": "5000",
@@ -55,10 +57,9 @@ def replace_weights_with_pickle(folder: Path, marker: Path) -> None:
     """Write a code-running pickle as the weights and make model.json's checksum agree with it."""
     weights = folder / "generator.safetensors"
     weights.write_bytes(pickle.dumps({"weight": _TouchOnUnpickle(marker)}))
-    card_path = folder / "model.json"
-    card = json.loads(card_path.read_text())
+    card = json.loads((folder / "model.json").read_text())
     card["checksums"][weights.name] = hashlib.sha256(weights.read_bytes()).hexdigest()
-    card_path.write_text(json.dumps(card))
+    write_resealed_card(folder, card)
 
 
 @pytest.fixture(scope="session")

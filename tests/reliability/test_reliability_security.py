@@ -25,6 +25,8 @@ from conftest import (
 from figures import record_figures
 from live_server import LiveServer
 
+from tests.support.cards import write_resealed_card
+
 SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
 # Raw request paths (sent byte for byte, no client-side normalisation) that try to leave
 # /v1/models/{name} for a file elsewhere.
@@ -130,7 +132,7 @@ def test_pickled_reference_sample_is_refused(
     del card["checksums"]["reference.safetensors"]
     card["reference"]["file"] = "reference.npz"
     card["checksums"]["reference.npz"] = hashlib.sha256(buffer.getvalue()).hexdigest()
-    (folder / "model.json").write_text(json.dumps(card))
+    write_resealed_card(folder, card)
     with pytest.raises(ArtefactError, match="reference.npz"):
         load_artefact(folder).reference()
     assert not unpickle_marker.exists()
@@ -150,7 +152,7 @@ def test_card_cannot_name_files_outside_its_folder_or_pickles(
         card = json.loads((folder / "model.json").read_text())
         card["checksums"][weights_name] = card["checksums"].pop("generator.safetensors")
         card["weights_file"] = weights_name
-        (folder / "model.json").write_text(json.dumps(card))
+        write_resealed_card(folder, card)
         with pytest.raises(ArtefactError, match="only plain file names"):
             load_artefact(folder)
 
