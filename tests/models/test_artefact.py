@@ -131,3 +131,20 @@ def test_reference_as_npz_without_pickles(events_folder: Path, tmp_path: Path) -
     write_resealed_card(folder, card)
     with pytest.raises(ArtefactError, match="reference.npz"):
         load_artefact(folder).reference()
+
+
+def test_a_card_edited_by_one_character_is_refused(events_folder: Path, tmp_path: Path) -> None:
+    """model.json is covered by its own sha256: its transforms decide every generated value."""
+    folder = _copy(events_folder, tmp_path / "m")
+    text = (folder / "model.json").read_text()
+    assert '"seed": 0' in text
+    (folder / "model.json").write_text(text.replace('"seed": 0', '"seed": 1', 1))
+    with pytest.raises(ArtefactError, match=r"m/model.json does not match its own sha256"):
+        load_artefact(folder)
+    card = json.loads(text)
+    del card["card_sha256"]
+    (folder / "model.json").write_text(json.dumps(card))
+    with pytest.raises(ArtefactError, match="model.json has no card_sha256"):
+        load_artefact(folder)
+    (folder / "model.json").write_text(json.dumps(json.loads(text), indent=4))  # reformatted
+    assert load_artefact(folder).card.card_sha256 == json.loads(text)["card_sha256"]
