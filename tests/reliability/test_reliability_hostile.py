@@ -256,7 +256,7 @@ def test_docs_need_the_key_when_one_is_set(hostile: LiveServer) -> None:
     schema = httpx.get(f"{hostile.url}/openapi.json", headers=hostile.auth, timeout=10).json()
     assert "/v1/models/{name}/generate" in schema["paths"]
     _holds(watch)
-    record_figures("hostile_docs", statuses)
+    record_figures("hostile_docs", {"statuses": statuses, **watch.figures()})
 
 
 @pytest.mark.slow
