@@ -4,8 +4,9 @@ A :class:`Budget` is a capacity in bytes (memory, or temporary disk) that reques
 take from when they are admitted and give back when their response has ended: sent
 in full, aborted, or abandoned by the client. A request whose cost does not fit gets
 a 503 with ``Retry-After`` instead of growing the process. A single request larger
-than the whole budget is admitted when nothing else holds any of it, so a budget set
-too small slows the service down but never locks a request out.
+than the whole budget is admitted when nothing else holds any of it (it is charged the
+whole budget), so a budget set too small slows the service down but never locks a
+request out.
 
 What a request took is recorded in its ASGI scope; :class:`AdmissionMiddleware`
 gives it back when the app returns, which for a streamed body is after its last
@@ -42,8 +43,10 @@ class Budget:
 
     def take(self, scope: Scope, cost: int) -> None:
         """Take ``cost`` bytes for the request of ``scope``, or raise OverloadedError (503)."""
-        cost = min(max(cost, 0), self.capacity)  # a request larger than the budget runs alone
-        if cost == 0:
+        held = scope.setdefault(HELD_KEY, [])
+        own = sum(taken for budget, taken in held if budget is self)
+        cost = min(max(cost, 0), self.capacity - own)  # one larger than the budget runs alone
+        if cost <= 0:
             return
         if self.in_use + cost > self.capacity:
             raise OverloadedError(
@@ -53,7 +56,7 @@ class Budget:
                 retry_after_s=RETRY_AFTER_S,
             )
         self.in_use += cost
-        scope.setdefault(HELD_KEY, []).append((self, cost))
+        held.append((self, cost))
 
     def give_back(self, cost: int) -> bool:
         """Return ``cost`` bytes; True when the budget is now empty after a large release."""

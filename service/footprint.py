@@ -20,7 +20,6 @@ import numpy as np
 from hepgan.models.card import OutputColumn
 
 EVENT_COPIES = 4
-BODY_COPIES = 3  # a body's bytes, and the Python objects parsing makes of them
 ROOT_FILE_OVERHEAD_BYTES = 1 << 20  # keys, streamers, the report and meta strings
 
 

@@ -4,8 +4,8 @@
   naming the limit;
 - time: the whole body must arrive within ``timeout_s`` of the first read: 408, so a
   slow sender cannot hold a connection and its partial body indefinitely;
-- memory: each part taken from the memory budget as it arrives (``BODY_COPIES`` bytes per
-  byte, for the body and what parsing makes of it): 503 when the budget is spent.
+- memory: each part taken from the memory budget as it arrives (what parsing will add is
+  charged by :mod:`hepgan.service.request_body`): 503 when the budget is spent.
 
 Requests without a body (GET) pass through with one dictionary look-up.
 """
@@ -20,7 +20,6 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hepgan.service.admission import Budget
-from hepgan.service.footprint import BODY_COPIES
 
 
 class BodyLimitMiddleware:
@@ -62,7 +61,7 @@ class BodyLimitMiddleware:
             received += size
             if received > self.max_bytes:
                 raise HTTPException(status_code=413, detail=self.detail)
-            self.budget.take(scope, BODY_COPIES * size)
+            self.budget.take(scope, size)
             return message
 
         await self.app(scope, limited_receive, send)

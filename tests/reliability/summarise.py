@@ -131,6 +131,7 @@ def _hostile(found: dict[str, dict[str, Any]]) -> list[str]:
     for label, what in (
         ("empty_strings", "1M empty strings as per-event values"),
         ("unknown_keys", "1M unknown keys"),
+        ("many_values", "8M zeros as per-event values"),
     ):
         if label in validation:
             f = validation[label]

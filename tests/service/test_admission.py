@@ -19,7 +19,7 @@ def test_requests_share_the_budget_and_one_beyond_it_is_refused() -> None:
     budget.take(second, 40)
     with pytest.raises(OverloadedError, match=r"at 100 of 100 bytes \(HEPGAN_X\)") as refused:
         budget.take(third, 1)
-    assert refused.value.retry_after_s == RETRY_AFTER_S and HELD_KEY not in third
+    assert refused.value.retry_after_s == RETRY_AFTER_S and third[HELD_KEY] == []
     assert first[HELD_KEY] == [(budget, 60)] and budget.in_use == 100
     budget.give_back(60)
     budget.take(third, 50)
@@ -48,3 +48,12 @@ def test_memory_estimate_counts_report_sample_two_chunks_and_per_event_condition
         10, n_features=3, n_conditions=0, per_event_conditions=0, chunk_events=1000, report_events=0
     )
     assert small == 10 * 12 * 4
+
+
+def test_a_request_adding_to_what_it_holds_counts_only_the_others() -> None:
+    budget, request, other = _budget(), {}, {}
+    budget.take(request, 30)  # its body
+    budget.take(request, 500)  # its parse: clamped so that the request holds the budget
+    assert budget.in_use == 100 and sum(cost for _, cost in request[HELD_KEY]) == 100
+    with pytest.raises(OverloadedError):
+        budget.take(other, 1)
