@@ -2,7 +2,8 @@
 
 One server process serves the whole module set: the load test, the fuzzer and the
 security checks all talk to it over loopback HTTP. Its limits are set low so the
-tests reach them quickly: 5000 events per request, 64 KiB bodies.
+tests reach them quickly: 5000 events per request, 64 KiB bodies. (The hostile-input
+tests start a second server with their own limits: test_reliability_hostile.py.)
 """
 
 from __future__ import annotations
