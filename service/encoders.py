@@ -166,6 +166,14 @@ class NpzEncoder(StreamEncoder):
         self._zip.close()
         yield self._sink.take()
 
+    def close(self) -> None:
+        """Close an abandoned archive quietly: its open entry's size no longer matches the
+        header's, and ZipFile.__del__ would print "Exception ignored" for each one."""
+        if self._zip.fp is None:  # finished
+            return
+        self._zip.fp = None  # the sink's bytes go nowhere: no central directory to write
+        self._zip.close()
+
 
 class ArrowEncoder(StreamEncoder):
     media_type = "application/vnd.apache.arrow.stream"

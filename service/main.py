@@ -13,9 +13,11 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from hepgan import __version__
+from hepgan.service.admission import AdmissionMiddleware, Budget
 from hepgan.service.dependencies import require_api_key
+from hepgan.service.docs import add_protected_docs, docs_are_public, fastapi_docs_urls
 from hepgan.service.errors import install_error_handlers
-from hepgan.service.limits import BodySizeLimitMiddleware
+from hepgan.service.limits import BodyLimitMiddleware
 from hepgan.service.metrics import MetricsMiddleware, ServiceMetrics
 from hepgan.service.registry import ModelRegistry
 from hepgan.service.routers import generate, health, metrics, models
@@ -43,11 +45,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Synthetic HEP events from conditional GANs, each batch with a validation report",
         lifespan=lifespan,
+        **fastapi_docs_urls(settings),
     )
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
+    app.state.budgets = {
+        "memory": Budget(
+            settings.max_bytes_in_flight,
+            what="memory held by requests in flight",
+            setting="HEPGAN_MAX_BYTES_IN_FLIGHT",
+        ),
+        "root_disk": Budget(
+            settings.root_max_bytes_total,
+            what="temporary disk of ROOT responses in flight",
+            setting="HEPGAN_ROOT_MAX_BYTES_TOTAL",
+        ),
+    }
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Outermost last: metrics see every response, admission gives back what the body took.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout_s=settings.body_timeout_s,
+        budget=app.state.budgets["memory"],
+    )
+    app.add_middleware(AdmissionMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     protected = {
         "dependencies": [Depends(require_api_key)],
@@ -57,4 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models.router, **protected)
     app.include_router(generate.router, **protected)
     app.include_router(metrics.router, **protected)
+    if not docs_are_public(settings):
+        add_protected_docs(app)
     return app

@@ -17,7 +17,9 @@ Status:
 - ``warn``: worst KS > critical value + ``ks_warn_excess``, mean JS > noise floor +
   ``js_warn_nats``, or more than ``max_failing_for_pass`` observables failing the
   corrected KS test;
-- ``pass`` otherwise.
+- ``pass`` otherwise;
+- ``insufficient`` instead of any of these when the candidate has fewer than
+  ``min_events_for_verdict`` events: the scores are still given, but too noisy to judge.
 
 The JS noise floor is the expected binned JS of two samples of one distribution,
 E[JS] ~ (B - 1) / 8 (1/n + 1/m) nats for B bins (the chi-square limit), so small

@@ -15,7 +15,7 @@ from hepgan.validation.ks import MIN_ASYMPTOTIC_EFFECTIVE_EVENTS
 from hepgan.validation.multiple_testing import Correction
 
 SCHEMA_VERSION = "1"
-Status = Literal["pass", "warn", "fail"]
+Status = Literal["pass", "warn", "fail", "insufficient"]
 
 
 class ReportThresholds(BaseModel):
@@ -41,6 +41,11 @@ class ReportThresholds(BaseModel):
         default=0, ge=0, description="per-event observables failing the corrected KS test allowed"
     )
     n_bins: int = Field(default=50, ge=2, description="reference-quantile bins for JS and S")
+    min_events_for_verdict: int = Field(
+        default=100,
+        ge=1,
+        description="fewer candidate events give the status 'insufficient' (two per JS bin)",
+    )
     max_pooled_values: int = Field(
         default=1_000_000, ge=100, description="largest sample kept for a pooled observable"
     )
