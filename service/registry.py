@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from hepgan.errors import ArtefactError
+from hepgan.devices import resolve_device
+from hepgan.errors import ArtefactError, ConfigError
 from hepgan.service.batching import DynamicBatcher
 from hepgan.service.errors import ModelNotReadyError, UnknownModelError
 from hepgan.service.metrics import ServiceMetrics
@@ -44,7 +45,11 @@ class ModelRegistry:
             folders = _artefact_folders(self.settings.models_dir)
             if not folders:
                 self.broken["."] = "no artefact folders found"
-            device = _resolve_device(self.settings.device)
+            try:
+                device = str(resolve_device(self.settings.device, flag="HEPGAN_DEVICE"))
+            except ConfigError as error:  # e.g. cuda on a node without a GPU: say so in /readyz
+                self.broken["."] = str(error)
+                return
             for folder in folders:
                 try:
                     self.models[folder.name] = self._load(folder, device)
@@ -118,14 +123,6 @@ def _relative_paths(message: str, models_dir: Path) -> str:
     for prefix in sorted(prefixes, key=len, reverse=True):
         message = message.replace(prefix + "/", "").replace(prefix, ".")
     return message
-
-
-def _resolve_device(requested: str) -> str:
-    import torch
-
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return requested
 
 
 def _warm_up(model: LoadedModel, n_events: int) -> None:
