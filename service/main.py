@@ -18,7 +18,7 @@ from hepgan.service.errors import install_error_handlers
 from hepgan.service.limits import BodySizeLimitMiddleware
 from hepgan.service.metrics import MetricsMiddleware, ServiceMetrics
 from hepgan.service.registry import ModelRegistry
-from hepgan.service.routers import generate, health, metrics, models
+from hepgan.service.routers import docs, generate, health, history, metrics, models, page
 from hepgan.service.settings import Settings
 
 
@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Synthetic HEP events from conditional GANs, each batch with a validation report",
         lifespan=lifespan,
+        docs_url=None,  # served from installed assets by routers.docs, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
@@ -54,7 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "responses": {401: {"description": "missing or wrong API key (when one is set)"}},
     }
     app.include_router(health.router)
+    app.include_router(docs.router)
+    app.include_router(page.router)  # the page loads without the key; its data needs it
     app.include_router(models.router, **protected)
+    app.include_router(history.router, **protected)
     app.include_router(generate.router, **protected)
     app.include_router(metrics.router, **protected)
     return app
