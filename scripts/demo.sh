@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The main job on the built-in example data: install, simulate example data, train small models
-# (DEMO_MINUTES each) and serve them on DEMO_HOST:DEMO_PORT.
-# Output goes to ./demo (override with DEMO_DIR).
+# The main job on the built-in example data: install (the runtime only: no dev tools), simulate
+# example data, train small models (DEMO_MINUTES each) and serve them on DEMO_HOST:DEMO_PORT,
+# printing the address of the web page. Output goes to ./demo (override with DEMO_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 DEMO_DIR=${DEMO_DIR:-demo}
-bash scripts/install.sh
+bash scripts/install.sh --runtime
 mkdir -p "$DEMO_DIR"
 hepgan simulate showers --geometry small -n 20000 --seed 1 -o "$DEMO_DIR/showers_small.root"
 hepgan simulate dimuon -n 20000 --seed 2 -o "$DEMO_DIR/dimuon.root"
