@@ -136,6 +136,17 @@
   }
 
   // --- views ------------------------------------------------------------------------------
+  // While the service still loads its models (/readyz, no key needed), say so and wait.
+  async function untilLoaded() {
+    for (;;) {
+      const readiness = await (await fetch(`${api.root}/readyz`)).json();
+      if (!readiness.loading) return;
+      app.replaceChildren(el("p", { class: "notice", id: "loading",
+        text: `The service is loading its models (${readiness.models.length} ready so far); this page continues once they are.` }));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
   async function listView() {
     document.title = "hepgan: models";
     const list = await api.getJson("/v1/models");
@@ -360,7 +371,10 @@
     }
     const path = window.location.pathname.slice(api.root.length);
     const match = /^\/models\/([^/]+)\/?$/.exec(path);
-    guarded(() => (match ? modelView(decodeURIComponent(match[1])) : listView()));
+    guarded(async () => {
+      await untilLoaded();
+      await (match ? modelView(decodeURIComponent(match[1])) : listView());
+    });
   }
 
   route();
