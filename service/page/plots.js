@@ -80,6 +80,16 @@ const HepganPlots = (() => {
              xaxis: "x", yaxis: "y2", name: "generated / reference" };
   }
 
+  // The x range shown first: the interior (reference-quantile) edges padded by a tenth of
+  // their span, within the outer edges. The outer bins run to the samples' extremes, which
+  // would squeeze the bulk into a corner; a double click shows everything.
+  function bulkRange(edges) {
+    const n = edges.length;
+    if (n < 4) return [edges[0], edges[n - 1]];
+    const pad = 0.1 * (edges[n - 2] - edges[1]);
+    return [Math.max(edges[0], edges[1] - pad), Math.min(edges[n - 1], edges[n - 2] + pad)];
+  }
+
   // One observable: reference and generated densities on the report's bins (main panel),
   // their ratio (lower panel, own y axis), the statistics as a legend entry.
   function drawObservable(element, score) {
@@ -99,7 +109,7 @@ const HepganPlots = (() => {
       font: FONT, margin: { l: 60, r: 10, t: 28, b: 56 }, height: 360,
       title: { text: score.name + (score.failing ? " (fails KS)" : ""), font: { size: 13 } },
       showlegend: true, legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,.7)", font: { size: 10 } },
-      xaxis: { anchor: "y2", automargin: true, title: { text: axisTitle(score.name, score.unit) } },
+      xaxis: { anchor: "y2", automargin: true, range: bulkRange(h.edges), title: { text: axisTitle(score.name, score.unit) } },
       yaxis: { domain: [0.32, 1], title: { text: "density" }, rangemode: "tozero" },
       yaxis2: { domain: [0, 0.24], range: [0.5, 1.5], title: { text: "gen / ref" } },
       shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y2", y0: 1, y1: 1,
@@ -111,6 +121,7 @@ const HepganPlots = (() => {
   // The mean of each per-layer observable group (e.g. e_layer_00 .. e_layer_44), generated
   // next to reference, with the error of the mean std / sqrt(N).
   function drawLayerProfile(element, scores, prefix) {
+    const quantity = prefix === "e" ? "energy" : prefix.replace("_", " ");
     const layers = scores.filter((s) => s.name.startsWith(`${prefix}_layer_`))
       .map((s) => ({ layer: Number(s.name.slice(prefix.length + 7)), score: s }))
       .sort((a, b) => a.layer - b.layer);
@@ -128,9 +139,9 @@ const HepganPlots = (() => {
     ];
     const layout = {
       font: FONT, margin: { l: 64, r: 10, t: 28, b: 44 }, height: 330,
-      title: { text: `mean ${prefix} per layer`, font: { size: 13 } },
+      title: { text: `mean ${quantity} per layer`, font: { size: 13 } },
       xaxis: { title: { text: "layer" }, dtick: layers.length > 20 ? 5 : 1 },
-      yaxis: { title: { text: axisTitle(`mean ${prefix}`, unit) } },
+      yaxis: { title: { text: axisTitle(`mean ${quantity}`, unit) } },
       legend: { x: 1, xanchor: "right", y: 1 },
     };
     return Plotly.newPlot(element, traces, layout, CONFIG);
@@ -151,10 +162,10 @@ const HepganPlots = (() => {
       x0: history.best_step, x1: history.best_step, line: { color: GENERATED, dash: "dash", width: 1 } }];
     const layout = {
       font: FONT, margin: { l: 60, r: 60, t: 28, b: 44 }, height: 320, shapes,
-      title: { text: "training history (dashed red: the served checkpoint)", font: { size: 13 } },
+      title: { text: `${history.selection_metric || "selection metric"}; dashed red: the served checkpoint`, font: { size: 13 } },
       xaxis: { title: { text: "generator step" } },
       yaxis: { title: { text: "loss" } },
-      yaxis2: { title: { text: history.selection_metric || "selection metric" }, overlaying: "y", side: "right" },
+      yaxis2: { title: { text: "selection metric" }, overlaying: "y", side: "right" },
       legend: { orientation: "h", y: -0.25 },
     };
     return Plotly.newPlot(element, traces, layout, CONFIG);
