@@ -11,6 +11,7 @@ blocked and recorded, so a test fails if the page needs the network. Screenshots
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,7 +97,7 @@ class BrowserTab:
 @pytest.fixture
 def tab(browser, page_server: ThreadedServer, tmp_path: Path, request) -> Iterator[BrowserTab]:
     screenshots = Path(os.environ.get("HEPGAN_SCREENSHOTS") or tmp_path / "screenshots")
-    screenshots = screenshots / request.node.name
+    screenshots = screenshots / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
     screenshots.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()

@@ -125,12 +125,14 @@ def test_generate_with_a_condition_range_draws_every_observable_and_matches_the_
 
 
 @pytest.mark.parametrize("fmt", ["npz", "root"])
-def test_download_fetches_the_same_batch_and_parses(tab: BrowserTab, fmt: str) -> None:
+def test_download_fetches_the_same_batch_and_parses(
+    tab: BrowserTab, fmt: str, tmp_path: Path
+) -> None:
     _open_model_and_generate(tab)
     page = tab.page
     with page.expect_download(timeout=120_000) as download_info:
         page.click(f"#downloads button[data-format={fmt}]")
-    path = Path(tab.screenshots) / f"batch.{fmt}"
+    path = tmp_path / f"batch.{fmt}"
     download_info.value.save_as(str(path))
     api = httpx.post(
         f"{tab.url}/v1/models/showers_tiny/generate",
@@ -168,7 +170,9 @@ def test_wrong_api_key_shows_a_clear_message(tab: BrowserTab) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "selector"), [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")]
+    ("path", "selector"),
+    [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")],
+    ids=["swagger-ui", "redoc"],
 )
 def test_api_docs_render_without_the_network(tab: BrowserTab, path: str, selector: str) -> None:
     page = tab.page
