@@ -38,8 +38,10 @@ def _chromium() -> str:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module: Playwright's sync API runs an event loop in the main
+    thread while it is open, so it must be closed before other tests call asyncio.run."""
     executable = _chromium()
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="playwright is not installed (pip install -e .[dev])"
@@ -67,7 +69,7 @@ def page_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def page_server(page_models: Path) -> Iterator[ThreadedServer]:
     yield from serve_in_thread(
         Settings(models_dir=page_models, api_key=API_KEY, warmup_events=64, chunk_events=1000)
