@@ -100,6 +100,9 @@ class StreamEncoder:
 
 
 class JsonEncoder(StreamEncoder):
+    """The header and the report first, then the events: the web page reads the head only
+    (``service/page/api.js``, up to the first top-level ``,"features":[``)."""
+
     media_type = "application/json"
     suffix = ".json"
 

@@ -123,6 +123,12 @@ class GenerateRequest(BaseModel):
         strict=True,
         description="allow conditions outside the training range (the report flags it)",
     )
+    histograms: bool = Field(
+        False,
+        strict=True,
+        description="put in the report, per observable, the binned samples its JS and "
+        "separation power were computed on (edges, reference and candidate counts)",
+    )
 
     @field_validator("format")
     @classmethod
@@ -187,3 +193,24 @@ class ModelDetail(BaseModel):
         description="the artefact's model.json card, without paths, the training configuration "
         "and library versions other than hepgan's"
     )
+
+
+class LossPoint(BaseModel):
+    step: int = Field(description="generator step")
+    losses: dict[str, float] = Field(description="loss term name -> value at this step")
+
+
+class ValidationPoint(BaseModel):
+    step: int = Field(description="generator step")
+    metric: float = Field(description="the selection metric (lower is better)")
+
+
+class TrainingHistory(BaseModel):
+    """A model's training history from its run folder, when the artefact has one."""
+
+    available: bool = Field(description="false when the artefact has no run/metrics.jsonl")
+    message: str = Field(description="what is shown, or why nothing is")
+    selection_metric: str = Field(description="how the served checkpoint was chosen")
+    best_step: int | None = Field(description="generator step of the served checkpoint")
+    losses: list[LossPoint] = Field(default_factory=list)
+    validations: list[ValidationPoint] = Field(default_factory=list)

@@ -14,7 +14,9 @@ from hepgan.validation.conditions import ConditionSelection
 from hepgan.validation.ks import MIN_ASYMPTOTIC_EFFECTIVE_EVENTS
 from hepgan.validation.multiple_testing import Correction
 
-SCHEMA_VERSION = "1"
+# "1": the first report; "2": the status "insufficient" and ObservableScore.histogram
+# (optional, only when asked).
+SCHEMA_VERSION = "2"
 Status = Literal["pass", "warn", "fail", "insufficient"]
 
 
@@ -62,6 +64,17 @@ class Binning(BaseModel):
     )
 
 
+class ObservableHistogram(BaseModel):
+    """The binned histograms JS and the separation power were computed on (same bins)."""
+
+    edges: list[float] = Field(
+        description="B + 1 edges: the reference-quantile interior edges, closed by the smaller "
+        "and the larger of the two samples' extremes (the outer bins are open in the statistics)"
+    )
+    reference_counts: list[float] = Field(description="B reference events per bin")
+    candidate_counts: list[float] = Field(description="B candidate events per bin")
+
+
 class ObservableScore(BaseModel):
     """The comparison of one observable."""
 
@@ -86,6 +99,9 @@ class ObservableScore(BaseModel):
     reference_mean: float
     candidate_std: float
     reference_std: float
+    histogram: ObservableHistogram | None = Field(
+        default=None, description="the binned samples, when the report was asked for them"
+    )
 
 
 class ClassifierScore(BaseModel):

@@ -68,8 +68,8 @@ def _run(args: argparse.Namespace) -> int:
     from hepgan.service.http_protocol import IMPORT_PATH as HEAD_TIMEOUT_PROTOCOL
 
     print(
-        f"hepgan serve: models from {args.models}, http://{args.host}:{args.port} "
-        f"(docs at /docs, readiness at /readyz)",
+        f"hepgan serve: models from {args.models}; web page at http://{args.host}:{args.port}/ "
+        f"(API docs at /docs, readiness at /readyz)",
         file=sys.stderr,
     )
     uvicorn.run(
