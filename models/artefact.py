@@ -3,11 +3,12 @@
 Layout::
 
     model.json              the card (hepgan.models.card.ModelCard), sha256 of every file
+                            and of the card itself (card_sha256)
     generator.safetensors   generator weights
     reference.safetensors   held-out reference sample: "features" (M, F), "conditions" (M, C)
     run/                    (optional) the training run: history, plots, checkpoints; never loaded
 
-Loading verifies every checksum, reads weights with safetensors only and a
+Loading verifies every checksum (the card's first), reads weights with safetensors only and a
 reference in ``.npz`` form with ``allow_pickle=False``, and refuses any other
 file at the top level of the folder: nothing in an artefact can execute code.
 
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 
 from hepgan.atomic import atomic_destination
 from hepgan.errors import ArtefactError, ConfigError
-from hepgan.models.card import ModelCard
+from hepgan.models.card import CARD_CHECKSUM_FIELD, ModelCard, card_sha256
 from hepgan.models.sampler import Sampler
 from hepgan.models.transforms import FeatureTransform
 
@@ -98,7 +99,9 @@ def save_artefact(
             },
         }
     )
-    text = json.dumps(card.model_dump(mode="json"), indent=1)
+    content = card.model_dump(mode="json")
+    content[CARD_CHECKSUM_FIELD] = card_sha256(content)
+    text = json.dumps(content, indent=1)
     with atomic_destination(folder / CARD_FILE) as partial:
         partial.write_text(text)
     return folder
@@ -112,12 +115,29 @@ def load_artefact(path: str | Path) -> ModelArtefact:
     card_path = folder / CARD_FILE
     if not card_path.is_file():
         raise ArtefactError(f"model artefact {folder} has no {CARD_FILE}")
+    text = card_path.read_bytes()
     try:
-        card = ModelCard.model_validate_json(card_path.read_bytes())
+        card = ModelCard.model_validate_json(text)
     except ValidationError as error:
         raise ArtefactError(f"{card_path} is not a valid model card: {error}") from None
+    _check_card_checksum(card_path, json.loads(text))
     _check_files(folder, card)
     return ModelArtefact(folder, card)
+
+
+def _check_card_checksum(card_path: Path, content: dict) -> None:
+    """The card's content matches its own ``card_sha256`` (an edited card is refused)."""
+    recorded = content.get(CARD_CHECKSUM_FIELD)
+    if recorded is None:
+        raise ArtefactError(
+            f"{card_path} has no {CARD_CHECKSUM_FIELD}: written by an older hepgan or by hand; "
+            "save the artefact again with save_artefact"
+        )
+    if card_sha256(content) != recorded:
+        raise ArtefactError(
+            f"{card_path} does not match its own sha256 ({CARD_CHECKSUM_FIELD}): "
+            "edited after it was saved?"
+        )
 
 
 def _check_files(folder: Path, card: ModelCard) -> None:

@@ -5,16 +5,29 @@ condition names, units, the condition range seen in training), how to map the
 network's output back to physical units (the fitted transforms), how to rebuild
 the network (the architecture), where it came from (data files with checksums,
 seed, settings, library versions), how good the chosen checkpoint was (its
-validation scores), and the sha256 of every other file in the folder.
+validation scores), the sha256 of every other file in the folder, and the sha256
+of the card itself (:func:`card_sha256`), so an edited card is refused like an
+edited weights file: its transforms decide every generated value.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 CARD_FORMAT_VERSION = 1
+CARD_CHECKSUM_FIELD = "card_sha256"
+
+
+def card_sha256(card: dict[str, Any]) -> str:
+    """Hex sha256 of the card's canonical JSON (keys sorted, no spaces), its own checksum left
+    out: the digest of the content, whatever the file's formatting."""
+    content = {key: value for key, value in card.items() if key != CARD_CHECKSUM_FIELD}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class _Strict(BaseModel):
@@ -90,6 +103,7 @@ class ModelCard(_Strict):
     validation: dict[str, Any] = Field(default_factory=dict)  # scores of the chosen checkpoint
     versions: dict[str, str] = Field(default_factory=dict)  # python, hepgan, torch, numpy, ...
     checksums: dict[str, str] = Field(default_factory=dict)  # file name -> sha256 (hex)
+    card_sha256: str | None = None  # card_sha256() of this card; written by save_artefact
 
     @property
     def n_features(self) -> int:

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install hepgan and its development tools into the current Python environment.
+# Install hepgan into the current Python environment.
+#   bash scripts/install.sh            # with the development tools and the test browser
+#   bash scripts/install.sh --runtime  # the CLI and the service only (what the demo needs)
 # torch is pinned first: on these machines 2.13.0 is the local CPU build (seconds to install);
 # pyproject's range then installs nothing more. GPU users install their CUDA build first.
 set -euo pipefail
@@ -14,4 +16,20 @@ if ! command -v g++ >/dev/null 2>&1; then
     fi
 fi
 "$PYTHON" -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+if [ "${1:-}" = "--runtime" ]; then
+    "$PYTHON" -m pip install --quiet --disable-pip-version-check -e .
+    exit 0
+fi
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+
+# The browser tests (tests/browser) drive Debian's chromium through Playwright; Playwright's
+# own browser downloads are never used. Without root the tests skip and say why.
+if ! command -v chromium > /dev/null; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get > /dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+    else
+        echo "install.sh: chromium is missing and cannot be installed here (needs root and" \
+            "apt-get): the browser tests will be skipped" >&2
+    fi
+fi

@@ -81,6 +81,12 @@ class ConditionPlan:
             low = high = float(spec)
         if not (np.isfinite(low) and np.isfinite(high)):
             raise RequestInputError(("conditions", name), "values must be finite")
+        if isinstance(spec, ConditionRange) and not np.isfinite(high - low):
+            # U(min, max) draws min + (max - min) u: the width must be a finite number too.
+            raise RequestInputError(
+                ("conditions", name),
+                f"the range [{low:g}, {high:g}] is too wide: max - min must be a finite number",
+            )
         train_low, train_high = ranges[name]
         self._outside[name] = ""
         if low < train_low or high > train_high:

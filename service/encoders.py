@@ -100,6 +100,9 @@ class StreamEncoder:
 
 
 class JsonEncoder(StreamEncoder):
+    """The header and the report first, then the events: the web page reads the head only
+    (``service/page/api.js``, up to the first top-level ``,"features":[``)."""
+
     media_type = "application/json"
     suffix = ".json"
 
@@ -165,6 +168,14 @@ class NpzEncoder(StreamEncoder):
         self._entry.close()
         self._zip.close()
         yield self._sink.take()
+
+    def close(self) -> None:
+        """Close an abandoned archive quietly: its open entry's size no longer matches the
+        header's, and ZipFile.__del__ would print "Exception ignored" for each one."""
+        if self._zip.fp is None:  # finished
+            return
+        self._zip.fp = None  # the sink's bytes go nowhere: no central directory to write
+        self._zip.close()
 
 
 class ArrowEncoder(StreamEncoder):

@@ -2,7 +2,8 @@
 
 Every error a client can cause becomes a 4xx whose ``detail`` names the field
 (FastAPI's ``[{"loc": [...], "msg": ..., "type": ...}]`` shape for 422s), so a
-client never sees a 500 for its own input.
+client never sees a 500 for its own input. A 422 lists the first
+:data:`MAX_ERRORS_SHOWN` errors and then one entry counting the rest.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from hepgan.errors import HepganError
+
+MAX_ERRORS_SHOWN = 10
 
 
 class RequestInputError(HepganError):
@@ -31,6 +34,14 @@ class ModelNotReadyError(HepganError):
     """The model is still loading (503); ask /readyz."""
 
 
+class OverloadedError(HepganError):
+    """The server holds as much as a bound allows (503 with Retry-After); retry later."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 def _request_input_error(_request: Request, error: RequestInputError) -> JSONResponse:
     detail = [{"type": "value_error", "loc": ["body", *error.loc], "msg": error.message}]
     return JSONResponse({"detail": detail}, status_code=422)
@@ -44,25 +55,21 @@ def _model_not_ready(_request: Request, error: ModelNotReadyError) -> JSONRespon
     return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "5"})
 
 
-def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    """Pydantic's errors without the echoed input (a body can hold a million conditions).
+def _overloaded(_request: Request, error: OverloadedError) -> JSONResponse:
+    headers = {"Retry-After": str(error.retry_after_s)}
+    return JSONResponse({"detail": str(error)}, status_code=503, headers=headers)
 
-    A body sent without a JSON content type (``curl -d`` sends a form) is not parsed
-    as JSON; the message says so instead of "Input should be a valid dictionary".
-    """
-    not_json = "json" not in request.headers.get("content-type", "")
+
+def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    """The first MAX_ERRORS_SHOWN errors without the echoed input, then a count of the rest."""
+    errors = error.errors()
     detail = [
-        {
-            "type": item["type"],
-            "loc": list(item["loc"]),
-            "msg": (
-                "the body must be a JSON object sent with 'Content-Type: application/json'"
-                if not_json and tuple(item["loc"]) == ("body",)
-                else item["msg"]
-            ),
-        }
-        for item in error.errors()
+        {"type": item["type"], "loc": list(item["loc"]), "msg": item["msg"]}
+        for item in errors[:MAX_ERRORS_SHOWN]
     ]
+    if len(errors) > MAX_ERRORS_SHOWN:
+        more = len(errors) - MAX_ERRORS_SHOWN
+        detail.append({"type": "more_errors", "loc": ["body"], "msg": f"{more} more errors"})
     return JSONResponse({"detail": detail}, status_code=422)
 
 
@@ -71,4 +78,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestInputError, _request_input_error)
     app.add_exception_handler(UnknownModelError, _unknown_model)
     app.add_exception_handler(ModelNotReadyError, _model_not_ready)
+    app.add_exception_handler(OverloadedError, _overloaded)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -137,6 +137,7 @@ class GenerationJob:
             conditions,
             n_events_in_batch=self.request.n_events,
             extrapolated=self.conditions.extrapolated,
+            histograms=self.request.histograms,
         )
         self.metrics.record_report(self.model.name, report["summary"]["status"])
         return report

@@ -12,6 +12,7 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+ABORTED = "aborted"  # status label of a response that failed after its first byte
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -22,7 +23,8 @@ class ServiceMetrics:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "hepgan_http_requests",
-            "HTTP requests answered, by route template, method and status code",
+            "HTTP requests answered, by route template, method and status code "
+            '("aborted": the response failed after it started and its connection was closed)',
             ["route", "method", "status"],
             registry=self.registry,
         )
@@ -84,16 +86,23 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # what the server answers if the app raises before responding
+        status: int | str = 500  # what the server answers if the app raises before responding
+        response_started = False
 
         async def send_and_record(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, response_started = message["status"], True
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_record)
+        except Exception:
+            # After the status line the server can only close the connection: the client
+            # sees an incomplete body, and the metrics say "aborted", never the status sent.
+            if response_started:
+                status = ABORTED
+            raise
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from hepgan.errors import ArtefactError
+from hepgan.devices import resolve_device
+from hepgan.errors import ArtefactError, ConfigError
 from hepgan.service.batching import DynamicBatcher
 from hepgan.service.errors import ModelNotReadyError, UnknownModelError
 from hepgan.service.metrics import ServiceMetrics
@@ -43,14 +44,19 @@ class ModelRegistry:
         try:
             folders = _artefact_folders(self.settings.models_dir)
             if not folders:
-                self.broken[str(self.settings.models_dir)] = "no artefact folders found"
-            device = _resolve_device(self.settings.device)
+                self.broken["."] = "no artefact folders found"
+            try:
+                device = str(resolve_device(self.settings.device, flag="HEPGAN_DEVICE"))
+            except ConfigError as error:  # e.g. cuda on a node without a GPU: say so in /readyz
+                self.broken["."] = str(error)
+                return
             for folder in folders:
                 try:
                     self.models[folder.name] = self._load(folder, device)
                 except Exception as error:  # one bad folder must not stop the rest
                     log.exception("cannot serve model folder %s", folder)
-                    self.broken[folder.name] = f"{type(error).__name__}: {error}"
+                    reason = f"{type(error).__name__}: {error}"
+                    self.broken[folder.name] = _relative_paths(reason, self.settings.models_dir)
         finally:
             self.loading = False
 
@@ -61,7 +67,7 @@ class ModelRegistry:
 
         root = self.settings.models_dir.resolve()
         if not folder.resolve().is_relative_to(root):
-            raise ArtefactError(f"{folder} leads outside the models folder {root}: refused")
+            raise ArtefactError(f"{folder} leads outside the models folder: refused")
         artefact = load_artefact(folder)
         artefact.to(device)
         reference_features, reference_conditions = artefact.reference()  # (M, F), (M, C)
@@ -109,12 +115,14 @@ def _artefact_folders(models_dir: Path) -> list[Path]:
     return sorted(path for path in models_dir.iterdir() if path.is_dir())
 
 
-def _resolve_device(requested: str) -> str:
-    import torch
-
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return requested
+def _relative_paths(message: str, models_dir: Path) -> str:
+    """``message`` with the models folder's path left out: /readyz and 404s are public, and
+    the server's folders are nobody's business (``/srv/models/x/model.json`` -> ``x/model.json``).
+    """
+    prefixes = {str(models_dir.resolve()), str(models_dir.absolute())}
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        message = message.replace(prefix + "/", "").replace(prefix, ".")
+    return message
 
 
 def _warm_up(model: LoadedModel, n_events: int) -> None:

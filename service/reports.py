@@ -24,8 +24,10 @@ def batch_report(
     *,
     n_events_in_batch: int,
     extrapolated: bool,
+    histograms: bool = False,
 ) -> dict[str, Any]:
-    """The report of ``features`` (the first n events of a batch) as a JSON-able dict."""
+    """The report of ``features`` (the first n events of a batch) as a JSON-able dict;
+    ``histograms``: with each observable's binned samples."""
     from hepgan.validation.report import build_report
 
     names = model.condition_names
@@ -50,6 +52,7 @@ def batch_report(
         ),
         units=model.observables.units(list(candidate)),
         extrapolated=extrapolated,
+        histograms=histograms,
     )
     return {
         **report.model_dump(mode="json"),

@@ -9,6 +9,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictFloat,
     Tag,
     field_validator,
     model_validator,
@@ -24,8 +25,8 @@ class ConditionRange(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    low: float = Field(alias="min", description="lower edge, in the condition's unit")
-    high: float = Field(alias="max", description="upper edge, in the condition's unit")
+    low: StrictFloat = Field(alias="min", description="lower edge, in the condition's unit")
+    high: StrictFloat = Field(alias="max", description="upper edge, in the condition's unit")
     distribution: Literal["uniform", "log-uniform"] = "uniform"
 
     @model_validator(mode="after")
@@ -44,9 +45,12 @@ def _condition_kind(value: Any) -> str:
     return "per-event" if isinstance(value, list) else "value"
 
 
+# Numbers are strict (a JSON string such as "5000" is refused, as for n_events and seed), and
+# a per-event list stops at its first bad item: a million bad items give one error, not a
+# million (the body limit allows that many).
 ConditionSpec = Annotated[
-    Annotated[float, Tag("value")]
-    | Annotated[list[float], Tag("per-event")]
+    Annotated[StrictFloat, Tag("value")]
+    | Annotated[list[StrictFloat], Field(fail_fast=True), Tag("per-event")]
     | Annotated[ConditionRange, Tag("range")],
     Discriminator(_condition_kind),
 ]
@@ -119,6 +123,12 @@ class GenerateRequest(BaseModel):
         strict=True,
         description="allow conditions outside the training range (the report flags it)",
     )
+    histograms: bool = Field(
+        False,
+        strict=True,
+        description="put in the report, per observable, the binned samples its JS and "
+        "separation power were computed on (edges, reference and candidate counts)",
+    )
 
     @field_validator("format")
     @classmethod
@@ -179,4 +189,28 @@ class ModelList(BaseModel):
 
 class ModelDetail(BaseModel):
     name: str
-    card: dict[str, Any] = Field(description="the artefact's model.json card")
+    card: dict[str, Any] = Field(
+        description="the artefact's model.json card, without paths, the training configuration "
+        "and library versions other than hepgan's"
+    )
+
+
+class LossPoint(BaseModel):
+    step: int = Field(description="generator step")
+    losses: dict[str, float] = Field(description="loss term name -> value at this step")
+
+
+class ValidationPoint(BaseModel):
+    step: int = Field(description="generator step")
+    metric: float = Field(description="the selection metric (lower is better)")
+
+
+class TrainingHistory(BaseModel):
+    """A model's training history from its run folder, when the artefact has one."""
+
+    available: bool = Field(description="false when the artefact has no run/metrics.jsonl")
+    message: str = Field(description="what is shown, or why nothing is")
+    selection_metric: str = Field(description="how the served checkpoint was chosen")
+    best_step: int | None = Field(description="generator step of the served checkpoint")
+    losses: list[LossPoint] = Field(default_factory=list)
+    validations: list[ValidationPoint] = Field(default_factory=list)

@@ -48,3 +48,32 @@ class Settings(BaseSettings):
         4_096, gt=0, description="only requests up to this size are merged"
     )
     warmup_events: int = Field(256, ge=0, description="events generated per model at start-up")
+    max_bytes_in_flight: int = Field(
+        1 << 30,
+        gt=0,
+        description="estimated memory that the requests in flight may hold (bodies, report "
+        "samples, chunks); a request beyond it gets a 503 with Retry-After",
+    )
+    root_max_bytes_per_request: int = Field(
+        1 << 30, gt=0, description="largest temporary ROOT file of one request; larger asks get 422"
+    )
+    root_max_bytes_total: int = Field(
+        4 << 30,
+        gt=0,
+        description="temporary ROOT files of all requests in flight; beyond it a 503",
+    )
+    public_docs: bool = Field(
+        False, description="serve /docs, /redoc and /openapi.json without the API key"
+    )
+    keep_alive_timeout_s: float = Field(
+        5.0, gt=0, description="an idle keep-alive connection is closed after this"
+    )
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="a connection whose request head is incomplete after this closes"
+    )
+    body_timeout_s: float = Field(
+        60.0, gt=0, description="a body not received in full this long after its head gets 408"
+    )
+    max_connections: int = Field(
+        256, gt=0, description="concurrent connections; beyond it uvicorn answers 503"
+    )

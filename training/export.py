@@ -164,30 +164,41 @@ def write_plots(
     max_observables: int,
 ) -> None:
     """``history.png`` (losses and the selection metric by step) and real vs generated
-    histograms of the ``max_observables`` observables with the largest KS."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from hepgan.validation.plots import plot_overlays
+    histograms of the ``max_observables`` observables with the largest KS, in HEP style."""
+    from hepgan.validation.plots import hep_style, plot_overlays
 
     folder.mkdir(parents=True, exist_ok=True)
     loss_records = [r for r in history if "losses" in r and r.get("event") is None]
     validations = [r for r in history if r.get("event") == "validation"]
-    figure, (loss_axes, metric_axes) = plt.subplots(1, 2, figsize=(10, 4))
-    for name in loss_records[0]["losses"] if loss_records else []:
-        loss_axes.plot(
-            [r["step"] for r in loss_records], [r["losses"][name] for r in loss_records], label=name
+    best = [r["step"] for r in validations if r.get("best")]
+    with hep_style() as (plt, _):
+        figure, (loss_axes, metric_axes) = plt.subplots(
+            1, 2, figsize=(13, 5.5), layout="constrained"
         )
-    loss_axes.set(xlabel="generator step", ylabel="loss", title="losses")
-    if loss_records:
-        loss_axes.legend()
-    metric_axes.plot([r["step"] for r in validations], [r["metric"] for r in validations], "o-")
-    metric_axes.set(xlabel="generator step", ylabel="mean KS", title="selection metric")
-    figure.tight_layout()
-    figure.savefig(folder / "history.png", dpi=100)
-    plt.close(figure)
+        for name in loss_records[0]["losses"] if loss_records else []:
+            loss_axes.plot(
+                [r["step"] for r in loss_records],
+                [r["losses"][name] for r in loss_records],
+                label=f"{name} ({len(loss_records)} points)",
+            )
+        loss_axes.set(xlabel="generator step", ylabel="loss")
+        if loss_records:
+            loss_axes.legend(fontsize="small")
+        metric_axes.plot(
+            [r["step"] for r in validations],
+            [r["metric"] for r in validations],
+            "o-",
+            color="black",
+            label=f"validation ({len(validations)} points)",
+        )
+        if best:
+            metric_axes.axvline(
+                best[-1], color="tab:red", linestyle="--", label="chosen checkpoint"
+            )
+        metric_axes.set(xlabel="generator step", ylabel="selection metric: mean KS")
+        metric_axes.legend(fontsize="small")
+        figure.savefig(folder / "history.png", dpi=100)
+        plt.close(figure)
     worst_first = sorted(report.observables, key=lambda score: -score.ks)[:max_observables]
     shown = [score.name for score in worst_first if score.name in generated]
     plot_overlays(

@@ -55,6 +55,16 @@ def histogram_pair(
     return shared_histograms(sort_columns(candidate), sort_columns(reference), n_bins=n_bins)
 
 
+def plotting_edges(
+    candidate: SortedColumns, reference: SortedColumns, pair: HistogramPair
+) -> np.ndarray:
+    """All B + 1 edges of ``pair``'s bins (F, B + 1): the interior edges closed by the smaller
+    and the larger of the two samples' extremes, so the open outer bins can be drawn."""
+    low = np.minimum(candidate.values[:, 0], reference.values[:, 0])  # (F,)
+    high = np.maximum(candidate.values[:, -1], reference.values[:, -1])  # (F,)
+    return np.column_stack([low, pair.edges, high])
+
+
 def _counts_from_cumulative(below_edges: np.ndarray, n_events: int) -> np.ndarray:
     """Per-bin counts from #{x < edge} at the interior edges (F, B - 1) -> (F, B)."""
     cumulative = np.pad(below_edges, ((0, 0), (1, 1)), constant_values=(0, n_events))

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from hepgan.validation.binning import shared_histograms
+from hepgan.validation.binning import plotting_edges, shared_histograms
 from hepgan.validation.divergences import js_divergence, nats_to_bits, separation_power
 from hepgan.validation.ks import ks_pvalue, report_pvalue_method
 from hepgan.validation.sorting import SortedColumns, sort_columns
@@ -39,8 +39,13 @@ def compare_features(
     *,
     n_bins: int,
     threads: int,
+    histograms: bool = False,
 ) -> dict[str, np.ndarray]:
     """KS, p-value, W1, JS, separation power, sizes and moments per feature, each (F,).
+
+    With ``histograms``, also the bins JS and the separation power were computed on:
+    ``histogram_edges`` (F, B + 1), ``histogram_reference`` and ``histogram_candidate``
+    counts (F, B) (:func:`~hepgan.validation.binning.plotting_edges`).
 
     Candidate: name -> (n,) values, checked finite here, against the sorted reference
     (the same features in order), in blocks of features whose working arrays stay small
@@ -62,7 +67,9 @@ def compare_features(
         rows = np.stack([_float_array(candidate[name]) for name in block_names])  # (F_block, n)
         _check_finite(rows, block_names)
         sorted_block = sort_columns(rows.T, checked=True)
-        return _compare_block(sorted_block, reference.rows(start, start + block), n_bins)
+        return _compare_block(
+            sorted_block, reference.rows(start, start + block), n_bins, histograms
+        )
 
     starts = range(0, n_features, block)
     workers = min(threads, len(starts))
@@ -84,12 +91,12 @@ def compare_features(
 
 
 def _compare_block(
-    candidate: SortedColumns, reference: SortedColumns, n_bins: int
+    candidate: SortedColumns, reference: SortedColumns, n_bins: int, with_histograms: bool
 ) -> dict[str, np.ndarray]:
     """The statistics of one block of features that need the samples, each (F_block,)."""
     swept = ks_and_wasserstein(candidate, reference)
     histograms = shared_histograms(candidate, reference, n_bins=n_bins)
-    return {
+    statistics = {
         "ks": swept.ks,
         "w1": swept.w1,
         "js_nats": js_divergence(histograms.candidate, histograms.reference),
@@ -99,6 +106,11 @@ def _compare_block(
         "candidate_std": candidate.std,
         "reference_std": reference.std,
     }
+    if with_histograms:
+        statistics["histogram_edges"] = plotting_edges(candidate, reference, histograms)
+        statistics["histogram_reference"] = histograms.reference
+        statistics["histogram_candidate"] = histograms.candidate
+    return statistics
 
 
 def _float_array(values: np.ndarray) -> np.ndarray:

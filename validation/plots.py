@@ -1,17 +1,21 @@
-"""Histogram overlays of candidate and reference with a ratio panel, one PNG per observable.
+"""Histogram overlays of generated and reference samples with a ratio panel, one PNG per
+observable, in HEP style (mplhep).
 
-matplotlib (Agg backend, no display needed) is imported only when plotting.
+matplotlib (Agg backend, no display needed) and mplhep are imported only when plotting.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from hepgan.validation.report_schema import ValidationReport
+from hepgan.validation.labels import axis_label
+from hepgan.validation.report_schema import ObservableScore, ValidationReport
 
 
 def plot_overlays(
@@ -20,64 +24,132 @@ def plot_overlays(
     out_dir: str | Path,
     *,
     report: ValidationReport | None = None,
+    units: Mapping[str, str] | None = None,
     n_bins: int = 40,
     max_plots: int = 200,
 ) -> list[Path]:
     """Write ``<observable>.png`` for each observable in both samples; returns the paths.
 
+    HEP style (mplhep): step histograms of both samples as unit-normalised densities with
+    Poisson error bars sqrt(N) / (N_total width), a ratio panel generated / reference below
+    the main axis (its own axis, never overlapping), the axis labelled with the
+    observable's symbol and unit (:func:`hepgan.validation.labels.axis_label`) and a
+    legend with the sample sizes and, with ``report``, KS (p-value), JS and S.
     Bins are uniform between the 0.5 % and 99.5 % quantiles of the pooled samples
-    (log-spaced when both samples are positive and span over two decades); both
-    histograms are unit-normalised densities; the ratio panel shows candidate /
-    reference with Poisson errors. With ``report``, the title shows KS and JS.
+    (log-spaced when both samples are positive and span over two decades).
     2-D observables are pooled, NaN entries dropped, as in the report.
+    ``units``: observable -> unit, where no report gives them.
     """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scores = {score.name: score for score in report.observables} if report else {}
+    units = {**(units or {}), **{name: score.unit for name, score in scores.items()}}
+    written = []
+    with hep_style() as (plt, hep):
+        for name in [name for name in candidate if name in reference][:max_plots]:
+            cand = _finite(candidate[name])
+            ref = _finite(reference[name])
+            if len(cand) == 0 or len(ref) == 0:
+                continue
+            figure, axes = ratio_figure(plt)
+            draw_overlay(axes, hep, name, cand, ref, scores.get(name), units.get(name, ""), n_bins)
+            path = out_dir / f"{_file_stem(name)}.png"
+            figure.savefig(path, dpi=80)
+            plt.close(figure)
+            written.append(path)
+    return written
+
+
+def draw_overlay(
+    axes: tuple[Any, Any],
+    hep: Any,
+    name: str,
+    cand: np.ndarray,
+    ref: np.ndarray,
+    score: ObservableScore | None,
+    unit: str,
+    n_bins: int,
+) -> None:
+    """Densities of ``ref`` and ``cand`` (1-D, finite) on the main axis, their ratio below."""
+    top, bottom = axes
+    edges, log_x = _edges(np.concatenate([cand, ref]), n_bins)
+    cand_counts, _ = np.histogram(cand, bins=edges)
+    ref_counts, _ = np.histogram(ref, bins=edges)
+    widths = np.diff(edges)
+    for counts, total, label, colour in (
+        (ref_counts, len(ref), f"reference ($N$ = {len(ref):,})", "black"),
+        (cand_counts, len(cand), f"generated ($N$ = {len(cand):,})", "tab:red"),
+    ):
+        norm = total * widths
+        hep.histplot(
+            counts / norm,
+            edges,
+            yerr=np.sqrt(counts) / norm,
+            histtype="step",
+            color=colour,
+            label=label,
+            ax=top,
+        )
+    if score is not None:
+        top.plot(
+            [],
+            [],
+            " ",
+            label=f"KS {score.ks:.3f} ($p$ = {score.ks_pvalue:.2g})\n"
+            f"JS {score.js_nats:.2g} nats, $S$ = {score.separation_power:.2g}",
+        )
+    top.set_ylabel("normalised density")
+    if log_x:
+        bottom.set_xscale("log")
+        top.set_yscale("log")
+    _legend_above_the_data(top)
+    ratio, error = _ratio(cand_counts, len(cand), ref_counts, len(ref))
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    bottom.errorbar(centres, ratio, yerr=error, fmt="o", markersize=3, color="tab:red")
+    bottom.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+    bottom.set_ylim(0.5, 1.5)
+    bottom.set_ylabel("gen. / ref.", fontsize="small")
+    bottom.set_xlabel(axis_label(name, unit))
+
+
+def ratio_figure(plt):
+    """A figure with a main axis over a ratio axis of a third of its height; they share x
+    and a small gap keeps the ratio panel's ticks off the main axis."""
+    figure, (top, bottom) = plt.subplots(
+        2,
+        1,
+        sharex=True,
+        figsize=(8, 7.5),
+        gridspec_kw={"height_ratios": [3, 1], "hspace": 0.08},
+        layout="constrained",
+    )
+    top.tick_params(labelbottom=False)
+    return figure, (top, bottom)
+
+
+@contextmanager
+def hep_style() -> Iterator[tuple[Any, Any]]:
+    """pyplot on the Agg backend (no display) in mplhep's ROOT style for the block, and
+    mplhep; yields (pyplot, mplhep). The style is undone after the block."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import mplhep as hep
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    scores = {score.name: score for score in report.observables} if report else {}
-    written = []
-    for name in [name for name in candidate if name in reference][:max_plots]:
-        cand = _finite(candidate[name])
-        ref = _finite(reference[name])
-        if len(cand) == 0 or len(ref) == 0:
-            continue
-        edges, log_x = _edges(np.concatenate([cand, ref]), n_bins)
-        cand_counts, _ = np.histogram(cand, bins=edges)
-        ref_counts, _ = np.histogram(ref, bins=edges)
-        figure, (top, bottom) = plt.subplots(
-            2, 1, sharex=True, figsize=(6, 5), gridspec_kw={"height_ratios": [3, 1], "hspace": 0}
-        )
-        widths = np.diff(edges)
-        for counts, total, label, style in (
-            (ref_counts, len(ref), f"reference ({len(ref)})", {"color": "black"}),
-            (cand_counts, len(cand), f"candidate ({len(cand)})", {"color": "tab:red"}),
-        ):
-            top.stairs(counts / (total * widths), edges, label=label, **style)
-        top.set_ylabel("density")
-        top.legend(frameon=False)
-        if name in scores:
-            score = scores[name]
-            top.set_title(f"{name}: KS {score.ks:.3f}, JS {score.js_nats:.2g} nats", fontsize=10)
-        ratio, error = _ratio(cand_counts, len(cand), ref_counts, len(ref))
-        centres = 0.5 * (edges[1:] + edges[:-1])
-        bottom.errorbar(centres, ratio, yerr=error, fmt="o", markersize=2, color="tab:red")
-        bottom.axhline(1.0, color="black", linewidth=0.8)
-        bottom.set_ylim(0.5, 1.5)
-        bottom.set_ylabel("cand / ref")
-        unit = scores[name].unit if name in scores and scores[name].unit else ""
-        bottom.set_xlabel(f"{name} [{unit}]" if unit else name)
-        if log_x:
-            bottom.set_xscale("log")
-            top.set_yscale("log")
-        path = out_dir / f"{_file_stem(name)}.png"
-        figure.savefig(path, dpi=80, bbox_inches="tight")
-        plt.close(figure)
-        written.append(path)
-    return written
+    with plt.style.context(hep.style.ROOT):
+        yield plt, hep
+
+
+def _legend_above_the_data(axes) -> None:
+    """The legend in the upper part of the main axis, which is raised so that the
+    histograms stay below it (a legend must never hide the data)."""
+    axes.legend(loc="upper left", fontsize="x-small", frameon=False)
+    low, high = axes.get_ylim()
+    if axes.get_yscale() == "log":
+        axes.set_ylim(low, high * (high / low) ** 0.6)
+    else:
+        axes.set_ylim(low, low + (high - low) * 1.55)
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

@@ -17,7 +17,9 @@ Status:
 - ``warn``: worst KS > critical value + ``ks_warn_excess``, mean JS > noise floor +
   ``js_warn_nats``, or more than ``max_failing_for_pass`` observables failing the
   corrected KS test;
-- ``pass`` otherwise.
+- ``pass`` otherwise;
+- ``insufficient`` instead of any of these when the candidate has fewer than
+  ``min_events_for_verdict`` events: the scores are still given, but too noisy to judge.
 
 The JS noise floor is the expected binned JS of two samples of one distribution,
 E[JS] ~ (B - 1) / 8 (1/n + 1/m) nats for B bins (the chi-square limit), so small
@@ -42,6 +44,7 @@ from hepgan.validation.conditions import match_reference
 from hepgan.validation.reference import PreparedReference
 from hepgan.validation.report_schema import (
     Binning,
+    ObservableHistogram,
     ObservableScore,
     ReportThresholds,
     ValidationReport,
@@ -60,13 +63,15 @@ def build_report(
     thresholds: ReportThresholds | None = None,
     extrapolated: bool = False,
     threads: int | None = None,
+    histograms: bool = False,
 ) -> ValidationReport:
     """Judge ``candidate`` observables against ``reference`` (same names; (N,) or (N, K) each).
 
     With conditions given for both, the reference is first restricted to the
     candidate's condition bins (:func:`hepgan.validation.conditions.match_reference`).
     ``threads``: how many blocks of features are compared at once (numpy's sort and
-    the compiled sweep release the GIL); None: :func:`default_threads`.
+    the compiled sweep release the GIL); None: :func:`default_threads`. ``histograms``:
+    attach each observable's binned samples (the bins of its JS and separation power).
     """
     threads = default_threads() if threads is None else threads
     if threads < 1:
@@ -93,6 +98,7 @@ def build_report(
         reference_sorted,
         n_bins=thresholds.n_bins,
         threads=threads,
+        histograms=histograms,
     )
     scores.extend(_scores(per_event, units, statistics, pooled=False))
     rng = np.random.default_rng(0)
@@ -107,6 +113,7 @@ def build_report(
             sort_columns(reference_values),
             n_bins=thresholds.n_bins,
             threads=1,
+            histograms=histograms,
         )
         scores.extend(_scores((name,), units, pooled_statistics, pooled=True))
     apply_correction(scores, thresholds)
@@ -162,7 +169,9 @@ def _scores(
 
     Built without re-validating: the values are Python numbers of the declared types, from
     :func:`~hepgan.validation.compare.compare_features`, and validation costs per score."""
-    columns = {key: column.tolist() for key, column in statistics.items()}
+    columns = {
+        key: column.tolist() for key, column in statistics.items() if key not in _HISTOGRAM_KEYS
+    }
     return [
         ObservableScore.model_construct(
             name=name,
@@ -170,10 +179,25 @@ def _scores(
             pooled=pooled,
             ks_adjusted_pvalue=None,
             failing=False,
+            histogram=_histogram(statistics, index),
             **{key: values[index] for key, values in columns.items()},
         )
         for index, name in enumerate(names)
     ]
+
+
+_HISTOGRAM_KEYS = ("histogram_edges", "histogram_reference", "histogram_candidate")
+
+
+def _histogram(statistics: dict[str, np.ndarray], index: int) -> ObservableHistogram | None:
+    """Feature ``index``'s binned samples from a ``compare_features`` result, if it has them."""
+    if "histogram_edges" not in statistics:
+        return None
+    return ObservableHistogram.model_construct(
+        edges=statistics["histogram_edges"][index].tolist(),
+        reference_counts=statistics["histogram_reference"][index].tolist(),
+        candidate_counts=statistics["histogram_candidate"][index].tolist(),
+    )
 
 
 def _pool(rows: np.ndarray, max_values: int, rng: np.random.Generator) -> np.ndarray:

@@ -14,8 +14,10 @@ from hepgan.validation.conditions import ConditionSelection
 from hepgan.validation.ks import MIN_ASYMPTOTIC_EFFECTIVE_EVENTS
 from hepgan.validation.multiple_testing import Correction
 
-SCHEMA_VERSION = "1"
-Status = Literal["pass", "warn", "fail"]
+# "1": the first report; "2": the status "insufficient" and ObservableScore.histogram
+# (optional, only when asked).
+SCHEMA_VERSION = "2"
+Status = Literal["pass", "warn", "fail", "insufficient"]
 
 
 class ReportThresholds(BaseModel):
@@ -41,6 +43,11 @@ class ReportThresholds(BaseModel):
         default=0, ge=0, description="per-event observables failing the corrected KS test allowed"
     )
     n_bins: int = Field(default=50, ge=2, description="reference-quantile bins for JS and S")
+    min_events_for_verdict: int = Field(
+        default=100,
+        ge=1,
+        description="fewer candidate events give the status 'insufficient' (two per JS bin)",
+    )
     max_pooled_values: int = Field(
         default=1_000_000, ge=100, description="largest sample kept for a pooled observable"
     )
@@ -55,6 +62,17 @@ class Binning(BaseModel):
         "interior edges at the reference's b/B quantiles; outer bins open to -inf and +inf; "
         "bins between tied edges are empty in both samples"
     )
+
+
+class ObservableHistogram(BaseModel):
+    """The binned histograms JS and the separation power were computed on (same bins)."""
+
+    edges: list[float] = Field(
+        description="B + 1 edges: the reference-quantile interior edges, closed by the smaller "
+        "and the larger of the two samples' extremes (the outer bins are open in the statistics)"
+    )
+    reference_counts: list[float] = Field(description="B reference events per bin")
+    candidate_counts: list[float] = Field(description="B candidate events per bin")
 
 
 class ObservableScore(BaseModel):
@@ -81,6 +99,9 @@ class ObservableScore(BaseModel):
     reference_mean: float
     candidate_std: float
     reference_std: float
+    histogram: ObservableHistogram | None = Field(
+        default=None, description="the binned samples, when the report was asked for them"
+    )
 
 
 class ClassifierScore(BaseModel):

@@ -72,6 +72,13 @@ def summarise(
             f"the {thresholds.correction} correction"
         )
     status: Status = "fail" if fail_reasons else "warn" if warn_reasons else "pass"
+    if n_candidate < thresholds.min_events_for_verdict:
+        status = "insufficient"
+        fail_reasons.insert(
+            0,
+            f"{n_candidate} events are fewer than the {thresholds.min_events_for_verdict} "
+            "a verdict needs (min_events_for_verdict): the scores are too noisy to judge",
+        )
     effective = n_candidate * n_reference / (n_candidate + n_reference)
     kind = (
         "exact (lattice-path count"

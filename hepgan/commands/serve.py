@@ -11,9 +11,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hepgan.commands import new_command
 from hepgan.errors import ConfigError
+
+if TYPE_CHECKING:
+    from hepgan.service.settings import Settings
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,12 +62,14 @@ def _run(args: argparse.Namespace) -> int:
     os.environ["HEPGAN_MODELS_DIR"] = str(args.models.resolve())
     if args.device is not None:
         os.environ["HEPGAN_DEVICE"] = args.device
-    _check_settings()
+    settings = _check_settings()
     import uvicorn
 
+    from hepgan.service.http_protocol import IMPORT_PATH as HEAD_TIMEOUT_PROTOCOL
+
     print(
-        f"hepgan serve: models from {args.models}, http://{args.host}:{args.port} "
-        f"(docs at /docs, readiness at /readyz)",
+        f"hepgan serve: models from {args.models}; web page at http://{args.host}:{args.port}/ "
+        f"(API docs at /docs, readiness at /readyz)",
         file=sys.stderr,
     )
     uvicorn.run(
@@ -73,18 +79,21 @@ def _run(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
+        http=HEAD_TIMEOUT_PROTOCOL,
+        timeout_keep_alive=settings.keep_alive_timeout_s,
+        limit_concurrency=settings.max_connections,
     )
     return 0
 
 
-def _check_settings() -> None:
+def _check_settings() -> Settings:
     """Fail early, in one line, on a bad HEPGAN_* variable instead of in every worker."""
     from pydantic import ValidationError
 
     from hepgan.service.settings import Settings
 
     try:
-        Settings()
+        return Settings()
     except ValidationError as error:
         first = error.errors()[0]
         name = "HEPGAN_" + str(first["loc"][0]).upper()

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Depends, Request, Response
 
+from hepgan.service.admission import Budget
 from hepgan.service.dependencies import MetricsDep, RegistryDep, SettingsDep
 from hepgan.service.errors import RequestInputError
+from hepgan.service.footprint import request_memory_bytes, root_file_bytes
 from hepgan.service.jobs import GenerationJob
-from hepgan.service.schemas import GENERATE_EXAMPLES, GeneratedEvents, GenerateRequest
+from hepgan.service.registry import LoadedModel
+from hepgan.service.request_body import GENERATE_REQUEST_OPENAPI, read_generate_request
+from hepgan.service.schemas import GeneratedEvents, GenerateRequest
+from hepgan.service.settings import Settings
 
 router = APIRouter(prefix="/v1/models", tags=["generate"])
 
@@ -43,7 +48,15 @@ _RESPONSES = {
     400: {"description": "the body cannot be parsed (not UTF-8 JSON)"},
     404: {"description": "unknown model; the message lists the models"},
     413: {"description": "request body over the size limit"},
-    422: {"description": "a field is malformed, over a limit, or outside the training range"},
+    408: {"description": "the body did not arrive within HEPGAN_BODY_TIMEOUT_S"},
+    422: {
+        "description": "a field is malformed, over a limit, or outside the training range "
+        "(the first errors, then a count of the rest)"
+    },
+    503: {
+        "description": "the server holds as much as its bounds allow (HEPGAN_MAX_BYTES_IN_FLIGHT, "
+        "HEPGAN_ROOT_MAX_BYTES_TOTAL): retry after Retry-After seconds"
+    },
 }
 
 
@@ -52,10 +65,12 @@ _RESPONSES = {
     summary="generate events with a validation report",
     response_class=Response,
     responses=_RESPONSES,
+    openapi_extra=GENERATE_REQUEST_OPENAPI,
 )
 async def generate(
     name: str,
-    request: Annotated[GenerateRequest, Body(openapi_examples=GENERATE_EXAMPLES)],
+    request: Annotated[GenerateRequest, Depends(read_generate_request)],
+    http_request: Request,
     registry: RegistryDep,
     settings: SettingsDep,
     metrics: MetricsDep,
@@ -69,4 +84,35 @@ async def generate(
         )
     model = registry.get(name)
     job = GenerationJob(model, request, settings=settings, metrics=metrics)
+    _admit(http_request, model, request, settings)
     return await job.respond()
+
+
+def _admit(
+    http_request: Request, model: LoadedModel, request: GenerateRequest, settings: Settings
+) -> None:
+    """Take the request's memory (and ROOT file's disk) from the budgets, or 503 / 422."""
+    budgets: dict[str, Budget] = http_request.app.state.budgets
+    card = model.artefact.card
+    per_event = sum(isinstance(spec, list) for spec in request.conditions.values())
+    memory = request_memory_bytes(
+        request.n_events,
+        n_features=card.n_features,
+        n_conditions=card.n_conditions,
+        per_event_conditions=per_event,
+        chunk_events=settings.chunk_events,
+        report_events=settings.report_max_events if request.run_validation else 0,
+    )
+    disk = 0
+    if request.format == "root":
+        disk = root_file_bytes(request.n_events, card.output.columns)
+        if disk > settings.root_max_bytes_per_request:
+            raise RequestInputError(
+                ("n_events",),
+                f"a ROOT file of {request.n_events} events takes up to {disk} bytes of temporary "
+                f"disk; the limit is {settings.root_max_bytes_per_request} "
+                "(HEPGAN_ROOT_MAX_BYTES_PER_REQUEST): ask fewer events or another format",
+            )
+    scope = http_request.scope
+    budgets["memory"].take(scope, memory)
+    budgets["root_disk"].take(scope, disk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hepgan.service.dependencies import RegistryDep
+from hepgan.service.public_card import public_card
 from hepgan.service.registry import card_summary
 from hepgan.service.schemas import ModelDetail, ModelList, ModelSummary
 
@@ -24,9 +25,10 @@ async def list_models(registry: RegistryDep) -> ModelList:
 @router.get(
     "/{name}",
     response_model=ModelDetail,
-    summary="one model's full card: features, units, conditions, provenance, validation scores",
+    summary="one model's card: features, units, conditions, provenance, validation scores "
+    "(without paths, training configuration or library versions)",
     responses={404: {"description": "unknown model; the message lists the models"}},
 )
 async def get_model(name: str, registry: RegistryDep) -> ModelDetail:
     model = registry.get(name)
-    return ModelDetail(name=model.name, card=model.artefact.card.model_dump(mode="json"))
+    return ModelDetail(name=model.name, card=public_card(model.artefact.card))

@@ -55,6 +55,10 @@ def test_wheel_from_build_context_contains_every_module(tmp_path: Path) -> None:
         for folder, prefix in PACKAGE_FOLDERS.items()
         for path in (REPO_ROOT / folder).rglob("*.py")
         if "__pycache__" not in path.parts
+    } | {  # the web page's HTML, CSS and scripts (pyproject `package-data`)
+        f"hepgan/service/page/{path.name}" for path in (REPO_ROOT / "service" / "page").iterdir()
     }
     missing = sorted(expected - shipped)
-    assert not missing, f"modules left out of the wheel (pyproject `packages`?): {missing}"
+    assert not missing, (
+        f"files left out of the wheel (pyproject `packages`, `package-data`?): {missing}"
+    )

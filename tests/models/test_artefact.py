@@ -11,6 +11,7 @@ import pytest
 
 from hepgan.errors import ArtefactError, ConfigError
 from hepgan.models.artefact import load_artefact
+from tests.support.cards import write_resealed_card
 from tests.support.tiny import make_tiny_artefact
 
 
@@ -84,7 +85,7 @@ def test_pickle_weights_are_refused(events_folder: Path, tmp_path: Path) -> None
     card = json.loads((folder / "model.json").read_text())
     card["weights_file"] = "generator.pt"
     card["checksums"]["generator.pt"] = "0" * 64
-    (folder / "model.json").write_text(json.dumps(card))
+    write_resealed_card(folder, card)
     with pytest.raises(ArtefactError, match="only plain file names ending in .safetensors or .npz"):
         load_artefact(folder)
 
@@ -106,7 +107,7 @@ def test_missing_and_invalid_cards(tmp_path: Path, events_folder: Path) -> None:
     folder = _copy(events_folder, tmp_path / "m")
     card = json.loads((folder / "model.json").read_text())
     card["kind"] = "jets"
-    (folder / "model.json").write_text(json.dumps(card))
+    write_resealed_card(folder, card)
     with pytest.raises(ArtefactError, match="not a valid model card"):
         load_artefact(folder)
 
@@ -122,11 +123,28 @@ def test_reference_as_npz_without_pickles(events_folder: Path, tmp_path: Path) -
     card["reference"]["file"] = "reference.npz"
     del card["checksums"]["reference.safetensors"]
     card["checksums"]["reference.npz"] = sha256_of(folder / "reference.npz")
-    (folder / "model.json").write_text(json.dumps(card))
+    write_resealed_card(folder, card)
     assert np.array_equal(load_artefact(folder).reference()[0], features)
     # An object array would need a pickle: np.load(allow_pickle=False) refuses it.
     np.savez(folder / "reference.npz", features=np.array([{"x": 1}], dtype=object))
     card["checksums"]["reference.npz"] = sha256_of(folder / "reference.npz")
-    (folder / "model.json").write_text(json.dumps(card))
+    write_resealed_card(folder, card)
     with pytest.raises(ArtefactError, match="reference.npz"):
         load_artefact(folder).reference()
+
+
+def test_a_card_edited_by_one_character_is_refused(events_folder: Path, tmp_path: Path) -> None:
+    """model.json is covered by its own sha256: its transforms decide every generated value."""
+    folder = _copy(events_folder, tmp_path / "m")
+    text = (folder / "model.json").read_text()
+    assert '"seed": 0' in text
+    (folder / "model.json").write_text(text.replace('"seed": 0', '"seed": 1', 1))
+    with pytest.raises(ArtefactError, match=r"m/model.json does not match its own sha256"):
+        load_artefact(folder)
+    card = json.loads(text)
+    del card["card_sha256"]
+    (folder / "model.json").write_text(json.dumps(card))
+    with pytest.raises(ArtefactError, match="model.json has no card_sha256"):
+        load_artefact(folder)
+    (folder / "model.json").write_text(json.dumps(json.loads(text), indent=4))  # reformatted
+    assert load_artefact(folder).card.card_sha256 == json.loads(text)["card_sha256"]

@@ -2,7 +2,8 @@
 
 One server process serves the whole module set: the load test, the fuzzer and the
 security checks all talk to it over loopback HTTP. Its limits are set low so the
-tests reach them quickly: 5000 events per request, 64 KiB bodies.
+tests reach them quickly: 5000 events per request, 64 KiB bodies. (The hostile-input
+tests start a second server with their own limits: test_reliability_hostile.py.)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cards import write_resealed_card
 from tests.support.live_server import LiveServer, serve
 
 API_KEY = "reliability-test-key-0123456789abcdef"
@@ -56,10 +58,9 @@ def replace_weights_with_pickle(folder: Path, marker: Path) -> None:
     """Write a code-running pickle as the weights and make model.json's checksum agree with it."""
     weights = folder / "generator.safetensors"
     weights.write_bytes(pickle.dumps({"weight": _TouchOnUnpickle(marker)}))
-    card_path = folder / "model.json"
-    card = json.loads(card_path.read_text())
+    card = json.loads((folder / "model.json").read_text())
     card["checksums"][weights.name] = hashlib.sha256(weights.read_bytes()).hexdigest()
-    card_path.write_text(json.dumps(card))
+    write_resealed_card(folder, card)
 
 
 @pytest.fixture(scope="session")

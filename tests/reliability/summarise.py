@@ -114,6 +114,74 @@ def _security(found: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _watched(figures: dict[str, Any]) -> str:
+    return (
+        f"{figures['healthz_max_ms']:.0f} ms | {figures['rss_before_mib']:.0f} -> "
+        f"{figures['rss_after_mib']:.0f} (peak {figures['rss_peak_mib']:.0f})"
+    )
+
+
+def _hostile(found: dict[str, dict[str, Any]]) -> list[str]:
+    """One row per issue-15 request: what it got, /healthz's worst latency, RSS in MiB."""
+    rows = [
+        "| hostile request | outcome | /healthz max | RSS MiB before -> after (peak) |",
+        "| --- | --- | --- | --- |",
+    ]
+    validation = found.get("hostile_validation", {})
+    for label, what in (
+        ("empty_strings", "1M empty strings as per-event values"),
+        ("unknown_keys", "1M unknown keys"),
+        ("many_values", "8M zeros as per-event values"),
+    ):
+        if label in validation:
+            f = validation[label]
+            rows.append(
+                f"| {what} ({f['body_mb']} MB body) | {f['status']} in {f['seconds']} s, "
+                f"{f['response_bytes']} bytes | {_watched(f)} |"
+            )
+    described = {
+        "hostile_overflow": (
+            "range [-1e308, 1e308], n_events 10 and 40,000",
+            lambda f: f"{f['n_events_10']} and {f['n_events_40000']} naming the field",
+        ),
+        "hostile_admission": (
+            "8 concurrent 50k-event requests over a 64 MiB budget",
+            lambda f: (
+                f"{f['accepted']} x 200, {f['refused_503']} x 503 in {f['seconds']} s; "
+                f"RSS growth at peak {f['rss_peak_growth_mib']} MiB"
+            ),
+        ),
+        "hostile_docs": (
+            "/docs, /redoc, /openapi.json, /docs/oauth2-redirect without, with the key",
+            lambda f: ", ".join(sorted({f"{a} / {b}" for a, b in f["statuses"].values()})),
+        ),
+        "hostile_paths": ("/readyz, 404 of a broken model", lambda f: "no server path"),
+        "hostile_card": ("GET /v1/models/showers", lambda f: "no config, paths or versions"),
+        "hostile_root": (
+            "ROOT over the per-request cap; 4 concurrent over the total",
+            lambda f: f"{f['per_request_cap']}; {f['concurrent_4']}",
+        ),
+        "hostile_small": (
+            'bearer in lower case; "5000" as a value; 1 event',
+            lambda f: (
+                f"{f['lower_case_bearer']}; {f['string_condition_value']}; {f['one_event_status']}"
+            ),
+        ),
+    }
+    for name, (what, outcome) in described.items():
+        if name in found:
+            rows.append(f"| {what} | {outcome(found[name])} | {_watched(found[name])} |")
+    slow = found.get("hostile_slow")
+    if slow:
+        rows.append(
+            f"| head a byte per 0.2 s; body never sent; idle connection; connections over the "
+            f"limit | closed after {slow['slow_head_closed_s']} s; 408 after "
+            f"{slow['slow_body_answered_s']} s; closed after "
+            f"{slow['idle_connection_closed_s']} s; {slow['over_connection_limit']} | | |"
+        )
+    return rows
+
+
 def main(folder: Path) -> None:
     found = {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
     out = [f"Machine: {_machine()}.", ""]
@@ -122,7 +190,8 @@ def main(folder: Path) -> None:
     if "fuzz" in found:
         out += ["### Fuzz", "", *_fuzz(found["fuzz"]), ""]
     out += ["### Faults", "", *_faults(found), ""]
-    out += ["### Security", "", *_security(found)]
+    out += ["### Security", "", *_security(found), ""]
+    out += ["### Hostile input", "", *_hostile(found)]
     print("\n".join(out))
 
 

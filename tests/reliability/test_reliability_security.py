@@ -24,6 +24,7 @@ from tests.reliability.conftest import (
     _TouchOnUnpickle,
 )
 from tests.reliability.figures import record_figures
+from tests.support.cards import write_resealed_card
 from tests.support.live_server import LiveServer
 
 SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
@@ -131,7 +132,7 @@ def test_pickled_reference_sample_is_refused(
     del card["checksums"]["reference.safetensors"]
     card["reference"]["file"] = "reference.npz"
     card["checksums"]["reference.npz"] = hashlib.sha256(buffer.getvalue()).hexdigest()
-    (folder / "model.json").write_text(json.dumps(card))
+    write_resealed_card(folder, card)
     with pytest.raises(ArtefactError, match="reference.npz"):
         load_artefact(folder).reference()
     assert not unpickle_marker.exists()
@@ -151,7 +152,7 @@ def test_card_cannot_name_files_outside_its_folder_or_pickles(
         card = json.loads((folder / "model.json").read_text())
         card["checksums"][weights_name] = card["checksums"].pop("generator.safetensors")
         card["weights_file"] = weights_name
-        (folder / "model.json").write_text(json.dumps(card))
+        write_resealed_card(folder, card)
         with pytest.raises(ArtefactError, match="only plain file names"):
             load_artefact(folder)
 

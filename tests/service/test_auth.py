@@ -16,6 +16,7 @@ KEY = "correct horse battery staple"
 PROTECTED = [
     ("GET", "/v1/models"),
     ("GET", "/v1/models/dimuon_exact"),
+    ("GET", "/v1/models/dimuon_exact/history"),
     ("POST", "/v1/models/dimuon_exact/generate"),
     ("GET", "/metrics"),
 ]
@@ -29,6 +30,17 @@ def keyed_server(model_dir: Path) -> Iterator[ThreadedServer]:
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_health_needs_no_key(keyed_server: ThreadedServer, path: str) -> None:
     assert httpx.get(f"{keyed_server.url}{path}").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/models/dimuon_exact", "/page-assets/views.js"])
+def test_the_page_loads_without_the_key_and_asks_for_it(
+    keyed_server: ThreadedServer, path: str
+) -> None:
+    """The page's shell and scripts are public; the data they fetch needs the key."""
+    response = httpx.get(f"{keyed_server.url}{path}")
+    assert response.status_code == 200
+    if path != "/page-assets/views.js":
+        assert 'data-key-required="true"' in response.text
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)

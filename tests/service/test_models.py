@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
 
 
 def test_list_gives_names_units_and_condition_ranges(http: httpx.Client) -> None:
@@ -50,3 +53,21 @@ def test_broken_model_is_404_saying_why(http: httpx.Client) -> None:
     assert response.status_code == 404
     assert "failed to load" in response.json()["detail"]
     assert "not a valid model card" in response.json()["detail"]
+
+
+def test_a_gpu_asked_for_on_a_node_without_one_is_named_in_readyz(tmp_path: Path) -> None:
+    """HEPGAN_DEVICE=cuda without a GPU: no model loads, and the reason names the setting."""
+    import torch
+
+    from hepgan.service.metrics import ServiceMetrics
+    from hepgan.service.registry import ModelRegistry
+    from hepgan.service.settings import Settings
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    (tmp_path / "models" / "some_model").mkdir(parents=True)
+    settings = Settings(models_dir=tmp_path / "models", device="cuda", warmup_events=0)
+    registry = ModelRegistry(settings=settings, metrics=ServiceMetrics())
+    registry.load_all()
+    assert not registry.models and not registry.loading
+    assert registry.broken == {".": "HEPGAN_DEVICE cuda: no CUDA device is available"}

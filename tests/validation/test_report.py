@@ -243,3 +243,21 @@ def test_js_noise_floor_is_the_mean_js_of_samples_of_one_distribution() -> None:
     pair = histogram_pair(candidate, reference, n_bins=20)
     mean_js = js_divergence(pair.candidate, pair.reference).mean()
     assert mean_js == pytest.approx(js_noise_floor(500, 2000, n_bins=20), rel=0.1)
+
+
+def test_too_few_events_give_no_verdict_but_say_the_minimum() -> None:
+    rng = np.random.default_rng(3)
+    reference = _sample(rng, 8000)
+    thresholds = ReportThresholds()
+    for n, expected in (
+        (1, "insufficient"),
+        (thresholds.min_events_for_verdict - 1, "insufficient"),
+    ):
+        summary = build_report(_sample(rng, n), reference).summary
+        assert summary.status == expected and summary.n_candidate == n
+        assert summary.reasons[0] == (
+            f"{n} events are fewer than the {thresholds.min_events_for_verdict} a verdict needs "
+            "(min_events_for_verdict): the scores are too noisy to judge"
+        )
+    enough = build_report(_sample(rng, thresholds.min_events_for_verdict), reference).summary
+    assert enough.status != "insufficient"
