@@ -77,15 +77,7 @@ def train_discriminator(
         y = torch.as_tensor(labels, device=device)
         generator = torch.Generator().manual_seed(seed)
         for _ in range(options.epochs):
-            order = torch.randperm(len(x), generator=generator).to(device)
-            for start in range(0, len(x), options.batch_size):
-                batch = order[start : start + options.batch_size]
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                    network(x[batch]).squeeze(1), y[batch]
-                )
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
+            train_one_epoch(network, optimiser, x, y, options.batch_size, generator)
     network.eval()
 
     def logits(events: np.ndarray) -> np.ndarray:
@@ -94,6 +86,22 @@ def train_discriminator(
             return network(torch.as_tensor(scaled, device=device)).squeeze(1).cpu().numpy()
 
     return logits
+
+
+def train_one_epoch(network, optimiser, x, y, batch_size: int, generator) -> None:
+    """One pass over (x (N, F), labels y (N,)) in a random order drawn from ``generator``:
+    Adam steps on the binary cross-entropy of the network's logits, ``batch_size`` rows each."""
+    import torch
+
+    order = torch.randperm(len(x), generator=generator).to(x.device)
+    for start in range(0, len(x), batch_size):
+        batch = order[start : start + batch_size]
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            network(x[batch]).squeeze(1), y[batch]
+        )
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
 
 
 def classifier_two_sample_test(
@@ -107,11 +115,7 @@ def classifier_two_sample_test(
     """ROC AUC and JS estimate on held-out events of an MLP telling reference (label 1) from
     candidate (label 0); candidate (n, F), reference (m, F)."""
     options = options or ClassifierOptions()
-    candidate, reference = _as_2d(candidate), _as_2d(reference)
-    if candidate.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"candidate has {candidate.shape[1]} features, reference {reference.shape[1]}"
-        )
+    candidate, reference = paired_samples(candidate, reference)
     rng = np.random.default_rng(seed)
     n_per_class = min(len(candidate), len(reference), options.max_events_per_class)
     n_test = max(1, int(round(options.test_fraction * n_per_class)))
@@ -132,6 +136,16 @@ def classifier_two_sample_test(
         n_features=candidate.shape[1],
         seed=seed,
     )
+
+
+def paired_samples(candidate: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both samples as (N, F) float64; raises ValueError when their feature counts differ."""
+    candidate, reference = _as_2d(candidate), _as_2d(reference)
+    if candidate.shape[1] != reference.shape[1]:
+        raise ValueError(
+            f"candidate has {candidate.shape[1]} features, reference {reference.shape[1]}"
+        )
+    return candidate, reference
 
 
 def _log_sigmoid(logit: np.ndarray) -> np.ndarray:

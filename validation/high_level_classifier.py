@@ -35,7 +35,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from hepgan.validation.classifier import _as_2d, _log_sigmoid, roc_auc
+from hepgan.validation.classifier import (
+    _log_sigmoid,
+    paired_samples,
+    roc_auc,
+    train_one_epoch,
+)
 from hepgan.validation.gan_theory import gan_value, js_from_value
 from hepgan.validation.report_schema import ClassifierScore
 
@@ -126,11 +131,7 @@ def high_level_classifier_test(
     """Train the judge on candidate (n, F) vs reference (m, F) inputs; AUC and calibrated JS
     on the held-out test split. Deterministic for a seed (on the CPU)."""
     options = options or HighLevelClassifierOptions()
-    candidate, reference = _as_2d(candidate), _as_2d(reference)
-    if candidate.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"candidate has {candidate.shape[1]} features, reference {reference.shape[1]}"
-        )
+    candidate, reference = paired_samples(candidate, reference)
     rng = np.random.default_rng(seed)
     n = min(len(candidate), len(reference), options.max_events_per_class)
     n_test = int(round(options.test_fraction * n))
@@ -212,15 +213,7 @@ def _train(scaled: dict, options: HighLevelClassifierOptions, seed: int, device:
         best_loss, best_epoch, best_state = np.inf, 0, None
         stopped_by, epoch = "max_epochs", 0
         for epoch in range(1, options.max_epochs + 1):
-            order = torch.randperm(len(x), generator=order_source).to(device)
-            for start in range(0, len(x), options.batch_size):
-                batch = order[start : start + options.batch_size]
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                    network(x[batch]).squeeze(1), y[batch]
-                )
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
+            train_one_epoch(network, optimiser, x, y, options.batch_size, order_source)
             validation_loss = _bce(logits(scaled["validation"][0]), scaled["validation"][1])
             if validation_loss < best_loss:
                 best_loss, best_epoch = validation_loss, epoch
