@@ -127,8 +127,11 @@ def export_onnx(artefact: ModelArtefact, output: str | Path) -> Path:
         low = [artefact.card.condition_ranges[name][0] for name in artefact.card.condition_names]
         example.append(torch.tensor(np.tile(low, (2, 1)), dtype=torch.float32))
     with atomic_destination(output) as partial, warnings.catch_warnings():
-        # The tracer warns about Python branches on table sizes: constants of the graph.
+        # The tracer warns about Python branches on table sizes: constants of the graph. The
+        # TorchScript exporter is deprecated in favour of dynamo's, which needs onnxscript
+        # and does not yet take this graph's data-dependent indexing as simply.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
             export_module(artefact),
             tuple(example),
