@@ -6,6 +6,8 @@ from fastapi import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hepgan.service.oip_errors import is_oip_path
+
 
 class BodySizeLimitMiddleware:
     """Refuses bodies over ``max_bytes``, by Content-Length or while reading a chunked body."""
@@ -21,7 +23,9 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await JSONResponse({"detail": self.detail}, status_code=413)(scope, receive, send)
+            # The inference protocol's routes (/v2) answer errors as {"error": ...}.
+            key = "error" if is_oip_path(scope["path"]) else "detail"
+            await JSONResponse({key: self.detail}, status_code=413)(scope, receive, send)
             return
         received = 0
 

@@ -17,8 +17,9 @@ from hepgan.service.dependencies import require_api_key
 from hepgan.service.errors import install_error_handlers
 from hepgan.service.limits import BodySizeLimitMiddleware
 from hepgan.service.metrics import MetricsMiddleware, ServiceMetrics
+from hepgan.service.oip_errors import install_oip_error_handlers
 from hepgan.service.registry import ModelRegistry
-from hepgan.service.routers import generate, health, metrics, models
+from hepgan.service.routers import generate, health, metrics, models, oip_health, oip_models
 from hepgan.service.settings import Settings
 
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
     install_error_handlers(app)
+    install_oip_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     protected = {
@@ -57,4 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models.router, **protected)
     app.include_router(generate.router, **protected)
     app.include_router(metrics.router, **protected)
+    app.include_router(oip_health.router)  # the Open Inference Protocol (KServe v2)
+    app.include_router(oip_models.router, **protected)
     return app
