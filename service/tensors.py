@@ -127,8 +127,8 @@ def decode_request(body: bytes, header_length: str | None) -> InferenceRequest:
     except orjson.JSONDecodeError as error:
         raise TensorError(f"the request is not valid JSON: {error}") from None
     specs = document.get("inputs")
-    if not isinstance(specs, list) or not specs:
-        raise TensorError("'inputs' must be a non-empty list of tensors")
+    if not isinstance(specs, list):
+        raise TensorError("'inputs' must be a list of tensors")
     inputs: dict[str, np.ndarray] = {}
     offset = 0
     for spec in specs:
