@@ -8,7 +8,7 @@ Model: ``--model DIR``, else the small shower model of :mod:`benchmarks.bench_se
 
 1. generation throughput (events/s) of ONNX Runtime on the CPU against PyTorch on the CPU
    (``artefact.generate``, noise drawn inside) at batch 1, 1k and 100k events, ORT with
-   its noise drawn by numpy;
+   its noise drawn by numpy and as many intra-op threads as torch has;
 2. 10k events over HTTP: the Open Inference Protocol route (tritonclient[http], binary
    tensors, and JSON tensors) against ``/v1`` with npz, both without the report and with it;
 3. a sharded production of ``--shard-events`` events under torchrun, 2 processes against 1
@@ -43,13 +43,19 @@ def _load() -> list[float]:
 
 def onnx_against_torch(model: Path, work: Path, repeats: int) -> dict:
     import onnxruntime
+    import torch
 
     from hepgan.models.artefact import load_artefact
     from hepgan.models.export.onnx_file import export_onnx
 
     artefact = load_artefact(model)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()  # the same threads as torch
+    options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(
-        str(export_onnx(artefact, work / "model.onnx")), providers=["CPUExecutionProvider"]
+        str(export_onnx(artefact, work / "model.onnx")),
+        options,
+        providers=["CPUExecutionProvider"],
     )
     latent_dim = artefact.card.architecture["latent_dim"]
     rng = np.random.default_rng(0)
@@ -75,10 +81,7 @@ def onnx_against_torch(model: Path, work: Path, repeats: int) -> dict:
             "onnxruntime_events_per_s": round(n_events / onnx_s),
             "onnxruntime_over_torch": round(torch_s / onnx_s, 2),
         }
-    results["threads"] = {
-        "torch": __import__("torch").get_num_threads(),
-        "onnxruntime": "default (one per core)",
-    }
+    results["threads"] = {"torch": torch.get_num_threads(), "onnxruntime": torch.get_num_threads()}
     return results
 
 
