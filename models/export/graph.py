@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hepgan.models.networks import Generator
+from hepgan.models.sampler import Sampler
 from hepgan.models.transforms import FeatureTransform
 from hepgan.models.transforms.torch_ops import forward_module, inverse_module
 
@@ -39,21 +39,19 @@ class TransformChain(nn.Module):
 
 
 class ExportedSampler(nn.Module):
-    """events (B, F) = inverse(G(noise (B, Z), forward(conditions (B, C))), conditions)."""
+    """events (B, F) = inverse(G(noise (B, Z), forward(conditions (B, C))), conditions), for
+    the generator and transforms of ``sampler``."""
 
-    def __init__(
-        self,
-        generator: Generator,
-        feature_transform: FeatureTransform,
-        condition_transform: FeatureTransform,
-        *,
-        n_features: int,
-    ) -> None:
+    def __init__(self, sampler: Sampler) -> None:
         super().__init__()
-        n_conditions = generator.config.n_conditions
-        self.generator = generator
-        self.conditions_in = TransformChain(condition_transform, n_conditions, inverse=False)
-        self.features_out = TransformChain(feature_transform, n_features, inverse=True)
+        self.generator = sampler.generator
+        n_conditions = sampler.generator.config.n_conditions
+        self.conditions_in = TransformChain(
+            sampler.condition_transform, n_conditions, inverse=False
+        )
+        self.features_out = TransformChain(
+            sampler.feature_transform, sampler.n_features, inverse=True
+        )
 
     def forward(self, noise: torch.Tensor, conditions: torch.Tensor) -> torch.Tensor:
         physical = conditions.double()  # (B, C)

@@ -87,12 +87,8 @@ def export_module(artefact: ModelArtefact):
 
     from hepgan.models.export.graph import ExportedSampler
 
-    sampler = ExportedSampler(
-        artefact.generator.cpu(),
-        artefact.feature_transform,
-        artefact.condition_transform,
-        n_features=artefact.card.n_features,
-    ).eval()
+    artefact.to("cpu")
+    sampler = ExportedSampler(artefact.sampler).eval()
     if artefact.card.n_conditions:
         return sampler
 
@@ -128,8 +124,8 @@ def export_onnx(artefact: ModelArtefact, output: str | Path) -> Path:
         example.append(torch.tensor(np.tile(low, (2, 1)), dtype=torch.float32))
     with atomic_destination(output) as partial, warnings.catch_warnings():
         # The tracer warns about Python branches on table sizes: constants of the graph. The
-        # TorchScript exporter is deprecated in favour of dynamo's, which needs onnxscript
-        # and does not yet take this graph's data-dependent indexing as simply.
+        # TorchScript exporter warns that it is deprecated (dynamo's, which needs onnxscript,
+        # is its successor); it is the one this graph is tested with.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
