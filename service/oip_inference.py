@@ -49,9 +49,12 @@ def _flag(parameters: dict[str, Any], name: str, default: bool) -> bool:
 
 
 def _integer(parameters: dict[str, Any], name: str) -> int | None:
+    """Parameter ``name`` as an integer in [0, 2^63), or None when absent."""
     value = parameters.get(name)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise OipError(400, f"parameter {name!r} must be a non-negative integer, got {value!r}")
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63
+    ):
+        raise OipError(400, f"parameter {name!r} must be an integer in [0, 2^63), got {value!r}")
     return value
 
 

@@ -171,6 +171,13 @@ def _json_input(name: str, values: list, shape: list[int], datatype: str = "FP32
         (
             {
                 "inputs": [_json_input("conditions", [5e3], [1, 1])],
+                "parameters": {"seed": 2**64},
+            },
+            "'seed' must be an integer in [0, 2^63)",
+        ),
+        (
+            {
+                "inputs": [_json_input("conditions", [5e3], [1, 1])],
                 "parameters": {"validate": "no"},
             },
             "'validate'",
