@@ -58,3 +58,14 @@ class ExportedSampler(nn.Module):
         transformed = self.conditions_in(physical, physical).float()  # (B, C)
         output = self.generator(noise, transformed).double()  # (B, F')
         return self.features_out(output, physical).float()  # (B, F)
+
+
+class NoiseOnlySampler(nn.Module):
+    """For a model without conditions: events (B, F) from noise (B, Z) alone."""
+
+    def __init__(self, sampler: Sampler) -> None:
+        super().__init__()
+        self.sampler = ExportedSampler(sampler)
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        return self.sampler(noise, noise[:, :0])  # (B, 0) conditions

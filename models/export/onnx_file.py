@@ -19,6 +19,8 @@ from hepgan.atomic import atomic_destination
 from hepgan.errors import ConfigError
 
 if TYPE_CHECKING:
+    import torch
+
     from hepgan.models.artefact import ModelArtefact
 
 OPSET = 17
@@ -80,27 +82,14 @@ def card_metadata(artefact: ModelArtefact) -> dict[str, str]:
     }
 
 
-def export_module(artefact: ModelArtefact):
-    """The torch module exported: :class:`~hepgan.models.export.graph.ExportedSampler`, or a
-    noise-only wrapper for a model without conditions."""
-    import torch
-
-    from hepgan.models.export.graph import ExportedSampler
+def export_module(artefact: ModelArtefact) -> torch.nn.Module:
+    """The torch module exported, on the CPU: (noise, conditions) -> events, or noise -> events
+    for a model without conditions."""
+    from hepgan.models.export.graph import ExportedSampler, NoiseOnlySampler
 
     artefact.to("cpu")
-    sampler = ExportedSampler(artefact.sampler).eval()
-    if artefact.card.n_conditions:
-        return sampler
-
-    class NoiseOnly(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.sampler = sampler
-
-        def forward(self, noise: torch.Tensor) -> torch.Tensor:
-            return self.sampler(noise, noise[:, :0])
-
-    return NoiseOnly().eval()
+    module = ExportedSampler if artefact.card.n_conditions else NoiseOnlySampler
+    return module(artefact.sampler).eval()
 
 
 def input_names(artefact: ModelArtefact) -> list[str]:
