@@ -72,7 +72,7 @@ def _shape(spec: dict[str, Any], name: str) -> tuple[int, ...]:
 
 def _dtype(spec: dict[str, Any], name: str) -> np.dtype:
     datatype = spec.get("datatype")
-    if datatype not in DATATYPES:
+    if not isinstance(datatype, str) or datatype not in DATATYPES:
         raise TensorError(
             f"input {name!r}: datatype {datatype!r} is not one of {', '.join(DATATYPES)}"
         )
@@ -138,17 +138,22 @@ def decode_request(body: bytes, header_length: str | None) -> InferenceRequest:
             raise TensorError(f"input {name!r} is given twice")
         inputs[name] = values
     outputs = {}
-    for spec in document.get("outputs") or []:
+    requested = document.get("outputs", [])
+    if not isinstance(requested, list):
+        raise TensorError("'outputs' must be a list of requested outputs")
+    for spec in requested:
         spec = _object(spec, "every output")
         if not isinstance(spec.get("name"), str):
             raise TensorError("every requested output needs a string 'name'")
         outputs[spec["name"]] = _object(spec.get("parameters", {}), "output parameters")
     request_id = document.get("id")
+    if "id" in document and not isinstance(request_id, str):
+        raise TensorError("'id' must be a string")
     return InferenceRequest(
         inputs=inputs,
         parameters=_object(document.get("parameters", {}), "parameters"),
         outputs=outputs,
-        id=None if request_id is None else str(request_id),
+        id=request_id,
     )
 
 

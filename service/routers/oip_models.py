@@ -65,8 +65,53 @@ async def model_ready(name: str, registry: RegistryDep) -> dict:
     return {"name": name, "ready": True}
 
 
+_TENSOR = {
+    "type": "object",
+    "required": ["name", "shape", "datatype"],
+    "properties": {
+        "name": {"type": "string", "enum": ["conditions", "noise"]},
+        "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+        "datatype": {"type": "string", "enum": ["FP32", "FP64"]},
+        "data": {"type": "array", "description": "row-major values, flat or nested"},
+        "parameters": {"type": "object", "description": "binary_data_size for binary data"},
+    },
+}
+_INFER_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["inputs"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "inputs": {"type": "array", "items": _TENSOR},
+                    "outputs": {"type": "array", "items": {"type": "object"}},
+                    "parameters": {
+                        "type": "object",
+                        "description": "seed, validate, extrapolate, n_events, binary_data_output",
+                    },
+                },
+            },
+            "example": {
+                "inputs": [
+                    {
+                        "name": "conditions",
+                        "shape": [2, 1],
+                        "datatype": "FP32",
+                        "data": [5000.0, 20000.0],
+                    }
+                ],
+                "parameters": {"seed": 1},
+            },
+        }
+    },
+}
+
+
 @router.post(
     "/{name}/infer",
+    openapi_extra={"requestBody": _INFER_BODY},
     summary="events for conditions (and optionally noise or a seed), with the report summary",
     responses={
         200: {
