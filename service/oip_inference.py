@@ -30,6 +30,8 @@ from hepgan.service.tensors import InferenceRequest
 CONDITIONS = "conditions"
 NOISE = "noise"
 EVENTS = "events"
+# Responses are held whole (the protocol has no streaming): 2^26 float32 values, 256 MiB.
+MAX_RESPONSE_VALUES = 1 << 26
 SUMMARY_KEYS = (
     "status",
     "worst_ks",
@@ -104,11 +106,13 @@ class Inference:
         if self.noise is not None and self.seed is not None:
             raise OipError(400, "give input 'noise' or parameter 'seed', not both")
         n_events = self._n_events(conditions, _integer(parameters, "n_events"))
-        if n_events > settings.max_events_per_request:
+        limit = min(settings.max_events_per_request, max(1, MAX_RESPONSE_VALUES // card.n_features))
+        if n_events > limit:
             raise OipError(
                 400,
-                f"{n_events} events asked; the limit is {settings.max_events_per_request} per "
-                "request (HEPGAN_MAX_EVENTS_PER_REQUEST): split the request",
+                f"{n_events} events asked; the limit is {limit} per request for this model "
+                f"(HEPGAN_MAX_EVENTS_PER_REQUEST, and at most {MAX_RESPONSE_VALUES} values in "
+                "a response, which this protocol does not stream: /v1 streams): split the request",
             )
         names = card.condition_names
         specs = (
