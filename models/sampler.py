@@ -77,11 +77,47 @@ class Sampler:
                     noise = self.generator.sample_noise(
                         stop - start, generator=noise_source, device=device
                     )  # (B, Z)
-                    batch_conditions = torch.from_numpy(transformed[start:stop]).to(device)
-                    output = self.generator(noise, batch_conditions).float().cpu().numpy()
-                    batches.append(self.feature_transform.inverse(output, conditions[start:stop]))
+                    batches.append(
+                        self._events(noise, transformed[start:stop], conditions[start:stop])
+                    )
         finally:
             self.generator.train(was_training)
         if not batches:
             return np.zeros((0, self.n_features), dtype=np.float32)
         return np.concatenate(batches).astype(np.float32, copy=False)  # (N, F)
+
+    def generate_from_noise(
+        self, noise: np.ndarray, conditions: np.ndarray, *, device: str | torch.device = "cpu"
+    ) -> np.ndarray:
+        """Events (N, F) float32 for given noise (N, Z) ~ N(0, 1) and physical conditions
+        (N, C): what an exported graph (:mod:`hepgan.models.export`) computes. Batches of
+        :func:`default_batch_size` bound the working memory; the events do not depend on them."""
+        noise = np.asarray(noise, dtype=np.float32)  # (N, Z)
+        conditions = np.asarray(conditions, dtype=np.float64).reshape(len(noise), -1)  # (N, C)
+        transformed = self.condition_transform.forward(conditions)  # (N, C)
+        batch_size = default_batch_size(self.generator.config.n_features)
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            with torch.inference_mode():
+                batches = [
+                    self._events(
+                        torch.from_numpy(noise[start : start + batch_size]).to(device),
+                        transformed[start : start + batch_size],
+                        conditions[start : start + batch_size],
+                    )
+                    for start in range(0, len(noise), batch_size)
+                ]
+        finally:
+            self.generator.train(was_training)
+        if not batches:
+            return np.zeros((0, self.n_features), dtype=np.float32)
+        return np.concatenate(batches).astype(np.float32, copy=False)  # (N, F)
+
+    def _events(
+        self, noise: torch.Tensor, transformed: np.ndarray, conditions: np.ndarray
+    ) -> np.ndarray:
+        """One generator call: noise (B, Z) and transformed conditions (B, C) -> physical (B, F)."""
+        batch_conditions = torch.from_numpy(transformed).to(noise.device)
+        output = self.generator(noise, batch_conditions).float().cpu().numpy()
+        return self.feature_transform.inverse(output, conditions)
