@@ -10,6 +10,8 @@ A seed fixes the noise: ``torch.Generator().manual_seed(s)`` with ``s`` the firs
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 
@@ -66,25 +68,13 @@ class Sampler:
         n_events = len(conditions)
         batch_size = batch_size or default_batch_size(self.generator.config.n_features)
         noise_source = torch.Generator().manual_seed(noise_seed(seed))
-        transformed = self.condition_transform.forward(conditions)  # (N, C)
-        batches = []
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
-            with torch.inference_mode():
-                for start in range(0, n_events, batch_size):
-                    stop = min(start + batch_size, n_events)
-                    noise = self.generator.sample_noise(
-                        stop - start, generator=noise_source, device=device
-                    )  # (B, Z)
-                    batches.append(
-                        self._events(noise, transformed[start:stop], conditions[start:stop])
-                    )
-        finally:
-            self.generator.train(was_training)
-        if not batches:
-            return np.zeros((0, self.n_features), dtype=np.float32)
-        return np.concatenate(batches).astype(np.float32, copy=False)  # (N, F)
+        noise_batches = (
+            self.generator.sample_noise(
+                min(batch_size, n_events - start), generator=noise_source, device=device
+            )  # (B, Z), drawn on the CPU generator
+            for start in range(0, n_events, batch_size)
+        )
+        return self._run(noise_batches, conditions)
 
     def generate_from_noise(
         self, noise: np.ndarray, conditions: np.ndarray, *, device: str | torch.device = "cpu"
@@ -94,20 +84,28 @@ class Sampler:
         :func:`default_batch_size` bound the working memory; the events do not depend on them."""
         noise = np.asarray(noise, dtype=np.float32)  # (N, Z)
         conditions = np.asarray(conditions, dtype=np.float64).reshape(len(noise), -1)  # (N, C)
-        transformed = self.condition_transform.forward(conditions)  # (N, C)
         batch_size = default_batch_size(self.generator.config.n_features)
+        noise_batches = (
+            torch.from_numpy(noise[start : start + batch_size]).to(device)
+            for start in range(0, len(noise), batch_size)
+        )
+        return self._run(noise_batches, conditions)
+
+    def _run(self, noise_batches: Iterator[torch.Tensor], conditions: np.ndarray) -> np.ndarray:
+        """Events (N, F) float32 for consecutive noise batches covering conditions (N, C), with
+        the generator in eval mode (put back in the mode it was in)."""
+        transformed = self.condition_transform.forward(conditions)  # (N, C)
+        batches, start = [], 0
         was_training = self.generator.training
         self.generator.eval()
         try:
             with torch.inference_mode():
-                batches = [
-                    self._events(
-                        torch.from_numpy(noise[start : start + batch_size]).to(device),
-                        transformed[start : start + batch_size],
-                        conditions[start : start + batch_size],
+                for noise in noise_batches:
+                    stop = start + len(noise)
+                    batches.append(
+                        self._events(noise, transformed[start:stop], conditions[start:stop])
                     )
-                    for start in range(0, len(noise), batch_size)
-                ]
+                    start = stop
         finally:
             self.generator.train(was_training)
         if not batches:
