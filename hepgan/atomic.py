@@ -13,20 +13,25 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def partial_path(path: Path) -> Path:
-    """The temporary name ``.NAME.partial`` used while ``path`` is being written."""
-    return path.with_name(f".{path.name}.partial")
+def partial_path(path: Path, writer: str = "") -> Path:
+    """The temporary name ``.NAME.partial`` (``.NAME.WRITER.partial`` for a named writer) used
+    while ``path`` is being written."""
+    return path.with_name(f".{path.name}{'.' + writer if writer else ''}.partial")
 
 
 @contextmanager
-def atomic_destination(path: str | Path, *, fsync: bool = False) -> Iterator[Path]:
+def atomic_destination(
+    path: str | Path, *, fsync: bool = False, writer: str = ""
+) -> Iterator[Path]:
     """Yield a temporary path to write; on success rename it to ``path``, on error remove it.
 
     With ``fsync`` the data are flushed to disk before the rename, so that after a power
-    loss the final name holds either the old file or the complete new one.
+    loss the final name holds either the old file or the complete new one. Processes that
+    may write the same ``path`` at once give distinct ``writer`` names, so that their
+    temporary files differ; the last rename wins.
     """
     path = Path(path)
-    partial = partial_path(path)
+    partial = partial_path(path, writer)
     try:
         yield partial
         if fsync:

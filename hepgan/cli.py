@@ -17,7 +17,7 @@ from hepgan import __version__, commands
 from hepgan.errors import HepganError
 
 # The order subcommands are listed in ``hepgan --help``; others follow alphabetically.
-PREFERRED_ORDER = ("simulate", "train", "generate", "validate", "serve", "request")
+PREFERRED_ORDER = ("simulate", "train", "generate", "export", "validate", "serve", "request")
 
 
 def _command_modules() -> list[str]:

@@ -10,6 +10,8 @@ A seed fixes the noise: ``torch.Generator().manual_seed(s)`` with ``s`` the firs
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 
@@ -66,22 +68,54 @@ class Sampler:
         n_events = len(conditions)
         batch_size = batch_size or default_batch_size(self.generator.config.n_features)
         noise_source = torch.Generator().manual_seed(noise_seed(seed))
+        noise_batches = (
+            self.generator.sample_noise(
+                min(batch_size, n_events - start), generator=noise_source, device=device
+            )  # (B, Z), drawn on the CPU generator
+            for start in range(0, n_events, batch_size)
+        )
+        return self._run(noise_batches, conditions)
+
+    def generate_from_noise(
+        self, noise: np.ndarray, conditions: np.ndarray, *, device: str | torch.device = "cpu"
+    ) -> np.ndarray:
+        """Events (N, F) float32 for given noise (N, Z) ~ N(0, 1) and physical conditions
+        (N, C): what an exported graph (:mod:`hepgan.models.export`) computes. Batches of
+        :func:`default_batch_size` bound the working memory; the events do not depend on them."""
+        noise = np.asarray(noise, dtype=np.float32)  # (N, Z)
+        conditions = np.asarray(conditions, dtype=np.float64).reshape(len(noise), -1)  # (N, C)
+        batch_size = default_batch_size(self.generator.config.n_features)
+        noise_batches = (
+            torch.from_numpy(noise[start : start + batch_size]).to(device)
+            for start in range(0, len(noise), batch_size)
+        )
+        return self._run(noise_batches, conditions)
+
+    def _run(self, noise_batches: Iterator[torch.Tensor], conditions: np.ndarray) -> np.ndarray:
+        """Events (N, F) float32 for consecutive noise batches covering conditions (N, C), with
+        the generator in eval mode (put back in the mode it was in)."""
         transformed = self.condition_transform.forward(conditions)  # (N, C)
-        batches = []
+        batches, start = [], 0
         was_training = self.generator.training
         self.generator.eval()
         try:
             with torch.inference_mode():
-                for start in range(0, n_events, batch_size):
-                    stop = min(start + batch_size, n_events)
-                    noise = self.generator.sample_noise(
-                        stop - start, generator=noise_source, device=device
-                    )  # (B, Z)
-                    batch_conditions = torch.from_numpy(transformed[start:stop]).to(device)
-                    output = self.generator(noise, batch_conditions).float().cpu().numpy()
-                    batches.append(self.feature_transform.inverse(output, conditions[start:stop]))
+                for noise in noise_batches:
+                    stop = start + len(noise)
+                    batches.append(
+                        self._events(noise, transformed[start:stop], conditions[start:stop])
+                    )
+                    start = stop
         finally:
             self.generator.train(was_training)
         if not batches:
             return np.zeros((0, self.n_features), dtype=np.float32)
         return np.concatenate(batches).astype(np.float32, copy=False)  # (N, F)
+
+    def _events(
+        self, noise: torch.Tensor, transformed: np.ndarray, conditions: np.ndarray
+    ) -> np.ndarray:
+        """One generator call: noise (B, Z) and transformed conditions (B, C) -> physical (B, F)."""
+        batch_conditions = torch.from_numpy(transformed).to(noise.device)
+        output = self.generator(noise, batch_conditions).float().cpu().numpy()
+        return self.feature_transform.inverse(output, conditions)

@@ -55,7 +55,8 @@ def _model_not_ready(_request: Request, error: ModelNotReadyError) -> JSONRespon
     return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "5"})
 
 
-def _overloaded(_request: Request, error: OverloadedError) -> JSONResponse:
+def overloaded_response(_request: Request, error: OverloadedError) -> JSONResponse:
+    """503 with Retry-After and ``{"detail"}``."""
     headers = {"Retry-After": str(error.retry_after_s)}
     return JSONResponse({"detail": str(error)}, status_code=503, headers=headers)
 
@@ -78,5 +79,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestInputError, _request_input_error)
     app.add_exception_handler(UnknownModelError, _unknown_model)
     app.add_exception_handler(ModelNotReadyError, _model_not_ready)
-    app.add_exception_handler(OverloadedError, _overloaded)
+    app.add_exception_handler(OverloadedError, overloaded_response)
     app.add_exception_handler(RequestValidationError, _validation_error)

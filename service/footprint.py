@@ -20,6 +20,7 @@ import numpy as np
 from hepgan.models.card import OutputColumn
 
 EVENT_COPIES = 4
+JSON_VALUE_BYTES = 16  # a float32 in JSON: up to 9 significant digits, sign, exponent, comma
 ROOT_FILE_OVERHEAD_BYTES = 1 << 20  # keys, streamers, the report and meta strings
 
 
@@ -37,6 +38,17 @@ def request_memory_bytes(
     held = min(n_events, head + 2 * chunk_events)
     event_bytes = 4 * n_features + 8 * n_conditions
     return held * event_bytes * EVENT_COPIES + 8 * n_events * per_event_conditions
+
+
+def whole_response_bytes(
+    n_events: int, *, n_features: int, n_conditions: int, json_text: bool
+) -> int:
+    """Estimated peak memory of a response built whole (the inference protocol's), bytes:
+    every event held in its :data:`EVENT_COPIES` forms, plus its JSON text (at most
+    :data:`JSON_VALUE_BYTES` per feature value) when the events go out as JSON."""
+    event_bytes = 4 * n_features + 8 * n_conditions
+    text = JSON_VALUE_BYTES * n_features * n_events if json_text else 0
+    return n_events * event_bytes * EVENT_COPIES + text
 
 
 def root_file_bytes(n_events: int, columns: Iterable[OutputColumn]) -> int:

@@ -112,7 +112,7 @@ class GenerationJob:
         report = None
         if self.request.run_validation:
             head = await _first_events(chunks, self.settings.report_max_events)
-            report = await anyio.to_thread.run_sync(self._report, head)
+            report = await anyio.to_thread.run_sync(self.report, head)
         encoder = self._encoder(report)
         headers = {
             **summary_headers(report),
@@ -128,7 +128,8 @@ class GenerationJob:
             return Response(content, media_type=encoder.media_type, headers=headers)
         return StreamingResponse(body, media_type=encoder.media_type, headers=headers)
 
-    def _report(self, head: list[Chunk]) -> dict[str, Any]:
+    def report(self, head: list[Chunk]) -> dict[str, Any]:
+        """The validation report of the first events of ``head`` (at most report_max_events)."""
         features = np.concatenate([chunk[0] for chunk in head])[: self.settings.report_max_events]
         conditions = np.concatenate([chunk[1] for chunk in head])[: len(features)]
         report = batch_report(

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hepgan.service.admission import Budget
+from hepgan.service.oip_errors import is_oip_path
 
 
 class BodyLimitMiddleware:
@@ -39,7 +40,9 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await JSONResponse({"detail": self.detail}, status_code=413)(scope, receive, send)
+            # The inference protocol's routes (/v2) answer errors as {"error": ...}.
+            key = "error" if is_oip_path(scope["path"]) else "detail"
+            await JSONResponse({key: self.detail}, status_code=413)(scope, receive, send)
             return
         received = 0
         deadline: float | None = None

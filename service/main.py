@@ -19,8 +19,19 @@ from hepgan.service.docs import OPENAPI_URL, add_protected_openapi, docs_are_pub
 from hepgan.service.errors import install_error_handlers
 from hepgan.service.limits import BodyLimitMiddleware
 from hepgan.service.metrics import MetricsMiddleware, ServiceMetrics
+from hepgan.service.oip_errors import install_oip_error_handlers
 from hepgan.service.registry import ModelRegistry
-from hepgan.service.routers import docs, generate, health, history, metrics, models, page
+from hepgan.service.routers import (
+    docs,
+    generate,
+    health,
+    history,
+    metrics,
+    models,
+    oip_health,
+    oip_models,
+    page,
+)
 from hepgan.service.settings import Settings
 
 
@@ -65,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     }
     install_error_handlers(app)
+    install_oip_error_handlers(app)
     # Outermost last: metrics see every response, admission gives back what the body took.
     app.add_middleware(
         BodyLimitMiddleware,
@@ -86,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(history.router, **protected)
     app.include_router(generate.router, **protected)
     app.include_router(metrics.router, **protected)
+    app.include_router(oip_health.router)  # the Open Inference Protocol (KServe v2)
+    app.include_router(oip_models.router, **protected)
     if not docs_public:
         add_protected_openapi(app)
     return app

@@ -1,4 +1,8 @@
-"""``hepgan generate``: offline batch generation into ROOT or CaloChallenge HDF5 files."""
+"""``hepgan generate``: offline batch generation into ROOT or CaloChallenge HDF5 files.
+
+Under ``torchrun`` (or in a Slurm array, or with ``--rank``/``--world-size``) it is one rank
+of a sharded production: :mod:`hepgan.models.shards` says what each rank writes.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("-o", "--output", required=True, help="output file (.root or .h5)")
+    sharding = parser.add_argument_group(
+        "sharded production",
+        "one ROOT file per rank (OUT.rank00003.root) and OUT.manifest.json; the rank and world "
+        "size come from torchrun (RANK, WORLD_SIZE) or a Slurm array unless given",
+    )
+    sharding.add_argument("--rank", type=int, default=None, help="this process's shard")
+    sharding.add_argument("--world-size", type=int, default=None, help="number of shards")
+    sharding.add_argument(
+        "--resume", action="store_true", help="keep shards already written by this production"
+    )
     parser.set_defaults(run=_run)
 
 
@@ -84,6 +98,9 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError(f"-o/--output: {output} must end in {', '.join(SUFFIXES)}")
     if not output.parent.is_dir():
         raise ConfigError(f"-o/--output: folder {output.parent} does not exist")
+    position = _shard_position(args)
+    if position is not None:
+        return _run_shard(args, *position)
     artefact = load_artefact(args.model)
     card = artefact.card
     conditions = parse_conditions(args.condition, card.condition_names, args.events, seed=args.seed)
@@ -109,4 +126,74 @@ def _run(args: argparse.Namespace) -> int:
         write_calochallenge(output, conditions[:, 0], features)
     nonzero = f", {np.mean(features > 0):.1%} non-zero values" if card.kind == "showers" else ""
     print(f"wrote {args.events} events from model {artefact.name} to {output}{nonzero}")
+    return 0
+
+
+def _shard_position(args: argparse.Namespace) -> tuple[int, int] | None:
+    """(rank, world size) from the flags, else the launcher's environment; None for one file."""
+    from hepgan.models.shards import shard_position
+
+    found = shard_position()
+    rank = args.rank if args.rank is not None else (found[0] if found else None)
+    world_size = args.world_size if args.world_size is not None else (found[1] if found else None)
+    if rank is None and world_size is None:
+        return (0, 1) if args.resume else None
+    if rank is None or world_size is None:
+        raise ConfigError("--rank and --world-size go together (or come from torchrun or Slurm)")
+    if not 0 <= rank < world_size:
+        raise ConfigError(f"--rank must be in [0, {world_size}), got {rank}")
+    return rank, world_size
+
+
+def _run_shard(args: argparse.Namespace, rank: int, world_size: int) -> int:
+    """Write this rank's shard (unless ``--resume`` finds it), then the manifest once all are."""
+    from pathlib import Path
+
+    from hepgan.devices import resolve_device
+    from hepgan.models.artefact import CARD_FILE, load_artefact, sha256_of
+    from hepgan.models.shards import (
+        ShardPlan,
+        all_shards_written,
+        existing_shard,
+        write_manifest,
+        write_shard,
+    )
+    from hepgan.training import distributed
+
+    if Path(args.output).suffix.lower() != ".root":
+        raise ConfigError(f"-o/--output: sharded production writes ROOT files; got {args.output}")
+    if args.seed is None:
+        raise ConfigError(
+            "--seed: a sharded production needs a seed, from which every rank derives its own "
+            "stream (and --resume regenerates a lost shard)"
+        )
+    artefact = load_artefact(args.model)
+    plan = ShardPlan(
+        output=args.output,
+        total_events=args.events,
+        world_size=world_size,
+        seed=args.seed,
+        artefact_sha256=sha256_of(Path(args.model) / CARD_FILE),
+    )
+    context = distributed.start(resolve_device(args.device))
+    device = str(context.device)  # one GPU per local rank when torchrun starts several
+    try:
+        path = plan.path(rank)
+        if args.resume and existing_shard(plan, rank):
+            print(f"rank {rank}: kept {path} ({plan.events(rank)} events, already written)")
+        else:
+            n_events = plan.events(rank)
+            conditions = parse_conditions(
+                args.condition, artefact.card.condition_names, n_events, seed=plan.stream_seed(rank)
+            )
+            write_shard(artefact, plan, rank, conditions=conditions, device=device)
+            print(f"rank {rank}: wrote {n_events} events from model {artefact.name} to {path}")
+        context.barrier()
+        # Under torchrun rank 0 writes the manifest after everyone; independent jobs (Slurm
+        # arrays) each try once their shard is in place, and the last one finds them all.
+        if context.is_main if context.enabled else all_shards_written(plan):
+            manifest = write_manifest(plan, writer=f"rank{rank}")
+            print(f"rank {rank}: wrote {manifest} ({plan.world_size} shards)")
+    finally:
+        distributed.stop(context)
     return 0

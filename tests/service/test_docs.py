@@ -24,6 +24,12 @@ def test_docs_page_and_schema_with_examples_per_format(http: httpx.Client) -> No
         "/v1/models/{name}",
         "/v1/models/{name}/generate",
         "/v1/models/{name}/history",
+        "/v2",
+        "/v2/health/live",
+        "/v2/health/ready",
+        "/v2/models/{name}",
+        "/v2/models/{name}/infer",
+        "/v2/models/{name}/ready",
     ]  # the page's HTML and assets and the docs pages are left out on purpose
     operation = schema["paths"]["/v1/models/{name}/generate"]["post"]
     examples = operation["requestBody"]["content"]["application/json"]["examples"]
