@@ -3,26 +3,19 @@
 Showers (Grindhammer-Peters) go to ROOT (TTree ``showers``: ``incident_energy``
 float64 MeV, ``voxels`` float32[n_voxels] MeV) or CaloChallenge HDF5; dimuon
 events (Z -> mu mu) to ROOT (TTree ``events``, the CMS dimuon branches).
-Simulation runs in chunks under a progress bar and ends with a summary.
+The simulation and the file (:mod:`hepgan.simulators.files`) are the library's; this
+command checks the flags and prints the summary.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import time
 from pathlib import Path
 
 from hepgan.commands import new_command
 from hepgan.errors import ConfigError
 
 SHOWER_SUFFIXES = (".root", ".h5", ".hdf5")
-# Voxel values simulated per chunk: bounds the float64 working memory to about 100 MB.
-VOXELS_PER_CHUNK = 4_000_000
-DIMUON_EVENTS_PER_CHUNK = 200_000
-# How shower files store energies, as the CaloChallenge datasets do (file metadata).
-ENERGY_SCALE = "calibrated: visible energy / sampling_fraction, MeV"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -86,7 +79,8 @@ def _run_showers(args: argparse.Namespace) -> int:
     import numpy as np
 
     from hepgan.models.geometry import GEOMETRIES
-    from hepgan.simulators.showers import MIN_ENERGY_MEV, simulate_showers
+    from hepgan.simulators.files import write_shower_file
+    from hepgan.simulators.showers import MIN_ENERGY_MEV
 
     if args.geometry not in GEOMETRIES:
         known = ", ".join(GEOMETRIES)
@@ -106,86 +100,33 @@ def _run_showers(args: argparse.Namespace) -> int:
             f"got {args.energy_max:g}"
         )
     geometry = GEOMETRIES[args.geometry]
-    rng = np.random.default_rng(args.seed)
-    chunk = max(1, VOXELS_PER_CHUNK // geometry.n_voxels)
-    start = time.perf_counter()
-    energies, showers = [], []
-    with _progress(args.events, "showers") as bar:
-        for size in _chunk_sizes(args.events, chunk):
-            energy, voxels = simulate_showers(
-                size,
-                geometry=geometry,
-                energy_min_mev=args.energy_min,
-                energy_max_mev=args.energy_max,
-                rng=rng,
-            )
-            energies.append(energy)
-            showers.append(voxels)
-            bar.update(size)
-    incident = np.concatenate(energies)  # (N,)
-    voxels = np.concatenate(showers)  # (N, V)
-    elapsed = time.perf_counter() - start
-    provenance = {
-        "generator": "hepgan simulate showers (Grindhammer-Peters, hep-ex/0001020)",
-        "seed": args.seed,
-        "energy_min_mev": args.energy_min,
-        "energy_max_mev": args.energy_max,
-        "energy_scale": ENERGY_SCALE,
-        "sampling_fraction": geometry.sampling_fraction,
-        "readout_threshold_mev": geometry.readout_threshold_mev,
-    }
-    if args.output.suffix.lower() == ".root":
-        from hepgan.datafiles.root_writer import write_root
-
-        write_root(
-            args.output,
-            {"incident_energy": incident, "voxels": voxels},
-            tree="showers",
-            metadata={
-                "geometry": json.dumps(geometry.to_dict()),
-                "simulation": json.dumps(provenance),
-            },
-        )
-        layout = f"TTree 'showers': incident_energy (MeV), voxels[{geometry.n_voxels}] (MeV)"
-    else:
-        from hepgan.datafiles.calochallenge import write_calochallenge
-
-        write_calochallenge(
-            args.output,
-            incident,
-            voxels,
-            attributes={"geometry": json.dumps(geometry.to_dict()), **provenance},
-        )
-        layout = "CaloChallenge HDF5: incident_energies (N, 1), showers (N, V), MeV"
-    ratio = voxels.sum(axis=1, dtype=np.float64) / incident  # (N,)
+    summary = write_shower_file(
+        args.output,
+        args.events,
+        geometry=geometry,
+        energy_min_mev=args.energy_min,
+        energy_max_mev=args.energy_max,
+        seed=args.seed,
+    )
     n_layers, n_angles, n_radii = geometry.shape
     print(
         f"Simulated {args.events} electromagnetic showers (Grindhammer-Peters) in geometry "
         f"{geometry.name} ({n_layers} x {n_angles} x {n_radii} = {geometry.n_voxels} voxels, "
         f"{geometry.material}) with incident energies log-uniform in "
-        f"[{args.energy_min:g}, {args.energy_max:g}] MeV, seed {args.seed}, in {elapsed:.2f} s "
-        f"({args.events / elapsed:,.0f} showers/s). Wrote {args.output} "
-        f"({_megabytes(args.output):.1f} MB; {layout}). Calibrated energies (visible / "
-        f"sampling fraction {geometry.sampling_fraction:.4f}); total over incident energy: mean "
-        f"{ratio.mean():.4f}, standard deviation {ratio.std():.4f}; "
-        f"{np.mean(voxels > 0):.1%} of voxels above the "
+        f"[{args.energy_min:g}, {args.energy_max:g}] MeV, seed {args.seed}, in "
+        f"{summary.elapsed_s:.2f} s ({args.events / summary.elapsed_s:,.0f} showers/s). Wrote "
+        f"{args.output} ({_megabytes(args.output):.1f} MB; {summary.layout}). Calibrated "
+        f"energies (visible / sampling fraction {geometry.sampling_fraction:.4f}); total over "
+        f"incident energy: mean {summary.response_mean:.4f}, standard deviation "
+        f"{summary.response_std:.4f}; {summary.nonzero_fraction:.1%} of voxels above the "
         f"{geometry.readout_threshold_mev:g} MeV readout threshold."
     )
     return 0
 
 
 def _run_dimuon(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from hepgan.datafiles.root_writer import write_root
-    from hepgan.simulators.dimuon import (
-        BRANCHES,
-        TYPE_CODES,
-        TYPE_ENCODING,
-        DimuonConfig,
-        run_and_event_numbers,
-        simulate_dimuon,
-    )
+    from hepgan.simulators.dimuon import BRANCHES, TYPE_CODES, DimuonConfig
+    from hepgan.simulators.files import write_dimuon_file
 
     if args.output.suffix.lower() != ".root":
         raise ConfigError(f"-o/--output: {args.output} must end in .root")
@@ -194,48 +135,18 @@ def _run_dimuon(args: argparse.Namespace) -> int:
             f"--background-fraction must be in [0, 1], got {args.background_fraction:g}"
         )
     config = DimuonConfig(background_fraction=args.background_fraction)
-    rng = np.random.default_rng(args.seed)
-    start = time.perf_counter()
-    chunks = []
-    with _progress(args.events, "events") as bar:
-        for size in _chunk_sizes(args.events, DIMUON_EVENTS_PER_CHUNK):
-            chunks.append(simulate_dimuon(size, rng=rng, config=config))
-            bar.update(size)
-    columns = {name: np.concatenate([chunk[name] for chunk in chunks]) for name in BRANCHES}
-    # One data-taking sequence for the whole file instead of one per chunk.
-    columns["Run"], columns["Event"] = run_and_event_numbers(args.events, rng=rng, config=config)
-    elapsed = time.perf_counter() - start
-    provenance = {"generator": "hepgan simulate dimuon", "seed": args.seed, **vars(config)}
-    write_root(
-        args.output,
-        columns,
-        tree="events",
-        metadata={"type_encoding": TYPE_ENCODING, "simulation": json.dumps(provenance)},
-    )
-    mass = columns["M"]
-    near_z = np.abs(mass - config.z_mass_gev) < 5.0
-    opposite = columns["Q1"] != columns["Q2"]
+    summary = write_dimuon_file(args.output, args.events, config=config, seed=args.seed)
     print(
         f"Simulated {args.events} dimuon events (Z -> mu mu, background share "
         f"{config.background_fraction:.0%}, pt resolution {config.pt_resolution_constant:.0%} "
-        f"(+) {config.pt_resolution_slope_per_gev:g} pt), seed {args.seed}, in {elapsed:.2f} s. "
-        f"Wrote {args.output} ({_megabytes(args.output):.1f} MB; TTree 'events', "
-        f"{len(BRANCHES)} branches, GeV). Pair mass: median {np.median(mass):.2f} GeV, "
-        f"{near_z.mean():.1%} within 5 GeV of the Z mass; {opposite.mean():.1%} opposite-sign; "
-        f"{np.mean(columns['Type'] == TYPE_CODES['GG']):.1%} of Type {TYPE_CODES['GG']} (GG)."
+        f"(+) {config.pt_resolution_slope_per_gev:g} pt), seed {args.seed}, in "
+        f"{summary.elapsed_s:.2f} s. Wrote {args.output} ({_megabytes(args.output):.1f} MB; "
+        f"TTree 'events', {len(BRANCHES)} branches, GeV). Pair mass: median "
+        f"{summary.mass_median_gev:.2f} GeV, {summary.near_z_fraction:.1%} within 5 GeV of the "
+        f"Z mass; {summary.opposite_sign_fraction:.1%} opposite-sign; "
+        f"{summary.global_global_fraction:.1%} of Type {TYPE_CODES['GG']} (GG)."
     )
     return 0
-
-
-def _chunk_sizes(total: int, chunk: int) -> list[int]:
-    """Sizes of consecutive chunks of at most ``chunk`` adding up to ``total``."""
-    return [min(chunk, total - start) for start in range(0, total, chunk)]
-
-
-def _progress(total: int, unit: str):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit=f" {unit}", disable=None, file=sys.stderr, desc="simulate")
 
 
 def _megabytes(path: Path) -> float:
