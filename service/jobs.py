@@ -13,7 +13,6 @@ by two chunks and the report sample, never by ``n_events``.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -36,6 +35,14 @@ Chunk = tuple[np.ndarray, np.ndarray]  # features (n, F) float32, conditions (n,
 # on the event loop: 16 x 121 values take about 0.15 ms, less than a hop to a thread and back
 # on a loaded machine; larger ones go to a thread so the loop stays free.
 INLINE_ENCODE_VALUES = 1 << 14
+# A report on at most this many events is built on the event loop: about 1.5 ms of small
+# NumPy calls that hold the GIL anyway, so a thread would add two hops and no parallelism.
+INLINE_REPORT_EVENTS = 16
+
+
+# Entropy of unseeded requests' condition draws: seeded once from the OS, then no system call
+# per request (secrets.randbits reads /dev/urandom each time); used on the event loop only.
+_ENTROPY = np.random.default_rng()
 
 
 class GenerationJob:
@@ -56,7 +63,7 @@ class GenerationJob:
         self.metrics = metrics
         # Unseeded requests still need one entropy for their condition draws, so that the
         # conditions can be replayed chunk by chunk; their noise stays unseeded (batchable).
-        entropy = request.seed if request.seed is not None else secrets.randbits(63)
+        entropy = request.seed if request.seed is not None else int(_ENTROPY.integers(2**63))
         self.conditions = ConditionPlan(
             request.conditions,
             names=card.condition_names,
@@ -114,9 +121,16 @@ class GenerationJob:
         chunks = self.chunks()
         head: list[Chunk] = []
         report = None
-        if self.request.run_validation:
+        one_chunk = len(self.bounds) == 1
+        if one_chunk:  # generated here: no task to run it ahead of the encoder
+            head = [await self._generate_chunk(0)]
+        elif self.request.run_validation:
             head = await _first_events(chunks, self.settings.report_max_events)
-            report = await anyio.to_thread.run_sync(self._report, head)
+        if self.request.run_validation:
+            if one_chunk and self.request.n_events <= INLINE_REPORT_EVENTS:
+                report = self._report(head)
+            else:
+                report = await anyio.to_thread.run_sync(self._report, head)
         encoder = self._encoder(report)
         headers = {
             **summary_headers(report),
@@ -126,12 +140,11 @@ class GenerationJob:
         }
         if self.request.seed is not None:
             headers["X-HEPGAN-Seed"] = str(self.request.seed)
-        if len(self.bounds) == 1:  # the whole batch is one chunk: one body, no stream
-            batch = head or [chunk async for chunk in chunks]
+        if one_chunk:  # the whole batch is one chunk: one body, no stream
             if self.request.n_events * self._columns() <= INLINE_ENCODE_VALUES:
-                content = _encode_whole(encoder, batch)
+                content = _encode_whole(encoder, head)
             else:
-                content = await anyio.to_thread.run_sync(_encode_whole, encoder, batch)
+                content = await anyio.to_thread.run_sync(_encode_whole, encoder, head)
             return Response(content, media_type=encoder.media_type, headers=headers)
         body = self._body(encoder, head, chunks)
         return StreamingResponse(body, media_type=encoder.media_type, headers=headers)
