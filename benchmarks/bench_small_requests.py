@@ -24,7 +24,6 @@ not the absolute figures.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -42,7 +41,7 @@ import httpx
 import numpy as np
 import orjson
 
-from benchmarks.bench_service import MODEL, SMALL_BATCH, build_model, served
+from benchmarks.bench_service import MODEL, SMALL_BATCH, build_model, served, server_arguments
 from tests.support.ports import LOOPBACK, free_port, loopback_url
 
 GENERATE = f"/v1/models/{MODEL}/generate"
@@ -221,12 +220,10 @@ def report_overhead(url: str, *, rounds: int, n_pairs: int = 10) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, help="a shower artefact folder (default: build one)")
+    parser = server_arguments(__doc__.splitlines()[0], device="cpu")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of each part")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one rate figure")
     parser.add_argument("--clients", default="1,8", help="concurrent clients for part 1")
-    parser.add_argument("--device", default="cpu", help="the server's device: auto, cpu, cuda")
     parser.add_argument("--parts", default="1,2,3", help="which parts to run")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
