@@ -79,6 +79,8 @@ class StreamEncoder:
 
     media_type = "application/octet-stream"
     suffix = ""
+    # A small batch is encoded in well under a millisecond (so on the event loop is fine).
+    quick_for_small_batches = True
 
     def __init__(self, header: BatchHeader, columns: ColumnsFunction, tree: str) -> None:
         self.header = header
@@ -191,6 +193,7 @@ class NpzEncoder(StreamEncoder):
 class ArrowEncoder(StreamEncoder):
     media_type = "application/vnd.apache.arrow.stream"
     suffix = ".arrows"
+    quick_for_small_batches = False  # the first batch imports pyarrow: a fraction of a second
 
     def __init__(self, header: BatchHeader, columns: ColumnsFunction, tree: str) -> None:
         super().__init__(header, columns, tree)
@@ -228,6 +231,7 @@ class ArrowEncoder(StreamEncoder):
 class RootEncoder(StreamEncoder):
     media_type = "application/x-root"
     suffix = ".root"
+    quick_for_small_batches = False  # uproot writes a whole file: milliseconds for one event
 
     def __init__(self, header: BatchHeader, columns: ColumnsFunction, tree: str) -> None:
         super().__init__(header, columns, tree)

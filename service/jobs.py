@@ -32,8 +32,9 @@ from hepgan.service.settings import Settings
 
 Chunk = tuple[np.ndarray, np.ndarray]  # features (n, F) float32, conditions (n, C) float64
 # A one-chunk body of at most this many values (events x (features + conditions)) is encoded
-# on the event loop: 16 x 121 values take about 0.15 ms, less than a hop to a thread and back
-# on a loaded machine; larger ones go to a thread so the loop stays free.
+# on the event loop when its encoder is quick for small batches (npz, JSON): 16 x 121 values
+# take about 0.15 ms, less than a hop to a thread and back on a loaded machine; larger ones,
+# and ROOT and Arrow bodies, go to a thread so the loop stays free.
 INLINE_ENCODE_VALUES = 1 << 14
 # A report on at most this many events is built on the event loop: about 1.5 ms of small
 # NumPy calls that hold the GIL anyway, so a thread would add two hops and no parallelism.
@@ -141,7 +142,8 @@ class GenerationJob:
         if self.request.seed is not None:
             headers["X-HEPGAN-Seed"] = str(self.request.seed)
         if one_chunk:  # the whole batch is one chunk: one body, no stream
-            if self.request.n_events * self._columns() <= INLINE_ENCODE_VALUES:
+            small = self.request.n_events * self._columns() <= INLINE_ENCODE_VALUES
+            if small and encoder.quick_for_small_batches:
                 content = _encode_whole(encoder, head)
             else:
                 content = await anyio.to_thread.run_sync(_encode_whole, encoder, head)
