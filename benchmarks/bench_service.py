@@ -198,12 +198,18 @@ def streaming_memory(server: LiveServer) -> None:
             )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def server_arguments(description: str, *, device: str) -> argparse.ArgumentParser:
+    """A parser with the options every service benchmark has: ``--model`` and ``--device``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--model", type=Path, help="a shower artefact folder (default: build one)")
+    parser.add_argument("--device", default=device, help="the server's device: auto, cpu, cuda")
+    return parser
+
+
+def main() -> None:
+    parser = server_arguments(__doc__.splitlines()[0], device="auto")
     parser.add_argument("--repeats", type=int, default=3, help="runs per timing; the best counts")
     parser.add_argument("--clients", default="1,8,32", help="concurrent clients for part 5")
-    parser.add_argument("--device", default="auto", help="the server's device: auto, cpu, cuda")
     parser.add_argument("--parts", default="1,2,3,4,5,6", help="which parts to run")
     args = parser.parse_args()
     clients = [int(n) for n in args.clients.split(",")]

@@ -33,3 +33,13 @@ if ! command -v chromium > /dev/null; then
             "apt-get): the browser tests will be skipped" >&2
     fi
 fi
+
+# benchmarks/bench_small_requests.py drives the service with wrk (compiled, so the client does
+# not hide the server's cost) besides httpx; Debian packages it.
+if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk
+    else
+        echo "install.sh: wrk not found; install it for benchmarks/bench_small_requests.py" >&2
+    fi
+fi

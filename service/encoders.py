@@ -19,6 +19,7 @@ one chunk whatever the batch size. The report travels inside every format:
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 import tempfile
@@ -78,6 +79,8 @@ class StreamEncoder:
 
     media_type = "application/octet-stream"
     suffix = ""
+    # A small batch is encoded in well under a millisecond (so on the event loop is fine).
+    quick_for_small_batches = True
 
     def __init__(self, header: BatchHeader, columns: ColumnsFunction, tree: str) -> None:
         self.header = header
@@ -125,6 +128,19 @@ class JsonEncoder(StreamEncoder):
         yield b"]}"
 
 
+def _npy(array: np.ndarray) -> bytes:
+    """``array`` as the bytes of an .npy file."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+@functools.lru_cache(maxsize=256)
+def _strings_npy(strings: tuple[str, ...]) -> bytes:
+    """The .npy bytes of a model's names or units: the same for all its batches, so kept."""
+    return _npy(np.asarray(strings, dtype=np.str_))
+
+
 class NpzEncoder(StreamEncoder):
     media_type = "application/x-npz"
     suffix = ".npz"
@@ -139,16 +155,15 @@ class NpzEncoder(StreamEncoder):
         header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False}
         np.lib.format.write_array_header_2_0(self._entry, {**header, "shape": shape})
 
-    def _write_small(self, name: str, array: np.ndarray) -> None:
-        with self._zip.open(f"{name}.npy", mode="w") as entry:
-            np.lib.format.write_array(entry, array, allow_pickle=False)
+    def _write_small(self, name: str, npy: bytes) -> None:
+        self._zip.writestr(f"{name}.npy", npy)
 
     def begin(self) -> bytes:
         header = self.header
         for name in ("feature_names", "feature_units", "condition_names", "condition_units"):
-            self._write_small(name, np.asarray(getattr(header, name), dtype=np.str_))
-        self._write_small("meta", np.asarray(dumps(header.meta()), dtype=np.bytes_))
-        self._write_small("report", np.asarray(dumps(header.report), dtype=np.bytes_))
+            self._write_small(name, _strings_npy(tuple(getattr(header, name))))
+        self._write_small("meta", _npy(np.asarray(dumps(header.meta()), dtype=np.bytes_)))
+        self._write_small("report", _npy(np.asarray(dumps(header.report), dtype=np.bytes_)))
         shape = (header.n_events, len(header.feature_names))
         self._open_array("features", np.dtype("<f4"), shape)
         return self._sink.take()
@@ -181,6 +196,7 @@ class NpzEncoder(StreamEncoder):
 class ArrowEncoder(StreamEncoder):
     media_type = "application/vnd.apache.arrow.stream"
     suffix = ".arrows"
+    quick_for_small_batches = False  # the first batch imports pyarrow: a fraction of a second
 
     def __init__(self, header: BatchHeader, columns: ColumnsFunction, tree: str) -> None:
         super().__init__(header, columns, tree)
@@ -218,6 +234,7 @@ class ArrowEncoder(StreamEncoder):
 class RootEncoder(StreamEncoder):
     media_type = "application/x-root"
     suffix = ".root"
+    quick_for_small_batches = False  # uproot writes a whole file: milliseconds for one event
 
     def __init__(self, header: BatchHeader, columns: ColumnsFunction, tree: str) -> None:
         super().__init__(header, columns, tree)

@@ -67,5 +67,9 @@ def plotting_edges(
 
 def _counts_from_cumulative(below_edges: np.ndarray, n_events: int) -> np.ndarray:
     """Per-bin counts from #{x < edge} at the interior edges (F, B - 1) -> (F, B)."""
-    cumulative = np.pad(below_edges, ((0, 0), (1, 1)), constant_values=(0, n_events))
-    return np.diff(cumulative, axis=1).astype(np.float64)
+    n_features, n_edges = below_edges.shape
+    counts = np.empty((n_features, n_edges + 1), dtype=np.float64)  # np.pad: 20 us a call
+    counts[:, 0] = below_edges[:, 0]
+    counts[:, 1:-1] = np.diff(below_edges, axis=1)
+    counts[:, -1] = n_events - below_edges[:, -1]
+    return counts

@@ -167,13 +167,13 @@ def _scores(
 ) -> list[ObservableScore]:
     """The scores of the features ``names`` of a ``compare_features`` result, in order.
 
-    Built without re-validating: the values are Python numbers of the declared types, from
-    :func:`~hepgan.validation.compare.compare_features`, and validation costs per score."""
+    Built by pydantic-core's validation (about 4 us a score), which is faster than the
+    Python loop of ``model_construct`` (about 9 us): a one-event report has 53 of them."""
     columns = {
         key: column.tolist() for key, column in statistics.items() if key not in _HISTOGRAM_KEYS
     }
     return [
-        ObservableScore.model_construct(
+        ObservableScore(
             name=name,
             unit=units.get(name, ""),
             pooled=pooled,
