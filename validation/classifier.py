@@ -1,11 +1,11 @@
-"""The classifier two-sample test: can a small network tell candidate from reference events?
+"""Classifier building blocks: a discriminator D(x) = P(positive | x), its training epoch,
+the ROC AUC and ln D from logits.
 
-A multilayer perceptron is trained on a split of the two samples (balanced:
-the larger one is subsampled), and judged on the held-out events: the ROC AUC
-is 0.5 when the samples cannot be told apart and 1 when they are disjoint. Its
-output D(x) = P(reference | x) is a discriminator, so the GAN value on held-out
-events gives a JS estimate, JS ~ ln 2 + 1/2 E_ref[ln D] + 1/2 E_cand[ln(1 - D)]
-(:mod:`hepgan.validation.gan_theory`), clipped at 0. Deterministic for a seed.
+The classifier two-sample test that judges models is
+:func:`hepgan.validation.high_level_classifier.high_level_classifier_test`; a trained
+discriminator's output on held-out events gives the GAN value and from it a JS estimate,
+JS ~ ln 2 + 1/2 E_ref[ln D] + 1/2 E_cand[ln(1 - D)] (:mod:`hepgan.validation.gan_theory`),
+which is how DESIGN's identity V(G, D*) = 2 JS - 2 ln 2 is tested.
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from hepgan.validation.gan_theory import gan_value, js_from_value
-from hepgan.validation.report_schema import ClassifierScore
-
 
 @dataclass(frozen=True)
 class ClassifierOptions:
@@ -28,8 +25,6 @@ class ClassifierOptions:
     epochs: int = 20  # passes over the training events
     batch_size: int = 256
     learning_rate: float = 1e-3  # Adam
-    test_fraction: float = 0.3  # share of the (balanced) events held out for the AUC
-    max_events_per_class: int = 20_000  # each sample is subsampled to at most this many events
 
 
 def roc_auc(scores_positive: np.ndarray, scores_negative: np.ndarray) -> float:
@@ -104,40 +99,6 @@ def train_one_epoch(network, optimiser, x, y, batch_size: int, generator) -> Non
         optimiser.step()
 
 
-def classifier_two_sample_test(
-    candidate: np.ndarray,
-    reference: np.ndarray,
-    *,
-    options: ClassifierOptions | None = None,
-    seed: int = 0,
-    device: str = "cpu",
-) -> ClassifierScore:
-    """ROC AUC and JS estimate on held-out events of an MLP telling reference (label 1) from
-    candidate (label 0); candidate (n, F), reference (m, F)."""
-    options = options or ClassifierOptions()
-    candidate, reference = paired_samples(candidate, reference)
-    rng = np.random.default_rng(seed)
-    n_per_class = min(len(candidate), len(reference), options.max_events_per_class)
-    n_test = max(1, int(round(options.test_fraction * n_per_class)))
-    if n_per_class - n_test < 1:
-        raise ValueError(f"too few events for a classifier test: {n_per_class} per class")
-    candidate = candidate[rng.permutation(len(candidate))[:n_per_class]]
-    reference = reference[rng.permutation(len(reference))[:n_per_class]]
-    logits = train_discriminator(
-        reference[n_test:], candidate[n_test:], options=options, seed=seed, device=device
-    )
-    logit_reference, logit_candidate = logits(reference[:n_test]), logits(candidate[:n_test])
-    value = gan_value(_log_sigmoid(logit_reference), _log_sigmoid(-logit_candidate))
-    return ClassifierScore(
-        auc=roc_auc(logit_reference, logit_candidate),
-        js_estimate_nats=js_from_value(value),
-        n_train=2 * (n_per_class - n_test),
-        n_test=2 * n_test,
-        n_features=candidate.shape[1],
-        seed=seed,
-    )
-
-
 def paired_samples(candidate: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both samples as (N, F) float64; raises ValueError when their feature counts differ."""
     candidate, reference = _as_2d(candidate), _as_2d(reference)
@@ -148,7 +109,7 @@ def paired_samples(candidate: np.ndarray, reference: np.ndarray) -> tuple[np.nda
     return candidate, reference
 
 
-def _log_sigmoid(logit: np.ndarray) -> np.ndarray:
+def log_sigmoid(logit: np.ndarray) -> np.ndarray:
     """ln sigmoid(t) = -ln(1 + e^-t), computed without overflow."""
     return -np.logaddexp(0.0, -np.asarray(logit, dtype=np.float64))
 

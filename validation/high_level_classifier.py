@@ -36,7 +36,7 @@ import numpy as np
 from scipy import optimize
 
 from hepgan.validation.classifier import (
-    _log_sigmoid,
+    log_sigmoid,
     paired_samples,
     roc_auc,
     train_one_epoch,
@@ -248,4 +248,4 @@ def _platt(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
 
 def _js(logit_reference: np.ndarray, logit_candidate: np.ndarray) -> float:
     """ln 2 + 1/2 E_ref[ln D] + 1/2 E_cand[ln(1 - D)], D = sigmoid(t), clipped at 0 (nats)."""
-    return js_from_value(gan_value(_log_sigmoid(logit_reference), _log_sigmoid(-logit_candidate)))
+    return js_from_value(gan_value(log_sigmoid(logit_reference), log_sigmoid(-logit_candidate)))

@@ -60,6 +60,16 @@ def test_two_samples_of_one_distribution_look_alike_and_calibration_removes_over
     assert result.calibration[0] >= 0.0
 
 
+def test_the_judge_is_deterministic_with_a_seed() -> None:
+    rng = np.random.default_rng(5)
+    candidate, reference = rng.normal(size=(1000, 3)), rng.normal(0.2, 1, size=(1000, 3))
+    options = HighLevelClassifierOptions(max_epochs=2, hidden=64, batch_size=256)
+    first = high_level_classifier_test(candidate, reference, options=options, seed=7)
+    second = high_level_classifier_test(candidate, reference, options=options, seed=7)
+    assert first.score() == second.score()
+    assert first.auc > 0.5
+
+
 def test_shower_inputs_are_the_calochallenge_high_level_features() -> None:
     geometry = get_geometry("small")
     incident, voxels = simulate_showers(
