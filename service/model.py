@@ -28,6 +28,7 @@ class LoadedModel:
     reference_conditions: np.ndarray  # (M, C)
     observables: ObservableDefinition  # what every report of this model compares
     reference: PreparedReference  # the reference's observables, sorted once for every report
+    observable_units: dict[str, str]  # unit of each observable, named once at load
     batcher: DynamicBatcher | None = None
     batch_request_max_events: int = 0
 

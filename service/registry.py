@@ -81,6 +81,7 @@ class ModelRegistry:
             reference_conditions=np.asarray(reference_conditions, dtype=np.float64),
             observables=definition,
             reference=PreparedReference(observables),
+            observable_units=definition.units(list(observables)),
         )
         if self.settings.dynamic_batching == "on":
             model.batcher = DynamicBatcher(

@@ -50,7 +50,7 @@ def batch_report(
         reference_conditions=(
             {name: model.reference_conditions[:, j] for j, name in enumerate(names)} or None
         ),
-        units=model.observables.units(list(candidate)),
+        units=model.observable_units,
         extrapolated=extrapolated,
         histograms=histograms,
     )

@@ -10,7 +10,6 @@ through it. Where this module sits among the others: the README's Layout section
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -165,12 +164,6 @@ def _shower_rows(voxels, incident_energy, x, y, depth, rows):
 
 def shower_observable_units(observable_names: Sequence[str]) -> dict[str, str]:
     """The unit of each shower observable name (MeV, mm, X0, or '' for ratios and counts)."""
-    return dict(_shower_units(tuple(observable_names)))
-
-
-@functools.lru_cache(maxsize=64)
-def _shower_units(observable_names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """(name, unit) pairs, kept per list of names: every report of a model asks the same."""
     prefixes = {
         "e_layer": "MeV",
         "centre_": "mm",
@@ -178,10 +171,10 @@ def _shower_units(observable_names: tuple[str, ...]) -> tuple[tuple[str, str], .
         "longitudinal_cog": "X0",
         "voxel_energy": "MeV",
     }
-    return tuple(
-        (name, next((unit for prefix, unit in prefixes.items() if name.startswith(prefix)), ""))
+    return {
+        name: next((unit for prefix, unit in prefixes.items() if name.startswith(prefix)), "")
         for name in observable_names
-    )
+    }
 
 
 def voxel_energy_spectrum(voxels: np.ndarray) -> np.ndarray:
