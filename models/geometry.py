@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from hepgan.errors import ConfigError
-from hepgan.models.sampling import mip_sampling_fraction
+from hepgan.models.sampling_fraction import mip_sampling_fraction
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class CylindricalGeometry:
 # (NIM A 608 (2009) 372); the threshold is the 15.15 keV per voxel (calibrated energy) of
 # CaloChallenge datasets 2-3. Each layer is 1.4 mm W + 0.3 mm Si (dataset 2; the small
 # geometry's layers are six times thicker), so the sampling fraction is the MIP value
-# of hepgan.models.sampling, 3.6 %.
+# of hepgan.models.sampling_fraction, 3.6 %.
 ABSORBER_MM, ACTIVE_MM = 1.4, 0.3
 _TUNGSTEN = dict(
     moliere_radius_mm=9.327,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hepgan.models.geometry import GEOMETRIES
-from hepgan.models.sampling import mip_sampling_fraction
+from hepgan.models.sampling_fraction import mip_sampling_fraction
 
 # PDG "Atomic and nuclear properties": <-dE/dx>_min (MeV cm^2 / g) and density (g / cm^3).
 SILICON = (1.664, 2.329)
