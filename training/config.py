@@ -32,6 +32,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 LOSS_NAMES = ("wgan-gp", "bce")  # the objectives of hepgan.training.losses
+SELECTION_METRICS = ("ks", "separation_power")  # statistics the best checkpoint minimises
 
 DEVICES = ("auto", "cpu", "cuda")
 # Measured in 10-minute CPU runs (docs/quality.md): 3e-4 reached better showers than 1e-4;
@@ -88,6 +89,9 @@ class TrainConfig:
     # showers: learn the energy response (total / incident) as its own column and the voxels
     # as shares of the total (False: voxels as fractions of the incident energy)
     shower_energy_shares: bool = True
+    # showers: empty voxels of the training data get energies u * threshold, u ~ U(0, 1), below
+    # the readout threshold, which generation applies (no point mass at ln(eps); issue 12)
+    shower_dequantise: bool = False
     # events with two four-vectors (E1, px1, .., pz2): learn the pair mass, pT, rapidity, azimuth
     # and decay angles instead of the eight momenta (False: momenta, energies on the mass shell)
     event_pair_frame: bool = True
@@ -105,6 +109,9 @@ class TrainConfig:
     # showers: random rotations and reflections of the equal angular bins of real batches
     symmetry_augmentation: bool = False
     # --- validation and checkpoints
+    # the best checkpoint has the lowest mean over the observables of this statistic of the
+    # validation events: "ks" (two-sample KS) or "separation_power" (the CaloChallenge's S)
+    selection_metric: str = "ks"
     validate_every: int = 250  # generator steps between validations (and checkpoints)
     validation_events: int = 10_000  # generated events per validation
     # --- robustness
@@ -147,6 +154,11 @@ class TrainConfig:
             raise ConfigError("--out: give the folder to write the model artefact to")
         if self.loss not in LOSS_NAMES:
             raise ConfigError(f"--loss must be one of {', '.join(LOSS_NAMES)}, got {self.loss!r}")
+        if self.selection_metric not in SELECTION_METRICS:
+            raise ConfigError(
+                f"selection_metric must be one of {', '.join(SELECTION_METRICS)}, "
+                f"got {self.selection_metric!r}"
+            )
         if self.device not in DEVICES:
             raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.precision not in PRECISIONS:

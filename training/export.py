@@ -22,7 +22,11 @@ from hepgan.training.config import TrainConfig
 from hepgan.training.data import Split, TrainingData
 from hepgan.validation.observables import ObservableDefinition
 
-SELECTION_METRIC = "mean KS over observables (validation split)"
+# How the checkpoint was chosen, by the setting selection_metric (card.training.selection_metric)
+SELECTION_METRICS = {
+    "ks": "mean KS over observables (validation split)",
+    "separation_power": "mean separation power over observables (validation split)",
+}
 
 
 @dataclass
@@ -123,15 +127,16 @@ def write_artefact(run: FinishedRun, history: list[dict[str, Any]]) -> Path:
             split=split.sizes(),
             steps=run.steps,
             best_step=run.best_step,
-            selection_metric=SELECTION_METRIC,
+            selection_metric=SELECTION_METRICS[config.selection_metric],
             wall_seconds=round(run.wall_seconds, 1),
             device=run.device,
         ),
         validation={
-            "selection_metric": SELECTION_METRIC,
+            "selection_metric": SELECTION_METRICS[config.selection_metric],
             "best_step": run.best_step,
-            "validation_mean_ks": run.best_metric,
+            "validation_mean_ks": best_validation.get("mean_ks", run.best_metric),
             "validation_ks": best_validation.get("ks", {}),
+            "validation_separation_power": best_validation.get("separation_power", {}),
             "reference_report": report.summary.model_dump(mode="json"),
         },
         versions=library_versions(),
@@ -150,6 +155,7 @@ def write_artefact(run: FinishedRun, history: list[dict[str, Any]]) -> Path:
         reference,
         report=report,
         max_observables=config.plot_observables,
+        selection_metric=SELECTION_METRICS[config.selection_metric],
     )
     return folder
 
@@ -162,6 +168,7 @@ def write_plots(
     *,
     report: Any,
     max_observables: int,
+    selection_metric: str = SELECTION_METRICS["ks"],
 ) -> None:
     """``history.png`` (losses and the selection metric by step) and real vs generated
     histograms of the ``max_observables`` observables with the largest KS, in HEP style."""
@@ -195,7 +202,7 @@ def write_plots(
             metric_axes.axvline(
                 best[-1], color="tab:red", linestyle="--", label="chosen checkpoint"
             )
-        metric_axes.set(xlabel="generator step", ylabel="selection metric: mean KS")
+        metric_axes.set(xlabel="generator step", ylabel=f"selection metric: {selection_metric}")
         metric_axes.legend(fontsize="small")
         figure.savefig(folder / "history.png", dpi=100)
         plt.close(figure)

@@ -192,6 +192,8 @@ def _validate_and_checkpoint(trainer: Trainer, history: History, bar: Any) -> No
                 **record,
             }
         )
-        bar.set_postfix({"KS": f"{record['metric']:.4f}", "best": trainer.best_step}, refresh=False)
+        bar.set_postfix(
+            {"metric": f"{record['metric']:.4f}", "best": trainer.best_step}, refresh=False
+        )
     trainer.share_best()
     trainer.save()

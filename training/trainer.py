@@ -5,8 +5,9 @@ fresh batch of real events (a seeded permutation per epoch; under DDP every
 rank takes its share of each global batch). :meth:`Trainer.validate` generates
 events for the validation split's conditions through the same
 :class:`~hepgan.models.sampler.Sampler` as the artefact and the service; the
-**selection metric** is the mean two-sample KS statistic over the physics
-observables (:class:`~hepgan.validation.observables.ObservableDefinition`) against
+**selection metric** is the mean two-sample KS statistic (``selection_metric = "ks"``)
+or separation power (``"separation_power"``) over the physics observables
+(:class:`~hepgan.validation.observables.ObservableDefinition`) against
 the validation events. :meth:`Trainer.state` is everything ``--resume`` needs.
 A rollback (:meth:`Trainer.roll_back`) returns to the last checkpoint with the
 learning rates scaled by ``rollback_lr_factor`` and the noise reseeded.
@@ -24,15 +25,18 @@ import torch
 from hepgan.errors import ConfigError, HepganError
 from hepgan.models.networks import GanConfig, Generator
 from hepgan.models.sampler import Sampler
-from hepgan.models.transforms import fit_transforms
+from hepgan.models.transforms import dequantise_empty_voxels, fit_transforms, readout_threshold
 from hepgan.training import distributed, fidelity, losses
 from hepgan.training.checkpoint import load_checkpoint, save_checkpoint
 from hepgan.training.config import TrainConfig
 from hepgan.training.data import Split, TrainingData
 from hepgan.training.devices import autocast_dtype
 from hepgan.training.export import FinishedRun
-from hepgan.validation.ks import ks_statistics
+from hepgan.validation.binning import DEFAULT_BINS, shared_histograms
+from hepgan.validation.divergences import separation_power
 from hepgan.validation.observables import ObservableDefinition
+from hepgan.validation.sorting import SortedColumns, sort_columns
+from hepgan.validation.sweep import ks_and_wasserstein
 
 
 class TrainingDivergedError(HepganError):
@@ -54,19 +58,26 @@ class Trainer:
         self.config, self.data, self.split = config, data, split
         self.device, self.world = device, world
         self.run_folder = config.run_folder
+        train_features, threshold = data.features[split.train], None
+        if data.kind == "showers" and config.shower_dequantise:
+            threshold = readout_threshold(train_features)
+            train_features = dequantise_empty_voxels(
+                train_features, threshold, np.random.default_rng([config.seed, 1])
+            )
         self.feature_transform, self.condition_transform = fit_transforms(
             data.kind,
-            data.features[split.train],
+            train_features,
             data.conditions[split.train],
             data.feature_names,
             energy_shares=config.shower_energy_shares,
             pair_frame=config.event_pair_frame,
+            shower_threshold=threshold,
         )
         self.symmetry = fidelity.build_symmetry(
             config, data.geometry, self.feature_transform, device
         )
         self.train_features = self._to_device(
-            self.feature_transform.forward(data.features[split.train], data.conditions[split.train])
+            self.feature_transform.forward(train_features, data.conditions[split.train])
         )  # (N_train, F)
         self.train_conditions = self._to_device(
             self.condition_transform.forward(data.conditions[split.train])
@@ -116,7 +127,8 @@ class Trainer:
         self.observables = ObservableDefinition(
             kind=data.kind, feature_names=tuple(data.feature_names), geometry=data.geometry
         )
-        self._validation_reference: dict[str, np.ndarray] | None = None
+        self._validation_reference: SortedColumns | None = None
+        self._validation_names: list[str] = []
 
     # --- checkpoint choice ----------------------------------------------------------------
 
@@ -348,27 +360,34 @@ class Trainer:
         )
 
     def validate(self) -> dict[str, Any]:
-        """Generate for the validation conditions; per-observable KS and their mean."""
+        """Generate for the validation conditions; per-observable KS and separation power
+        (on DEFAULT_BINS reference-quantile bins, as the report), and the selection metric:
+        the mean of the statistic ``selection_metric`` names."""
         rows = self.split.validation[: self.config.validation_events]
         conditions = self.data.conditions[rows]
         if self._validation_reference is None:
-            self._validation_reference = self.observables.compute(
-                self.data.features[rows], conditions
+            observables = self.observables.compute(self.data.features[rows], conditions)
+            self._validation_names = list(observables)
+            self._validation_reference = sort_columns(
+                np.column_stack([observables[name] for name in self._validation_names])
             )
-        reference = self._validation_reference
+        reference, names = self._validation_reference, self._validation_names
         events = self.sampler().generate(conditions, seed=self.config.seed + 1, device=self.device)
         generated = self.observables.compute(events, conditions)
-        names = list(reference)
-        ks = ks_statistics(
-            np.column_stack([generated[name] for name in names]),
-            np.column_stack([reference[name] for name in names]),
-        )  # (K,)
+        candidate = sort_columns(np.column_stack([generated[name] for name in names]))
+        ks = ks_and_wasserstein(candidate, reference).ks  # (K,)
+        histograms = shared_histograms(candidate, reference, n_bins=DEFAULT_BINS)
+        separation = separation_power(histograms.candidate, histograms.reference)  # (K,)
+        statistic = ks if self.config.selection_metric == "ks" else separation
         worst = int(np.argmax(ks))
         return {
-            "metric": float(np.mean(ks)),
-            "worst_ks": float(ks[worst]),
+            "metric": float(np.mean(statistic)),
+            "mean_ks": float(np.mean(ks)),
+            "mean_separation_power": float(np.mean(separation)),
+            "worst_ks": float(ks.max()),
             "worst_observable": names[worst],
             "ks": dict(zip(names, map(float, ks), strict=True)),
+            "separation_power": dict(zip(names, map(float, separation), strict=True)),
         }
 
 

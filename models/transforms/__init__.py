@@ -17,18 +17,22 @@ never refits.
 
 from hepgan.models.transforms.chain import FeatureTransform
 from hepgan.models.transforms.recipes import (
+    dequantise_empty_voxels,
     fit_condition_transform,
     fit_conditional_standardise,
     fit_event_transform,
     fit_shower_transform,
     fit_transforms,
+    readout_threshold,
 )
 
 __all__ = [
     "FeatureTransform",
+    "dequantise_empty_voxels",
     "fit_condition_transform",
     "fit_conditional_standardise",
     "fit_event_transform",
     "fit_shower_transform",
     "fit_transforms",
+    "readout_threshold",
 ]

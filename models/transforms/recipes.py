@@ -99,12 +99,21 @@ def fit_event_transform(
     return FeatureTransform(steps)
 
 
+def readout_threshold(voxels: np.ndarray) -> float:
+    """The readout threshold (MeV) seen in showers (N, V): just below the smallest deposit,
+    so float32 rounding does not zero it on the way back; 0 when every voxel is empty."""
+    voxels = np.asarray(voxels)
+    positive = voxels[voxels > 0]
+    return float(positive.min()) * (1 - 1e-3) if positive.size else 0.0
+
+
 def fit_shower_transform(
     voxels: np.ndarray,
     incident_energy: np.ndarray,
     *,
     energy_condition_index: int = 0,
     energy_shares: bool = True,
+    threshold: float | None = None,
 ) -> FeatureTransform:
     """For showers: voxels (N, V) MeV and incident energies (N,) MeV.
 
@@ -115,12 +124,14 @@ def fit_shower_transform(
     f = E_voxel / E_incident, y = ln(f + eps), standardise (width V).
     eps is the 1st percentile of the non-zero shares (fractions), so empty voxels
     (ln eps) sit close below the smallest deposits instead of far away.
+    ``threshold`` (MeV) is the readout threshold the inverse applies (None:
+    :func:`readout_threshold` of ``voxels``); give it when the empty voxels of ``voxels``
+    were filled with sub-threshold energies (:func:`dequantise_empty_voxels`).
     """
     voxels = np.asarray(voxels, dtype=np.float64)
     energy = np.asarray(incident_energy, dtype=np.float64)[:, None]  # (N, 1)
-    positive = voxels[voxels > 0]
-    # Just below the smallest deposit, so float32 rounding does not zero it on the way back.
-    threshold = float(positive.min()) * (1 - 1e-3) if positive.size else 0.0
+    if threshold is None:
+        threshold = readout_threshold(voxels)
     n_voxels = voxels.shape[1]
     steps: list[Step] = [ZeroBelow(threshold=threshold)]
     if energy_shares:
@@ -141,6 +152,22 @@ def fit_shower_transform(
     else:
         steps.append(_standardise(partial))
     return FeatureTransform(steps)
+
+
+def dequantise_empty_voxels(
+    voxels: np.ndarray, threshold: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Voxels (N, V) MeV with every empty voxel given an energy u * threshold, u ~ U(0, 1):
+    below the readout threshold, so the transform's inverse zeroes it again.
+
+    Training data without a point mass at ln(eps): the generator learns a continuous
+    density whose part below the threshold means "empty", and which voxels fire is
+    decided by the physical threshold instead of by how sharply the generator can hit
+    ln(eps) (CaloFlow dequantises its voxels the same way)."""
+    voxels = np.array(voxels, dtype=np.float64)  # a copy
+    empty = voxels <= 0
+    voxels[empty] = rng.uniform(0.0, threshold, size=int(empty.sum()))
+    return voxels
 
 
 def fit_condition_transform(
@@ -164,6 +191,7 @@ def fit_transforms(
     *,
     energy_shares: bool = True,
     pair_frame: bool = True,
+    shower_threshold: float | None = None,
 ) -> tuple[FeatureTransform, FeatureTransform]:
     """Feature and condition transforms for ``kind`` ("showers" or "events"), fitted on
     training features (N, F) and conditions (N, C) in physical units. Showers: the shower
@@ -171,7 +199,7 @@ def fit_transforms(
     takes; events: the event transform and standardised conditions."""
     if kind == "showers":
         feature_transform = fit_shower_transform(
-            features, conditions[:, 0], energy_shares=energy_shares
+            features, conditions[:, 0], energy_shares=energy_shares, threshold=shower_threshold
         )
         return feature_transform, fit_condition_transform(conditions, log_columns=[0])
     feature_transform = fit_event_transform(features, feature_names, pair_frame=pair_frame)

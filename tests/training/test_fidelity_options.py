@@ -1,4 +1,5 @@
-"""Symmetry augmentation keeps the showers' observables; the averaged weights are what is saved."""
+"""Symmetry augmentation keeps the showers' observables; the averaged weights are what is saved;
+dequantised empty voxels come back empty; the checkpoint can be chosen by separation power."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from scipy import stats
 
 from hepgan.models.artefact import load_artefact
 from hepgan.models.geometry import get_geometry
-from hepgan.models.transforms import fit_shower_transform
+from hepgan.models.transforms import (
+    dequantise_empty_voxels,
+    fit_shower_transform,
+    readout_threshold,
+)
 from hepgan.simulators.showers import simulate_showers
 from hepgan.training.checkpoint import load_checkpoint
 from hepgan.training.ema import GeneratorAverage
@@ -121,3 +126,59 @@ def test_the_averaged_weights_are_what_gets_saved(tmp_path: Path) -> None:
     artefact = load_artefact(result.artefact)
     for name, value in artefact.generator.state_dict().items():
         assert torch.equal(value, best["generator"][name]), name
+
+
+def test_dequantised_empty_voxels_stay_below_the_threshold_and_come_back_empty() -> None:
+    incident, voxels = simulate_showers(
+        3000,
+        geometry=GEOMETRY,
+        energy_min_mev=1e3,
+        energy_max_mev=1e5,
+        rng=np.random.default_rng(4),
+    )
+    threshold = readout_threshold(voxels)
+    assert 0 < threshold < voxels[voxels > 0].min()
+    filled = dequantise_empty_voxels(voxels, threshold, np.random.default_rng(5))
+    empty = voxels == 0
+    assert empty.mean() > 0.1  # the deep layers of the small geometry are sparse
+    assert np.all((filled[empty] > 0) & (filled[empty] < threshold))
+    np.testing.assert_array_equal(filled[~empty], voxels[~empty])
+    # Uniform below the threshold: no point mass left for the generator to hit.
+    assert stats.kstest(filled[empty] / threshold, "uniform").pvalue > 1e-3
+    transform = fit_shower_transform(filled, incident, threshold=threshold)
+    transformed = transform.forward(filled, incident[:, None])
+    assert np.unique(transformed[:, :-1][empty]).size > 0.99 * empty.sum()
+    back = transform.inverse(transformed, incident[:, None])
+    # The readout threshold zeroes every dequantised voxel and keeps every real deposit.
+    np.testing.assert_array_equal(back == 0, empty)
+    np.testing.assert_allclose(back[~empty], voxels[~empty], rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_training_on_dequantised_showers_picks_by_separation_power(tmp_path: Path) -> None:
+    data = toy_training_data("showers", n_events=1500, seed=6)
+    config = tiny_config(
+        tmp_path / "model",
+        data,
+        steps=8,
+        validate_every=4,
+        shower_dequantise=True,
+        selection_metric="separation_power",
+    )
+    result = run_training(config, data)
+    validations = [r for r in result.history if r.get("event") == "validation"]
+    assert [r["step"] for r in validations] == [4, 8]
+    for record in validations:
+        assert record["metric"] == pytest.approx(np.mean(list(record["separation_power"].values())))
+        assert record["mean_ks"] == pytest.approx(np.mean(list(record["ks"].values())))
+    assert result.best_metric == min(r["metric"] for r in validations)
+    artefact = load_artefact(result.artefact)
+    assert artefact.card.training.selection_metric.startswith("mean separation power")
+    thresholds = [
+        step["threshold"]
+        for step in artefact.card.transforms["features"]["steps"]
+        if step["kind"] == "zero_below"
+    ]
+    # The readout threshold of the training split's raw deposits, not of the filled voxels.
+    assert len(thresholds) == 1
+    assert np.isclose(data.features, thresholds[0] / (1 - 1e-3), rtol=1e-9, atol=0).any()
