@@ -65,6 +65,11 @@ class TransformedShowerEnergies(nn.Module):
                 "in-graph shower observables need the energy-shares shower transform "
                 f"(shower_energy_shares = true); got steps {[k.__name__ for k in kinds]}"
             )
+        if any(getattr(step, "layer_size", 0) for step in feature_transform.steps):
+            raise ValueError(
+                "in-graph shower observables need shares of the whole shower; "
+                "shower_layer_shares = true is not supported with critic_observables"
+            )
         log_step = next(s for s in feature_transform.steps if isinstance(s, LogOffset))
         standardise = feature_transform.steps[-1]
         condition_scale = next(s for s in condition_transform.steps if isinstance(s, Standardise))

@@ -92,6 +92,9 @@ class TrainConfig:
     # showers: empty voxels of the training data get energies u * threshold, u ~ U(0, 1), below
     # the readout threshold, which generation applies (no point mass at ln(eps); issue 12)
     shower_dequantise: bool = False
+    # showers: hierarchical shares (within each layer, the layers' fractions, the response)
+    # instead of each voxel's share of the whole shower (needs a geometry; issue 12)
+    shower_layer_shares: bool = False
     # events with two four-vectors (E1, px1, .., pz2): learn the pair mass, pT, rapidity, azimuth
     # and decay angles instead of the eight momenta (False: momenta, energies on the mass shell)
     event_pair_frame: bool = True

@@ -69,9 +69,20 @@ def build_symmetry(
         return None
     if geometry is None:
         raise ConfigError("symmetry_augmentation needs showers (--voxels) with a known geometry")
-    permutations = dihedral_permutations(geometry, n_extra_columns=1)  # + the response column
+    # the response column (and with layer shares the layers' fractions) stay in place
+    n_extra = feature_transform.output_width(geometry.n_voxels) - geometry.n_voxels
+    permutations = dihedral_permutations(geometry, n_extra_columns=n_extra)
     symmetrise_shower_transform(feature_transform, permutations)
     return RandomSymmetry(permutations, device)
+
+
+def layer_size(config: TrainConfig, geometry: Any) -> int:
+    """Voxels per layer for hierarchical shower shares (``shower_layer_shares``), else 0."""
+    if not config.shower_layer_shares:
+        return 0
+    if geometry is None:
+        raise ConfigError("shower_layer_shares needs showers (--voxels) with a known geometry")
+    return geometry.n_voxels // geometry.n_layers
 
 
 def build_average(config: TrainConfig, generator: nn.Module) -> GeneratorAverage | None:

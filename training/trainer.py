@@ -72,6 +72,7 @@ class Trainer:
             energy_shares=config.shower_energy_shares,
             pair_frame=config.event_pair_frame,
             shower_threshold=threshold,
+            shower_layer_size=fidelity.layer_size(config, data.geometry),
         )
         self.symmetry = fidelity.build_symmetry(
             config, data.geometry, self.feature_transform, device

@@ -114,6 +114,7 @@ def fit_shower_transform(
     energy_condition_index: int = 0,
     energy_shares: bool = True,
     threshold: float | None = None,
+    layer_size: int = 0,
 ) -> FeatureTransform:
     """For showers: voxels (N, V) MeV and incident energies (N,) MeV.
 
@@ -124,7 +125,9 @@ def fit_shower_transform(
     f = E_voxel / E_incident, y = ln(f + eps), standardise (width V).
     eps is the 1st percentile of the non-zero shares (fractions), so empty voxels
     (ln eps) sit close below the smallest deposits instead of far away.
-    ``threshold`` (MeV) is the readout threshold the inverse applies (None:
+    ``layer_size`` P > 0 (voxels per layer, layer by layer): hierarchical shares, within
+    each layer and of the layers (width V + L + 1; see :class:`EnergyShares`), each group
+    with its own eps. ``threshold`` (MeV) is the readout threshold the inverse applies (None:
     :func:`readout_threshold` of ``voxels``); give it when the empty voxels of ``voxels``
     were filled with sub-threshold energies (:func:`dequantise_empty_voxels`).
     """
@@ -135,13 +138,17 @@ def fit_shower_transform(
     n_voxels = voxels.shape[1]
     steps: list[Step] = [ZeroBelow(threshold=threshold)]
     if energy_shares:
-        steps.append(EnergyShares(condition_index=energy_condition_index))
+        steps.append(EnergyShares(condition_index=energy_condition_index, layer_size=layer_size))
     else:
         steps.append(DivideByCondition(condition_index=energy_condition_index))
     scaled = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
-    positive_scaled = scaled[:, :n_voxels][scaled[:, :n_voxels] > 0]
-    eps = float(np.quantile(positive_scaled, 0.01)) if positive_scaled.size else 1e-6
-    steps.append(LogOffset(columns=list(range(n_voxels)), offset=eps))
+    n_layers = n_voxels // layer_size if energy_shares and layer_size else 0
+    for group in (range(n_voxels), range(n_voxels, n_voxels + n_layers)):
+        if len(group):
+            values = scaled[:, list(group)]
+            positive = values[values > 0]
+            eps = float(np.quantile(positive, 0.01)) if positive.size else 1e-6
+            steps.append(LogOffset(columns=list(group), offset=eps))
     partial = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
     if energy_shares:
         steps.append(
@@ -192,6 +199,7 @@ def fit_transforms(
     energy_shares: bool = True,
     pair_frame: bool = True,
     shower_threshold: float | None = None,
+    shower_layer_size: int = 0,
 ) -> tuple[FeatureTransform, FeatureTransform]:
     """Feature and condition transforms for ``kind`` ("showers" or "events"), fitted on
     training features (N, F) and conditions (N, C) in physical units. Showers: the shower
@@ -199,7 +207,11 @@ def fit_transforms(
     takes; events: the event transform and standardised conditions."""
     if kind == "showers":
         feature_transform = fit_shower_transform(
-            features, conditions[:, 0], energy_shares=energy_shares, threshold=shower_threshold
+            features,
+            conditions[:, 0],
+            energy_shares=energy_shares,
+            threshold=shower_threshold,
+            layer_size=shower_layer_size,
         )
         return feature_transform, fit_condition_transform(conditions, log_columns=[0])
     feature_transform = fit_event_transform(features, feature_names, pair_frame=pair_frame)

@@ -263,18 +263,31 @@ class PairFrameInverse(nn.Module):
 
 
 class EnergySharesInverse(nn.Module):
-    """Shares and response back to voxels (:class:`EnergyShares`): x_i = s_i / sum_j s_j r E_inc."""
+    """Shares and response back to voxels (:class:`EnergyShares`): x_i = s_i / sum_j s_j r E_inc,
+    with layer shares x_li = s_li / sum_j s_lj * f_l / sum_k f_k * r E_inc."""
 
-    def __init__(self, step: EnergyShares) -> None:
+    def __init__(self, step: EnergyShares, width: int) -> None:
         super().__init__()
         self.condition_index = step.condition_index
+        self.layer_size = step.layer_size
+        self.n_layers = (width - 1) // (step.layer_size + 1) if step.layer_size else 0
 
     def forward(self, values: Tensor, conditions: Tensor) -> Tensor:
-        shares = values[:, :-1].clamp(min=0.0)  # (N, V)
-        response = values[:, -1].clamp(min=0.0)  # (N,)
-        total = shares.sum(dim=1, keepdim=True)
-        normalised = shares / torch.where(total > 0, total, torch.ones_like(total))
-        return normalised * (response * conditions[:, self.condition_index]).unsqueeze(1)
+        values = values.clamp(min=0.0)
+        n_voxels = values.shape[1] - 1 - self.n_layers
+        energy = values[:, -1] * conditions[:, self.condition_index]  # (N,)
+        shares = _normalise(values[:, :n_voxels])  # (N, V)
+        if self.n_layers:
+            within = _normalise(shares.reshape(-1, self.n_layers, self.layer_size))
+            fractions = _normalise(values[:, n_voxels:-1])  # (N, L)
+            shares = (within * fractions.unsqueeze(2)).reshape(-1, n_voxels)
+        return shares * energy.unsqueeze(1)
+
+
+def _normalise(values: Tensor) -> Tensor:
+    """values / their sum over the last axis; rows summing to 0 stay 0."""
+    total = values.sum(dim=-1, keepdim=True)
+    return values / torch.where(total > 0, total, torch.ones_like(total))
 
 
 def _column_functions(step: Step, direction: str) -> BlockFunction | None:
@@ -337,7 +350,7 @@ def _module(step: Step, width: int, direction: str) -> nn.Module:
     elif direction == "inverse" and isinstance(step, PairFrame):
         module = PairFrameInverse(step, width)
     elif direction == "inverse" and isinstance(step, EnergyShares):
-        module = EnergySharesInverse(step)
+        module = EnergySharesInverse(step, width)
     if module is None:
         raise NotExportable(f"transform step {step.kind!r} has no ONNX form for its {direction}")
     return module

@@ -42,6 +42,12 @@ def _fitted_chains(rng: np.random.Generator):
     events, names = _dimuons(rng)
     yield "showers", fit_shower_transform(voxels, energy[:, 0]), voxels, energy
     yield (
+        "showers-layers",
+        fit_shower_transform(voxels, energy[:, 0], layer_size=6),
+        voxels,
+        energy,
+    )
+    yield (
         "showers-ratio",
         fit_shower_transform(voxels, energy[:, 0], energy_shares=False),
         voxels,
@@ -57,7 +63,8 @@ def _fitted_chains(rng: np.random.Generator):
 
 
 @pytest.mark.parametrize(
-    "recipe", ["showers", "showers-ratio", "dimuon-pair-frame", "dimuon-mass-shell"]
+    "recipe",
+    ["showers", "showers-layers", "showers-ratio", "dimuon-pair-frame", "dimuon-mass-shell"],
 )
 def test_every_fitted_step_inverts_as_numpy_does(recipe: str) -> None:
     rng = np.random.default_rng(1)

@@ -125,12 +125,14 @@ def test_energy_shares_make_the_response_one_column() -> None:
 
 
 def test_cards_of_earlier_versions_still_load() -> None:
-    """Whole-row steps once carried ``columns: null`` in the card; such cards still load."""
+    """Whole-row steps once carried ``columns: null`` in the card, and energy shares had no
+    ``layer_size`` (one group of shares); such cards still load, with the meaning they had."""
     old = {"steps": [{"kind": "energy_shares", "columns": None, "condition_index": 0}]}
     (step,) = FeatureTransform.from_dict(old).steps
     assert isinstance(step, EnergyShares) and step.to_dict() == {
         "kind": "energy_shares",
         "condition_index": 0,
+        "layer_size": 0,
     }
 
 
@@ -184,3 +186,36 @@ def test_conditional_standardise_follows_the_resolution() -> None:
     x = step.inverse(rng.normal(size=(40000, 1)), energy[:, None])[:, 0]
     high_energy = energy > 5e4
     assert np.std(x[high_energy]) == pytest.approx(np.std(response[high_energy]), rel=0.1)
+
+
+def test_layer_shares_are_normalised_exactly_and_invert() -> None:
+    """Hierarchical shares: within each layer and over the layers they sum to exactly one
+    after the inverse's renormalisation, whatever the generator gives; the voxels add up to
+    r E_inc, and physical showers come back (empty layers too)."""
+    rng = np.random.default_rng(8)
+    n, layers, per_layer = 300, 5, 4
+    voxels = rng.gamma(0.5, 2.0, (n, layers * per_layer)) * (rng.random((n, 20)) > 0.3)
+    voxels[:10, 4:8] = 0.0  # a whole empty layer
+    energy = rng.uniform(50.0, 500.0, (n, 1))
+    step = EnergyShares(layer_size=per_layer)
+    assert step.output_width(20) == 20 + layers + 1
+    shares = step.forward(voxels, energy)
+    within = shares[:, :20].reshape(n, layers, per_layer).sum(axis=2)
+    layer_energy = voxels.reshape(n, layers, per_layer).sum(axis=2)
+    np.testing.assert_allclose(within, (layer_energy > 0).astype(float), atol=1e-12)
+    np.testing.assert_allclose(shares[:, 20:-1].sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(step.inverse(shares, energy), voxels, rtol=1e-12, atol=1e-12)
+    # Any generator output (unnormalised, negative) gives non-negative voxels that sum to
+    # r E_inc exactly, in layers holding the renormalised fractions of it.
+    raw = np.abs(rng.normal(0.3, 0.3, shares.shape))
+    back = step.inverse(raw, energy)
+    np.testing.assert_allclose(back.sum(axis=1), raw[:, -1] * energy[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(
+        back.reshape(n, layers, per_layer).sum(axis=2) / back.sum(axis=1, keepdims=True),
+        raw[:, 20:-1] / raw[:, 20:-1].sum(axis=1, keepdims=True),
+        rtol=1e-12,
+    )
+    raw[:, :-1] -= 0.5  # negative shares and fractions count as zero
+    assert np.all(step.inverse(raw, energy) >= 0)
+    with pytest.raises(ValueError, match="not layers of"):
+        step.forward(voxels[:, :19], energy)

@@ -155,7 +155,7 @@ def test_dequantised_empty_voxels_stay_below_the_threshold_and_come_back_empty()
 
 
 @pytest.mark.slow
-def test_training_on_dequantised_showers_picks_by_separation_power(tmp_path: Path) -> None:
+def test_training_on_dequantised_layer_shares_picks_by_separation_power(tmp_path: Path) -> None:
     data = toy_training_data("showers", n_events=1500, seed=6)
     config = tiny_config(
         tmp_path / "model",
@@ -163,6 +163,8 @@ def test_training_on_dequantised_showers_picks_by_separation_power(tmp_path: Pat
         steps=8,
         validate_every=4,
         shower_dequantise=True,
+        shower_layer_shares=True,
+        symmetry_augmentation=True,
         selection_metric="separation_power",
     )
     result = run_training(config, data)
@@ -182,3 +184,7 @@ def test_training_on_dequantised_showers_picks_by_separation_power(tmp_path: Pat
     # The readout threshold of the training split's raw deposits, not of the filled voxels.
     assert len(thresholds) == 1
     assert np.isclose(data.features, thresholds[0] / (1 - 1e-3), rtol=1e-9, atol=0).any()
+    geometry = data.geometry
+    assert artefact.generator.config.n_features == geometry.n_voxels + geometry.n_layers + 1
+    showers = artefact.generate(200, conditions=np.full((200, 1), 5e3), seed=1)
+    assert showers.shape == (200, geometry.n_voxels) and np.all(showers >= 0)
