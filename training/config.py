@@ -82,6 +82,9 @@ class TrainConfig:
     learning_rate_generator: float | None = None
     learning_rate_critic: float | None = None
     adam_betas: list[float] = field(default_factory=lambda: [0.5, 0.9])
+    # learning rates fall linearly to this fraction of their value over the budget (the larger
+    # of the fractions of max_steps and max_minutes used; 1: constant)
+    learning_rate_final_fraction: float = 1.0
     epochs: float | None = None  # passes over the training split by the critic (None: no limit)
     max_steps: int | None = None  # generator steps (None: no limit)
     max_minutes: float | None = 10.0  # wall-clock budget of the training loop
@@ -183,6 +186,11 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {value}")
+        if not 0.0 < self.learning_rate_final_fraction <= 1.0:
+            raise ConfigError(
+                "learning_rate_final_fraction must be in (0, 1], "
+                f"got {self.learning_rate_final_fraction}"
+            )
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.minibatch_std_group < 0:

@@ -128,6 +128,10 @@ def run_training(
                 # Every rank learns which signal (if any) stopped a rank, so all take one path.
                 stopped_by = next((name for name in world.gather(flag["signal"]) if name), None)
                 break
+            if config.learning_rate_final_fraction < 1.0 and trainer.step % LOG_EVERY == 0:
+                trainer.follow_budget(
+                    budget_used(config, trainer.step, time.monotonic() - started, world)
+                )
             terms = trainer.train_step()
             for callback in callbacks:
                 callback(trainer)
@@ -173,6 +177,20 @@ def run_training(
         result.artefact = write_artefact(trainer.finished(wall_seconds=wall), history.records)
     world.barrier()
     return result
+
+
+def budget_used(
+    config: TrainConfig, step: int, seconds: float, world: distributed.Distributed
+) -> float:
+    """The fraction of the run's budget used, in [0, 1]: the larger of step / max_steps and
+    seconds / (60 max_minutes), the same on every rank (rank 0's clock, so every rank steps
+    with the same learning rate); 0 without limits. Called every LOG_EVERY steps."""
+    fractions = [0.0]
+    if config.max_steps:
+        fractions.append(step / config.max_steps)
+    if config.max_minutes:
+        fractions.append(world.gather(seconds)[0] / (60.0 * config.max_minutes))
+    return min(1.0, max(fractions))
 
 
 def _validate_and_checkpoint(trainer: Trainer, history: History, bar: Any) -> None:

@@ -122,6 +122,7 @@ class Trainer:
         self.step = 0
         self.critic_batches = 0  # global batches consumed, over all epochs
         self.lr_scale = 1.0
+        self.schedule_factor = 1.0  # the learning rate schedule's (follow_budget), not saved
         self.best_metric = math.inf
         self.best_step = -1
         self.rollbacks = 0
@@ -245,14 +246,22 @@ class Trainer:
 
     # --- learning rates and rollbacks ---------------------------------------------------
 
+    def follow_budget(self, progress: float) -> None:
+        """Set the learning rates for ``progress`` in [0, 1], the fraction of the run's budget
+        used: lr = lr_0 x lr_scale x (1 - (1 - f) progress), f = learning_rate_final_fraction."""
+        final = self.config.learning_rate_final_fraction
+        self.schedule_factor = 1.0 - (1.0 - final) * min(max(progress, 0.0), 1.0)
+        self._apply_lr_scale()
+
     def _apply_lr_scale(self) -> None:
-        """Learning rates = the configured ones x ``lr_scale`` (lowered by rollbacks)."""
+        """Learning rates = the configured ones x ``lr_scale`` (lowered by rollbacks) x the
+        budget schedule's factor (:meth:`follow_budget`)."""
         for optimizer, base in (
             (self.optimizer_generator, self.learning_rates[0]),
             (self.optimizer_critic, self.learning_rates[1]),
         ):
             for group in optimizer.param_groups:
-                group["lr"] = base * self.lr_scale
+                group["lr"] = base * self.lr_scale * self.schedule_factor
 
     def roll_back(self) -> None:
         """Back to the last checkpoint, learning rates scaled down, noise reseeded."""

@@ -188,3 +188,22 @@ def test_training_on_dequantised_layer_shares_picks_by_separation_power(tmp_path
     assert artefact.generator.config.n_features == geometry.n_voxels + geometry.n_layers + 1
     showers = artefact.generate(200, conditions=np.full((200, 1), 5e3), seed=1)
     assert showers.shape == (200, geometry.n_voxels) and np.all(showers >= 0)
+
+
+def test_learning_rates_fall_linearly_over_the_step_budget(tmp_path: Path) -> None:
+    data = toy_training_data("events", n_events=800, seed=7)
+    config = tiny_config(tmp_path / "model", data, steps=20, learning_rate_final_fraction=0.1)
+    seen: dict[int, tuple[float, float]] = {}
+
+    def record(trainer) -> None:
+        seen[trainer.step] = (
+            trainer.optimizer_generator.param_groups[0]["lr"],
+            trainer.optimizer_critic.param_groups[0]["lr"],
+        )
+
+    run_training(config, data, callbacks=[record])
+    base_generator, base_critic = config.learning_rates
+    # Set every 10 steps from the budget used before the step: 0 then 10 / 20.
+    for step, used in ((1, 0.0), (10, 0.0), (11, 0.5), (20, 0.5)):
+        factor = 1.0 - 0.9 * used
+        assert seen[step] == pytest.approx((base_generator * factor, base_critic * factor))
