@@ -1,35 +1,66 @@
 #!/usr/bin/env bash
-# The shower ablation of docs/quality.md: the same 50k training events, the same number of
-# generator steps (STEPS, default 2000) for each variant, judged on the independent 50k test
-# file by scripts/quality.py (high-level classifier, separation powers, response per bin).
-# Every variant sets all four options, so the table does not depend on the current defaults.
-# A fixed step budget, not wall time, so that variants compare fairly on a shared machine.
-# Output in ./ablation (override with ABLATION_DIR); expects the data of scripts/quality.sh
-# in QUALITY_DIR (default ./quality). The judge trains for a fixed 2 epochs on 30k events per
-# class (CLASSIFIER), so that every variant gets the same judge whatever the machine's load.
+# The shower ablation of docs/quality.md: the same 50k training events and the same budget for
+# each variant (BUDGET, default "--max-minutes 10": the issue's 10 minutes; a step budget such as
+# "--max-steps 3000 --max-minutes 600" reproduces bit for bit on any machine), seed SEED (1),
+# judged on the independent 50k test file by scripts/quality.py (high-level classifier,
+# separation powers, response per bin). Every variant writes all the fidelity settings, so the
+# table does not depend on the current defaults. VARIANTS_TO_RUN (default: all) picks some by name.
+# Output in ./ablation (override with ABLATION_DIR); expects the data of scripts/quality.sh in
+# QUALITY_DIR (default ./quality). The judge trains for a fixed 2 epochs on 30k events per class
+# (CLASSIFIER), so that every variant gets the same judge whatever the machine's load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 OUT=${ABLATION_DIR:-ablation}
 DATA=${QUALITY_DIR:-quality}
-STEPS=${STEPS:-2000}
+BUDGET=${BUDGET:---max-minutes 10}
+SEED=${SEED:-1}
 CLASSIFIER=${CLASSIFIER:---classifier-epochs 2 --classifier-events 30000 --classifier-seconds 3600}
 mkdir -p "$OUT"
+# The settings before issue 12; each variant below changes some of them.
+BASE="critic_observables = false
+ema_decay = 0.0
+minibatch_std_group = 0
+symmetry_augmentation = false
+shower_dequantise = false
+shower_layer_shares = false
+learning_rate_final_fraction = 1.0
+n_critic = 5
+selection_metric = \"ks\"
+[network]
+latent_dim = 64"
 declare -A VARIANTS=(
-    [base]="critic_observables = false\nema_decay = 0.0\nminibatch_std_group = 0\nsymmetry_augmentation = false"
-    [observables]="critic_observables = true\nema_decay = 0.0\nminibatch_std_group = 0\nsymmetry_augmentation = false"
-    [ema]="critic_observables = false\nema_decay = 0.995\nminibatch_std_group = 0\nsymmetry_augmentation = false"
-    [ema_0.99]="critic_observables = false\nema_decay = 0.99\nminibatch_std_group = 0\nsymmetry_augmentation = false"
-    [minibatch_std]="critic_observables = false\nema_decay = 0.0\nminibatch_std_group = 4\nsymmetry_augmentation = false"
-    [symmetry]="critic_observables = false\nema_decay = 0.0\nminibatch_std_group = 0\nsymmetry_augmentation = true"
-    [all]="critic_observables = true\nema_decay = 0.995\nminibatch_std_group = 4\nsymmetry_augmentation = true"
+    [base]=""
+    [observables]="critic_observables = true"
+    [ema_0.995]="ema_decay = 0.995"
+    [ema]="ema_decay = 0.99"
+    [minibatch_std]="minibatch_std_group = 4"
+    [symmetry]="symmetry_augmentation = true"
+    [ema_dequantise]="ema_decay = 0.99; shower_dequantise = true"
+    [ema_layers]="ema_decay = 0.99; shower_layer_shares = true"
+    [ema_layers_dequantise]="ema_decay = 0.99; shower_layer_shares = true; shower_dequantise = true"
+    [ema_layers_decay]="ema_decay = 0.99; shower_layer_shares = true; learning_rate_final_fraction = 0.1"
+    [ema_layers_decay_critic2]="ema_decay = 0.99; shower_layer_shares = true; learning_rate_final_fraction = 0.1; n_critic = 2"
 )
-for name in "${!VARIANTS[@]}"; do
-    printf "%b\n" "${VARIANTS[$name]}" > "$OUT/$name.toml"
+for name in ${VARIANTS_TO_RUN:-${!VARIANTS[@]}}; do
+    # A variant's settings replace the base's lines of the same name.
+    "$PYTHON" - "$OUT/$name.toml" "$BASE" "${VARIANTS[$name]}" <<'PY'
+import sys
+path, base, changes = sys.argv[1], sys.argv[2], sys.argv[3]
+settings = dict(item.split(" = ", 1) for item in (c.strip() for c in changes.split(";")) if item)
+lines = [
+    f"{key} = {settings.pop(key)}" if (key := line.split(" = ", 1)[0]) in settings else line
+    for line in base.splitlines()
+]
+network = lines.index("[network]")
+lines[network:network] = [f"{key} = {value}" for key, value in settings.items()]
+open(path, "w").write("\n".join(lines) + "\n")
+PY
     uptime
+    # shellcheck disable=SC2086
     time hepgan train --config "$OUT/$name.toml" --data "$DATA/showers.root" --tree showers \
         --voxels voxels --condition incident_energy --out "$OUT/models/$name" \
-        --max-steps "$STEPS" --max-minutes 600 --seed 1 --device cpu
+        $BUDGET --seed "$SEED" --device cpu
     # shellcheck disable=SC2086
     "$PYTHON" scripts/quality.py showers --model "$OUT/models/$name" $CLASSIFIER \
         --test "$DATA/showers_test.root" --json "$OUT/${name}_quality.json"

@@ -77,8 +77,9 @@ def build_symmetry(
 
 
 def layer_size(config: TrainConfig, geometry: Any) -> int:
-    """Voxels per layer for hierarchical shower shares (``shower_layer_shares``), else 0."""
-    if not config.shower_layer_shares:
+    """Voxels per layer for hierarchical shower shares (``shower_layer_shares``, showers
+    only), else 0."""
+    if not config.shower_layer_shares or config.kind != "showers":
         return 0
     if geometry is None:
         raise ConfigError("shower_layer_shares needs showers (--voxels) with a known geometry")

@@ -271,10 +271,11 @@ class EnergySharesInverse(nn.Module):
         self.condition_index = step.condition_index
         self.layer_size = step.layer_size
         self.n_layers = (width - 1) // (step.layer_size + 1) if step.layer_size else 0
+        self.n_voxels = width - 1 - self.n_layers  # static, so ONNX knows the output width
 
     def forward(self, values: Tensor, conditions: Tensor) -> Tensor:
         values = values.clamp(min=0.0)
-        n_voxels = values.shape[1] - 1 - self.n_layers
+        n_voxels = self.n_voxels
         energy = values[:, -1] * conditions[:, self.condition_index]  # (N,)
         shares = _normalise(values[:, :n_voxels])  # (N, V)
         if self.n_layers:
