@@ -46,6 +46,13 @@ def test_errors_name_the_setting(tmp_path: Path) -> None:
         build_config({"data": ["a"], "out": "m"}).validate()
     with pytest.raises(ConfigError, match="--max-minutes must be > 0"):
         build_config({"data": ["a"], "voxels": "v", "out": "m", "max_minutes": 0}).validate()
+    shower = {"data": ["a"], "voxels": "v", "out": "m"}
+    with pytest.raises(ConfigError, match="set shower_layer_shares = false with it"):
+        build_config({**shower, "critic_observables": True}).validate()
+    with pytest.raises(ConfigError, match="selection_metric must be one of ks, separation_power"):
+        build_config({**shower, "selection_metric": "auc"}).validate()
+    with pytest.raises(ConfigError, match=r"learning_rate_final_fraction must be in \(0, 1\]"):
+        build_config({**shower, "learning_rate_final_fraction": 0.0}).validate()
     with pytest.raises(ConfigError, match="not valid TOML"):
         _toml(tmp_path, "data = [")
     with pytest.raises(ConfigError, match="--config: file .* not found"):
