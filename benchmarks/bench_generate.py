@@ -1,10 +1,11 @@
 """Generation on one device by batch size, and the same seed's events on a second device.
 
-    python -m benchmarks.bench_generate [--model DIR] [--device cuda] [--sizes 1,1000,100000]
-        [--repeats 5] [--compare-device cpu]
+    python -m benchmarks.bench_generate [--model DIR [DIR ...]] [--device cuda]
+        [--sizes 1,1000,100000] [--repeats 5] [--rounds 1] [--compare-device cpu]
 
-``artefact.generate`` in-process (the model: ``--model DIR``, else the small shower
-model of :mod:`benchmarks.bench_service`, default network) for each batch size:
+``artefact.generate`` in-process (the models: ``--model DIR ...``, e.g. before and after
+a change, timed in turns for ``--rounds`` rounds in one run; else the small shower model
+of :mod:`benchmarks.bench_service`, default network) for each batch size:
 best wall time of ``--repeats`` calls, from noise to events in physical units as NumPy
 (so GPU work is finished), and events/s. Then one seed's 10k events on ``--device``
 and on ``--compare-device``: the largest difference relative to each feature's
@@ -54,7 +55,10 @@ def device_agreement(model: Path, *, device: str, other: str) -> tuple[float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, help="an artefact folder (default: build one)")
+    parser.add_argument(
+        "--model", type=Path, nargs="+", help="artefact folders (default: build one)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="turns over the models")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--sizes", default="1,1000,100000", help="events per generate call")
     parser.add_argument("--repeats", type=int, default=5, help="calls per size; the best counts")
@@ -65,12 +69,16 @@ def main() -> None:
     device = str(resolve_device(args.device))
     sizes = [int(n) for n in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as scratch:
-        model = args.model or build_model(Path(scratch) / "showers")
-        print(f"generation on {device} ({model.name}), best of {args.repeats}")
-        for n, seconds in generation_times(
-            model, device=device, sizes=sizes, repeats=args.repeats
-        ).items():
-            print(f"   {n:7d} events: {seconds * 1000:9.2f} ms, {n / seconds:12.0f} events/s")
+        models = args.model or [build_model(Path(scratch) / "showers")]
+        for round_ in range(1, args.rounds + 1):
+            for model in models:
+                print(f"round {round_}: generation on {device} ({model}), best of {args.repeats}")
+                for n, seconds in generation_times(
+                    model, device=device, sizes=sizes, repeats=args.repeats
+                ).items():
+                    rate = n / seconds
+                    print(f"   {n:7d} events: {seconds * 1000:9.2f} ms, {rate:12.0f} events/s")
+        model = models[-1]
         if args.compare_device:
             other = str(resolve_device(args.compare_device, flag="--compare-device"))
             worst, share = device_agreement(model, device=device, other=other)
