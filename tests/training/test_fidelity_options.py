@@ -100,21 +100,24 @@ def test_average_update_and_swap() -> None:
     assert torch.allclose(module.weight, start + 2.0)
 
 
+def _short_shower_run(folder: Path, *, seed: int, **settings):
+    """(toy shower data, the result of 8 training steps on it, validated at 4 and 8)."""
+    data = toy_training_data("showers", n_events=1500, seed=seed)
+    config = tiny_config(folder / "model", data, steps=8, validate_every=4, **settings)
+    return data, run_training(config, data)
+
+
 @pytest.mark.slow
 def test_the_averaged_weights_are_what_gets_saved(tmp_path: Path) -> None:
-    data = toy_training_data("showers", n_events=1500, seed=5)
-    config = tiny_config(
-        tmp_path / "model",
-        data,
-        steps=8,
-        validate_every=4,
+    data, result = _short_shower_run(
+        tmp_path,
+        seed=5,
         ema_decay=0.9,
         critic_observables=True,
         shower_layer_shares=False,
         minibatch_std_group=4,
         symmetry_augmentation=True,
     )
-    result = run_training(config, data)
     last = load_checkpoint(tmp_path / "model" / "run" / "last.safetensors")
     best = load_checkpoint(tmp_path / "model" / "run" / "best.safetensors")
     average = last["generator_average"]["average"]
@@ -157,18 +160,14 @@ def test_dequantised_empty_voxels_stay_below_the_threshold_and_come_back_empty()
 
 @pytest.mark.slow
 def test_training_on_dequantised_layer_shares_picks_by_separation_power(tmp_path: Path) -> None:
-    data = toy_training_data("showers", n_events=1500, seed=6)
-    config = tiny_config(
-        tmp_path / "model",
-        data,
-        steps=8,
-        validate_every=4,
+    data, result = _short_shower_run(
+        tmp_path,
+        seed=6,
         shower_dequantise=True,
         shower_layer_shares=True,
         symmetry_augmentation=True,
         selection_metric="separation_power",
     )
-    result = run_training(config, data)
     validations = [r for r in result.history if r.get("event") == "validation"]
     assert [r["step"] for r in validations] == [4, 8]
     for record in validations:
