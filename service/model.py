@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hepgan.service.batching import DynamicBatcher
-from hepgan.service.workers import DeviceWorker
+from hepgan.service.workers import DeviceWorker, one_torch_thread
+
+# A CPU batch of at most this many values (events x features) is generated on the event loop:
+# 16 showers of 121 values take about 0.2 ms on one core (docs/benchmarks.md), while the hop to
+# the device thread and back cost a small request more CPU time than its generation.
+INLINE_GENERATE_VALUES = 1 << 13
 
 if TYPE_CHECKING:
     from hepgan.models.artefact import ModelArtefact
@@ -40,10 +45,19 @@ class LoadedModel:
         """Features (n_events, F) in physical units for conditions (n_events, C), on the
         device's worker thread.
 
-        Small unseeded requests go through the dynamic batcher when it is on.
+        Small unseeded requests go through the dynamic batcher when it is on; other tiny CPU
+        batches (:data:`INLINE_GENERATE_VALUES`) are generated right here, on one torch thread.
         """
         if self.batcher is not None and seed is None and n_events <= self.batch_request_max_events:
             return await self.batcher.generate(n_events, conditions)
+        if (
+            self.device == "cpu"
+            and n_events * self.artefact.card.n_features <= INLINE_GENERATE_VALUES
+        ):
+            with one_torch_thread():
+                return self.artefact.generate(
+                    n_events, conditions=conditions, seed=seed, device=self.device
+                )
         return await self.generate_unbatched(n_events, conditions, seed)
 
     async def generate_unbatched(
