@@ -43,21 +43,20 @@ class LoadedModel:
 
     async def generate(self, n_events: int, conditions: np.ndarray, seed: int | None) -> np.ndarray:
         """Features (n_events, F) in physical units for conditions (n_events, C), on the
-        device's worker thread.
+        device's worker thread, or here for a tiny CPU batch (:data:`INLINE_GENERATE_VALUES`),
+        on one torch thread.
 
-        Small unseeded requests go through the dynamic batcher when it is on; other tiny CPU
-        batches (:data:`INLINE_GENERATE_VALUES`) are generated right here, on one torch thread.
+        Other small unseeded requests go through the dynamic batcher when it is on. A tiny CPU
+        batch does not: generated on the event loop, it leaves no time for others to queue up.
         """
-        if self.batcher is not None and seed is None and n_events <= self.batch_request_max_events:
-            return await self.batcher.generate(n_events, conditions)
-        if (
-            self.device == "cpu"
-            and n_events * self.artefact.card.n_features <= INLINE_GENERATE_VALUES
-        ):
+        n_values = n_events * self.artefact.card.n_features
+        if self.device == "cpu" and n_values <= INLINE_GENERATE_VALUES:
             with one_torch_thread():
                 return self.artefact.generate(
                     n_events, conditions=conditions, seed=seed, device=self.device
                 )
+        if self.batcher is not None and seed is None and n_events <= self.batch_request_max_events:
+            return await self.batcher.generate(n_events, conditions)
         return await self.generate_unbatched(n_events, conditions, seed)
 
     async def generate_unbatched(

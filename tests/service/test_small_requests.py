@@ -52,7 +52,8 @@ def test_tiny_cpu_batches_are_generated_on_the_loop_with_the_workers_events(
     http: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A seeded 16-event batch (16 x 120 values) skips the device thread and gets the events the
-    device thread gives the same seed; a larger one still goes to the device thread."""
+    device thread gives the same seed; an unseeded one skips the dynamic batcher (on in this
+    server); a larger one still goes to the device thread."""
     calls: list[int] = []
     call = DeviceWorker.call
 
@@ -66,6 +67,9 @@ def test_tiny_cpu_batches_are_generated_on_the_loop_with_the_workers_events(
     body = {"n_events": 16, "seed": 21, "format": "npz", "validate": False}
     assert 16 * 120 <= model.INLINE_GENERATE_VALUES < 100 * 120
     on_loop = read_npz_batch(http.post(URL, json=body).raise_for_status().content)
+    assert calls == []
+    unseeded = {key: value for key, value in body.items() if key != "seed"}
+    http.post(URL, json=unseeded).raise_for_status()
     assert calls == []
     http.post(URL, json={**body, "n_events": 100}).raise_for_status()
     assert calls == [100]
