@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from hepgan.service.npy_bytes import npy_bytes
 from hepgan.service.schemas import BatchHeader
 from hepgan.service.stored_zip import stored_zip
 
@@ -143,17 +144,10 @@ class JsonEncoder(StreamEncoder):
         yield b"]}"
 
 
-def _npy(array: np.ndarray) -> bytes:
-    """``array`` as the bytes of an .npy file."""
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
-
-
 @functools.lru_cache(maxsize=256)
-def _strings_npy(strings: tuple[str, ...]) -> bytes:
+def _stringsnpy_bytes(strings: tuple[str, ...]) -> bytes:
     """The .npy bytes of a model's names or units: the same for all its batches, so kept."""
-    return _npy(np.asarray(strings, dtype=np.str_))
+    return npy_bytes(np.asarray(strings, dtype=np.str_))
 
 
 class NpzEncoder(StreamEncoder):
@@ -174,11 +168,11 @@ class NpzEncoder(StreamEncoder):
         """The members before the events: names, units, meta and report (.npy bytes)."""
         header = self.header
         members = [
-            (f"{name}.npy", _strings_npy(tuple(getattr(header, name))))
+            (f"{name}.npy", _stringsnpy_bytes(tuple(getattr(header, name))))
             for name in ("feature_names", "feature_units", "condition_names", "condition_units")
         ]
-        members.append(("meta.npy", _npy(np.asarray(dumps(header.meta()), dtype=np.bytes_))))
-        members.append(("report.npy", _npy(np.asarray(dumps(header.report), dtype=np.bytes_))))
+        members.append(("meta.npy", npy_bytes(np.asarray(dumps(header.meta()), dtype=np.bytes_))))
+        members.append(("report.npy", npy_bytes(np.asarray(dumps(header.report), dtype=np.bytes_))))
         return members
 
     def whole(self, chunks: Sequence[tuple[np.ndarray, np.ndarray]]) -> bytes:
@@ -193,8 +187,8 @@ class NpzEncoder(StreamEncoder):
         return stored_zip(
             [
                 *self._small_members(),
-                ("features.npy", _npy(np.concatenate(features).astype("<f4", copy=False))),
-                ("conditions.npy", _npy(np.concatenate(conditions).astype("<f8", copy=False))),
+                ("features.npy", npy_bytes(np.concatenate(features).astype("<f4", copy=False))),
+                ("conditions.npy", npy_bytes(np.concatenate(conditions).astype("<f8", copy=False))),
             ]
         )
 
