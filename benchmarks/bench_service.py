@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -58,11 +59,13 @@ def build_model(folder: Path) -> Path:
 
 
 @contextmanager
-def served(models_dir: Path, log: Path, **settings: str) -> Iterator[LiveServer]:
+def served(
+    models_dir: Path, log: Path, *, python: str = sys.executable, **settings: str
+) -> Iterator[LiveServer]:
     """``hepgan serve`` in a subprocess with ``HEPGAN_<SETTING>`` variables, once its models are
-    loaded; its output goes to ``log``."""
+    loaded; its output goes to ``log``; ``python``: the interpreter whose hepgan is served."""
     environment = {f"HEPGAN_{key.upper()}": value for key, value in settings.items()}
-    with serve(models_dir, log=log, environment=environment) as server:
+    with serve(models_dir, log=log, environment=environment, python=python) as server:
         yield server
 
 

@@ -1,18 +1,22 @@
 """Small requests against the speed of the stack, each figure a ratio measured in this run.
 
     python -m benchmarks.bench_small_requests [--model DIR] [--rounds 3] [--seconds 3]
-        [--clients 1,8] [--device cpu] [--parts 1,2,3]
+        [--clients 1,8] [--device cpu] [--parts 1,2,3] [--before PYTHON]
 
 Serves a small shower model (``--model DIR``, else the one ``bench_service`` builds)
 with ``hepgan serve`` twice, dynamic batching off and on, and a bare FastAPI endpoint
 under the same uvicorn (``benchmarks.bare_npz_app``: an npz of 16 x 121 zeros), all
 three at once on 127.0.0.1, and measures in ``--rounds`` interleaved rounds (the
-order of the servers turns each round, so the machine's drift moves all alike):
+order of the servers turns each round, so the machine's drift moves all alike).
+``--before PYTHON`` serves, beside them, the hepgan of another environment (a checkout
+of the code to compare, installed in its own environment), batching off and on, measured
+in the same rounds as "before":
 
 1. requests/s of 16-event npz requests without a report, from N concurrent clients,
    driven two ways: N Python threads with ``httpx`` (the kind of client of the issue)
    and ``wrk`` (compiled, N connections), so the client does not hide the server's
-   cost; the ratio hepgan / bare per round (target >= 0.8);
+   cost; the ratio hepgan / bare per round (target >= 0.8), and each server's CPU
+   time per request (user + system of all its threads, from /proc);
 2. one-event request latency with the report off and on, requests alternating on
    one connection: p50 and p99 of each, the ratio of the p50s (target <= 1.5);
 3. a 10k-event request with and without the report, in interleaved pairs: the
@@ -42,6 +46,7 @@ import numpy as np
 import orjson
 
 from benchmarks.bench_service import MODEL, SMALL_BATCH, build_model, served, server_arguments
+from tests.support.live_server import LiveServer
 from tests.support.ports import LOOPBACK, free_port, loopback_url
 
 GENERATE = f"/v1/models/{MODEL}/generate"
@@ -55,8 +60,8 @@ def load() -> str:
 
 
 @contextmanager
-def bare_server(log: Path) -> Iterator[str]:
-    """``benchmarks.bare_npz_app`` under uvicorn (httptools, uvloop as hepgan serve), its URL."""
+def bare_server(log: Path) -> Iterator[LiveServer]:
+    """``benchmarks.bare_npz_app`` under uvicorn (httptools, uvloop as hepgan serve)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "benchmarks.bare_npz_app:app"]
     command += ["--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
@@ -74,10 +79,16 @@ def bare_server(log: Path) -> Iterator[str]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"the bare server did not start: {log}") from None
                 time.sleep(0.2)
-        yield url
+        yield LiveServer(url=url, pid=process.pid, api_key=None, log=log)
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads) so far, seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def httpx_requests_per_second(url: str, n_clients: int, seconds: float) -> float:
@@ -130,11 +141,16 @@ def wrk_script(folder: Path) -> Path:
 
 
 def requests_per_second(
-    servers: dict[str, str], clients: list[int], *, rounds: int, seconds: float, folder: Path
+    servers: dict[str, LiveServer],
+    clients: list[int],
+    *,
+    rounds: int,
+    seconds: float,
+    folder: Path,
 ) -> None:
     print(f"\n1. {SMALL_BATCH}-event npz requests, no report: requests/s ({load()})")
-    for name, url in servers.items():
-        answer = httpx.post(url + GENERATE, content=SMALL_BODY, headers=JSON_HEADERS)
+    for name, server in servers.items():
+        answer = httpx.post(server.url + GENERATE, content=SMALL_BODY, headers=JSON_HEADERS)
         size = len(answer.raise_for_status().content)
         print(f"   {name}: body {size} bytes")
     script = wrk_script(folder)
@@ -144,13 +160,18 @@ def requests_per_second(
     }
     names = list(servers)
     figures: dict[tuple[str, int, str], list[float]] = {}
+    cpu: dict[tuple[str, int, str], list[float]] = {}  # server CPU ms per request
     for round_index in range(rounds):
         order = names[round_index % len(names) :] + names[: round_index % len(names)]
         for generator, measure in generators.items():
             for n_clients in clients:
                 for name in order:
-                    rate = measure(servers[name], n_clients)
-                    figures.setdefault((generator, n_clients, name), []).append(rate)
+                    key = (generator, n_clients, name)
+                    started = cpu_seconds(servers[name].pid)
+                    rate = measure(servers[name].url, n_clients)
+                    used = cpu_seconds(servers[name].pid) - started
+                    figures.setdefault(key, []).append(rate)
+                    cpu.setdefault(key, []).append(1000 * used / (rate * seconds))
     for generator in generators:
         for n_clients in clients:
             bare = figures[(generator, n_clients, "bare")]
@@ -161,62 +182,76 @@ def requests_per_second(
                 line += f"; {name} {_rates(rates)}, ratio " + _rates(ratios, "{:.2f}")
                 line += f" (median {statistics.median(ratios):.2f})"
             print(line + " (target >= 0.8)")
+            medians = (
+                f"{name} {statistics.median(cpu[(generator, n_clients, name)]):.2f}"
+                for name in names
+            )
+            print("      server CPU ms per request, medians: " + "; ".join(medians))
 
 
 def _rates(values: list[float], form: str = "{:.0f}") -> str:
     return "/".join(form.format(value) for value in values)
 
 
-def one_event_latency(url: str, *, rounds: int, n_requests: int = 200) -> None:
-    """p50 and p99 of one-event requests, report off and on alternating on one connection."""
+def one_event_latency(urls: dict[str, str], *, rounds: int, n_requests: int = 200) -> None:
+    """p50 and p99 of one-event requests, report off and on alternating on one connection,
+    server after server in each round."""
     print(f"\n2. one-event npz requests, report off and on alternating ({load()})")
+    for round_index in range(rounds):
+        for name, url in urls.items():
+            print(f"   round {round_index + 1}, {name}: " + _one_event_round(url, n_requests))
+
+
+def _one_event_round(url: str, n_requests: int) -> str:
     bodies = {
         validate: orjson.dumps({"n_events": 1, "format": "npz", "validate": validate})
         for validate in (False, True)
     }
-    headers = JSON_HEADERS
+    times: dict[bool, list[float]] = {False: [], True: []}
     with httpx.Client(base_url=url, timeout=60) as client:
-        for round_index in range(rounds):
-            times: dict[bool, list[float]] = {False: [], True: []}
-            for _ in range(n_requests):
-                for validate, body in bodies.items():
-                    start = time.perf_counter()
-                    client.post(GENERATE, content=body, headers=headers).raise_for_status()
-                    times[validate].append(time.perf_counter() - start)
-            (off50, off99), (on50, on99) = (
-                np.percentile(np.array(times[v]) * 1000, [50, 99]) for v in (False, True)
-            )
-            print(
-                f"   round {round_index + 1}: report off p50 {off50:.2f} ms, p99 {off99:.2f} ms; "
-                f"on p50 {on50:.2f} ms, p99 {on99:.2f} ms: p50 ratio {on50 / off50:.2f} "
-                "(target <= 1.5)"
-            )
+        for _ in range(n_requests):
+            for validate, body in bodies.items():
+                start = time.perf_counter()
+                client.post(GENERATE, content=body, headers=JSON_HEADERS).raise_for_status()
+                times[validate].append(time.perf_counter() - start)
+    (off50, off99), (on50, on99) = (
+        np.percentile(np.array(times[v]) * 1000, [50, 99]) for v in (False, True)
+    )
+    return (
+        f"report off p50 {off50:.2f} ms, p99 {off99:.2f} ms; on p50 {on50:.2f} ms, "
+        f"p99 {on99:.2f} ms: p50 ratio {on50 / off50:.2f} (target <= 1.5)"
+    )
 
 
-def report_overhead(url: str, *, rounds: int, n_pairs: int = 10) -> None:
-    """A 10k-event request without and with its report, back to back, ``n_pairs`` per round."""
+def report_overhead(urls: dict[str, str], *, rounds: int, n_pairs: int = 10) -> None:
+    """A 10k-event request without and with its report, back to back, ``n_pairs`` per round
+    and server."""
     print(f"\n3. 10k-event npz request, report off then on, in pairs ({load()})")
-    headers = JSON_HEADERS
+    for round_index in range(rounds):
+        for name, url in urls.items():
+            print(f"   round {round_index + 1}, {name}: " + _overhead_round(url, n_pairs))
+
+
+def _overhead_round(url: str, n_pairs: int) -> str:
+    ratios, off_times = [], []
     with httpx.Client(base_url=url, timeout=120) as client:
-        for round_index in range(rounds):
-            ratios, off_times = [], []
-            for _ in range(n_pairs):
-                pair = []
-                for validate in (False, True):
-                    body = orjson.dumps(
-                        {"n_events": 10_000, "format": "npz", "seed": 5, "validate": validate}
-                    )
-                    start = time.perf_counter()
-                    client.post(GENERATE, content=body, headers=headers).raise_for_status()
-                    pair.append(time.perf_counter() - start)
-                off_times.append(pair[0])
-                ratios.append(pair[1] / pair[0])
-            print(
-                f"   round {round_index + 1}: off median {statistics.median(off_times) * 1000:.0f}"
-                f" ms; report adds {100 * (statistics.median(ratios) - 1):.0f} % by the median of "
-                f"{n_pairs} pairs (quartiles {100 * (np.percentile(ratios, 25) - 1):.0f} to "
-                f"{100 * (np.percentile(ratios, 75) - 1):.0f} %; target <= 10 %)"
-            )
+        for _ in range(n_pairs):
+            pair = []
+            for validate in (False, True):
+                body = orjson.dumps(
+                    {"n_events": 10_000, "format": "npz", "seed": 5, "validate": validate}
+                )
+                start = time.perf_counter()
+                client.post(GENERATE, content=body, headers=JSON_HEADERS).raise_for_status()
+                pair.append(time.perf_counter() - start)
+            off_times.append(pair[0])
+            ratios.append(pair[1] / pair[0])
+    return (
+        f"off median {statistics.median(off_times) * 1000:.0f} ms; report adds "
+        f"{100 * (statistics.median(ratios) - 1):.0f} % by the median of {n_pairs} pairs "
+        f"(quartiles {100 * (np.percentile(ratios, 25) - 1):.0f} to "
+        f"{100 * (np.percentile(ratios, 75) - 1):.0f} %; target <= 10 %)"
+    )
 
 
 def main() -> None:
@@ -225,12 +260,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one rate figure")
     parser.add_argument("--clients", default="1,8", help="concurrent clients for part 1")
     parser.add_argument("--parts", default="1,2,3", help="which parts to run")
+    parser.add_argument(
+        "--before", help="a python whose hepgan is the code to compare, served beside this one"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk (scripts/install.sh does)")
     clients = [int(n) for n in args.clients.split(",")]
     parts = {int(n) for n in args.parts.split(",")}
     print(f"{os.cpu_count()} CPUs, server device {args.device}, {load()}")
+    versions = {"hepgan": sys.executable, **({"before": args.before} if args.before else {})}
     with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
         folder = Path(scratch)
         models_dir = folder / "models"
@@ -239,24 +278,26 @@ def main() -> None:
         else:
             build_model(models_dir / MODEL)
         servers = {"bare": stack.enter_context(bare_server(folder / "bare.log"))}
-        for batching in ("off", "on"):
-            server = stack.enter_context(
-                served(
-                    models_dir,
-                    folder / f"serve-{batching}.log",
-                    dynamic_batching=batching,
-                    device=args.device,
+        for version, python in versions.items():
+            for batching in ("off", "on"):
+                servers[f"{version} batching {batching}"] = stack.enter_context(
+                    served(
+                        models_dir,
+                        folder / f"serve-{version}-{batching}.log",
+                        python=python,
+                        dynamic_batching=batching,
+                        device=args.device,
+                    )
                 )
-            )
-            servers[f"hepgan batching {batching}"] = server.url
+        unbatched = {name: servers[f"{name} batching off"].url for name in versions}
         if 1 in parts:
             requests_per_second(
                 servers, clients, rounds=args.rounds, seconds=args.seconds, folder=folder
             )
         if 2 in parts:
-            one_event_latency(servers["hepgan batching off"], rounds=args.rounds)
+            one_event_latency(unbatched, rounds=args.rounds)
         if 3 in parts:
-            report_overhead(servers["hepgan batching off"], rounds=args.rounds)
+            report_overhead(unbatched, rounds=args.rounds)
 
 
 if __name__ == "__main__":

@@ -24,19 +24,25 @@ import io
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 
+from hepgan.service.npy_bytes import npy_bytes
 from hepgan.service.schemas import BatchHeader
+from hepgan.service.stored_zip import stored_zip
 
 # (features (n, F), conditions (n, C)) -> the artefact's output columns, name -> (n,) or (n, K)
 ColumnsFunction = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 FILE_BLOCK_BYTES = 1 << 20
+# An npz body held whole is written in one piece up to this many bytes of events (2,184
+# showers of 120 voxels): the one-piece writer saves small bodies zipfile's fixed costs, and
+# larger ones go through zipfile as the stream does, with no more copies than it makes.
+ONE_PIECE_NPZ_BYTES = 1 << 20
 
 
 def dumps(value: Any) -> bytes:
@@ -101,6 +107,17 @@ class StreamEncoder:
     def close(self) -> None:
         """Release what an unfinished stream holds (the client went away)."""
 
+    def whole(self, chunks: Sequence[tuple[np.ndarray, np.ndarray]]) -> bytes:
+        """The body of a batch held whole in memory, (features (n, F), conditions (n, C))
+        chunk by chunk, in one piece: the same bytes as the stream."""
+        try:
+            parts = [self.begin()]
+            parts += [self.add(features, conditions) for features, conditions in chunks]
+            parts += self.finish(conditions for _, conditions in chunks)
+            return b"".join(parts)
+        finally:
+            self.close()
+
 
 class JsonEncoder(StreamEncoder):
     """The header and the report first, then the events: the web page reads the head only
@@ -128,17 +145,10 @@ class JsonEncoder(StreamEncoder):
         yield b"]}"
 
 
-def _npy(array: np.ndarray) -> bytes:
-    """``array`` as the bytes of an .npy file."""
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
-
-
 @functools.lru_cache(maxsize=256)
-def _strings_npy(strings: tuple[str, ...]) -> bytes:
+def _stringsnpy_bytes(strings: tuple[str, ...]) -> bytes:
     """The .npy bytes of a model's names or units: the same for all its batches, so kept."""
-    return _npy(np.asarray(strings, dtype=np.str_))
+    return npy_bytes(np.asarray(strings, dtype=np.str_))
 
 
 class NpzEncoder(StreamEncoder):
@@ -147,7 +157,7 @@ class NpzEncoder(StreamEncoder):
 
     def __init__(self, header: BatchHeader, columns: ColumnsFunction, tree: str) -> None:
         super().__init__(header, columns, tree)
-        self._zip = zipfile.ZipFile(self._sink, mode="w", compression=zipfile.ZIP_STORED)
+        self._zip: zipfile.ZipFile | None = None  # the stream's archive, opened by begin()
         self._entry: Any = None
 
     def _open_array(self, name: str, dtype: np.dtype, shape: tuple[int, ...]) -> None:
@@ -155,15 +165,39 @@ class NpzEncoder(StreamEncoder):
         header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False}
         np.lib.format.write_array_header_2_0(self._entry, {**header, "shape": shape})
 
-    def _write_small(self, name: str, npy: bytes) -> None:
-        self._zip.writestr(f"{name}.npy", npy)
+    def _small_members(self) -> list[tuple[str, bytes]]:
+        """The members before the events: names, units, meta and report (.npy bytes)."""
+        header = self.header
+        members = [
+            (f"{name}.npy", _stringsnpy_bytes(tuple(getattr(header, name))))
+            for name in ("feature_names", "feature_units", "condition_names", "condition_units")
+        ]
+        members.append(("meta.npy", npy_bytes(np.asarray(dumps(header.meta()), dtype=np.bytes_))))
+        members.append(("report.npy", npy_bytes(np.asarray(dumps(header.report), dtype=np.bytes_))))
+        return members
+
+    def whole(self, chunks: Sequence[tuple[np.ndarray, np.ndarray]]) -> bytes:
+        """The archive in one piece: for at most :data:`ONE_PIECE_NPZ_BYTES` of events, the
+        same members as the stream written by :func:`~hepgan.service.stored_zip.stored_zip`
+        (a few copies of a small body, none of zipfile's per-member objects); larger
+        batches take the stream's path."""
+        features = [chunk[0] for chunk in chunks]
+        conditions = [chunk[1] for chunk in chunks]
+        if sum(array.nbytes for array in features + conditions) > ONE_PIECE_NPZ_BYTES:
+            return super().whole(chunks)
+        return stored_zip(
+            [
+                *self._small_members(),
+                ("features.npy", npy_bytes(np.concatenate(features).astype("<f4", copy=False))),
+                ("conditions.npy", npy_bytes(np.concatenate(conditions).astype("<f8", copy=False))),
+            ]
+        )
 
     def begin(self) -> bytes:
         header = self.header
-        for name in ("feature_names", "feature_units", "condition_names", "condition_units"):
-            self._write_small(name, _strings_npy(tuple(getattr(header, name))))
-        self._write_small("meta", _npy(np.asarray(dumps(header.meta()), dtype=np.bytes_)))
-        self._write_small("report", _npy(np.asarray(dumps(header.report), dtype=np.bytes_)))
+        self._zip = zipfile.ZipFile(self._sink, mode="w", compression=zipfile.ZIP_STORED)
+        for name, npy in self._small_members():
+            self._zip.writestr(name, npy)
         shape = (header.n_events, len(header.feature_names))
         self._open_array("features", np.dtype("<f4"), shape)
         return self._sink.take()
@@ -187,7 +221,7 @@ class NpzEncoder(StreamEncoder):
     def close(self) -> None:
         """Close an abandoned archive quietly: its open entry's size no longer matches the
         header's, and ZipFile.__del__ would print "Exception ignored" for each one."""
-        if self._zip.fp is None:  # finished
+        if self._zip is None or self._zip.fp is None:  # never begun, or finished
             return
         self._zip.fp = None  # the sink's bytes go nowhere: no central directory to write
         self._zip.close()

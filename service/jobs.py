@@ -144,9 +144,9 @@ class GenerationJob:
         if one_chunk:  # the whole batch is one chunk: one body, no stream
             small = self.request.n_events * self._columns() <= INLINE_ENCODE_VALUES
             if small and encoder.quick_for_small_batches:
-                content = _encode_whole(encoder, head)
+                content = encoder.whole(head)
             else:
-                content = await anyio.to_thread.run_sync(_encode_whole, encoder, head)
+                content = await anyio.to_thread.run_sync(encoder.whole, head)
             return Response(content, media_type=encoder.media_type, headers=headers)
         body = self._body(encoder, head, chunks)
         return StreamingResponse(body, media_type=encoder.media_type, headers=headers)
@@ -201,17 +201,6 @@ class GenerationJob:
                 yield part
         finally:
             encoder.close()
-
-
-def _encode_whole(encoder: StreamEncoder, batch: list[Chunk]) -> bytes:
-    """The body of a batch held whole in memory (a one-chunk batch), in one piece."""
-    try:
-        parts = [encoder.begin()]
-        parts += [encoder.add(features, conditions) for features, conditions in batch]
-        parts += encoder.finish(conditions for _, conditions in batch)
-        return b"".join(parts)
-    finally:
-        encoder.close()
 
 
 async def _first_events(chunks: AsyncIterator[Chunk], n_events: int) -> list[Chunk]:

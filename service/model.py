@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hepgan.service.batching import DynamicBatcher
-from hepgan.service.workers import DeviceWorker
+from hepgan.service.workers import DeviceWorker, one_torch_thread
+
+# A CPU batch of at most this many values (events x features) is generated on the event loop:
+# 16 showers of 120 voxels (1,920 values) take about 0.2 ms on one core, while the hop to the
+# device thread and back cost a small request more CPU time than that (docs/benchmarks.md).
+INLINE_GENERATE_VALUES = 1 << 13
 
 if TYPE_CHECKING:
     from hepgan.models.artefact import ModelArtefact
@@ -38,10 +43,18 @@ class LoadedModel:
 
     async def generate(self, n_events: int, conditions: np.ndarray, seed: int | None) -> np.ndarray:
         """Features (n_events, F) in physical units for conditions (n_events, C), on the
-        device's worker thread.
+        device's worker thread, or here for a tiny CPU batch (:data:`INLINE_GENERATE_VALUES`),
+        on one torch thread.
 
-        Small unseeded requests go through the dynamic batcher when it is on.
+        Other small unseeded requests go through the dynamic batcher when it is on. A tiny CPU
+        batch does not: generated on the event loop, it leaves no time for others to queue up.
         """
+        n_values = n_events * self.artefact.card.n_features
+        if self.device == "cpu" and n_values <= INLINE_GENERATE_VALUES:
+            with one_torch_thread():
+                return self.artefact.generate(
+                    n_events, conditions=conditions, seed=seed, device=self.device
+                )
         if self.batcher is not None and seed is None and n_events <= self.batch_request_max_events:
             return await self.batcher.generate(n_events, conditions)
         return await self.generate_unbatched(n_events, conditions, seed)

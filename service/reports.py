@@ -32,17 +32,8 @@ def batch_report(
 
     names = model.condition_names
     candidate = model.observables.compute(features, conditions)
-    not_finite = [
-        name
-        for name, values in candidate.items()
-        if values.ndim == 1 and not np.isfinite(values).all()
-    ]
-    if not_finite and extrapolated:
-        raise RequestInputError(
-            ("conditions",),
-            f"this far outside the training range the model gives non-finite {not_finite[0]}, "
-            'so no report can be built; ask nearer the range or send "validate": false',
-        )
+    if extrapolated:  # inside the training range non-finite values are the report's to score
+        _refuse_non_finite(candidate)
     report = build_report(
         candidate,
         model.reference,
@@ -66,6 +57,21 @@ def batch_report(
             ),
         },
     }
+
+
+def _refuse_non_finite(candidate: dict[str, np.ndarray]) -> None:
+    """422 when a per-event observable of an extrapolating batch is not finite."""
+    not_finite = [
+        name
+        for name, values in candidate.items()
+        if values.ndim == 1 and not np.isfinite(values).all()
+    ]
+    if not_finite:
+        raise RequestInputError(
+            ("conditions",),
+            f"this far outside the training range the model gives non-finite {not_finite[0]}, "
+            'so no report can be built; ask nearer the range or send "validate": false',
+        )
 
 
 def summary_headers(report: dict[str, Any] | None) -> dict[str, str]:

@@ -7,6 +7,7 @@ for a given size is measured in docs/benchmarks.md.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +29,9 @@ MAX_DEFAULT_THREADS = 8
 MIN_THREAD_ELEMENTS = 1 << 20
 
 
+@functools.cache
 def default_threads() -> int:
-    """Threads a report uses unless told: the machine's cores, at most 8."""
+    """Threads a report uses unless told: the machine's cores, at most 8 (asked once)."""
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_THREADS))
 
 

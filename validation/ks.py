@@ -15,6 +15,7 @@ sample (see there). The statistic (:func:`ks_statistics`) comes from
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Literal
 
@@ -35,6 +36,10 @@ MAX_EXACT_EVENTS = 10_000
 # The report's rule: asymptotic p-values from this effective size n m / (n + m) on.
 MIN_ASYMPTOTIC_EFFECTIVE_EVENTS = 200
 PValueMethod = Literal["auto", "exact", "asymp"]
+# Exact p-values kept, by (n, m, step): small reports meet the same few sizes and statistics
+# again and again (a one-event report computes about twenty, 5 us each); about 200 bytes an
+# entry with its key, so 3 MiB at most.
+EXACT_PVALUES_KEPT = 1 << 14
 
 
 def ks_statistics(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -82,10 +87,11 @@ def ks_pvalue(
     return np.clip(pvalue, 0.0, 1.0)
 
 
+@functools.lru_cache(maxsize=EXACT_PVALUES_KEPT)
 def _exact_pvalue(n: int, m: int, step: int) -> float:
     """The exact p-value by scipy's compiled lattice-path count, the routine
     ``ks_2samp(method="exact")`` calls; where it fails scipy uses the asymptotic value,
-    and so does this."""
+    and so does this. A pure function of its integers, so kept (:data:`EXACT_PVALUES_KEPT`)."""
     g = math.gcd(n, m)
     statistic = step / ((n // g) * m)
     success, _, probability = _attempt_exact_2kssamp(n, m, g, statistic, "two-sided")

@@ -14,6 +14,7 @@ physical conditions of each event (the incident energy of a shower):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -48,15 +49,26 @@ class ColumnStep(Step):
     columns: list[int] | None = None
 
     def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
-        out = np.array(values, dtype=np.float64, copy=True)
-        cols = _select(self.columns)
-        out[:, cols] = self._forward(out[:, cols], conditions)
-        return out
+        return self._apply(self._forward, values, conditions)
 
     def inverse(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
-        out = np.array(values, dtype=np.float64, copy=True)
-        cols = _select(self.columns)
-        out[:, cols] = self._inverse(out[:, cols], conditions)
+        return self._apply(self._inverse, values, conditions)
+
+    def _apply(
+        self,
+        function: Callable[[np.ndarray, np.ndarray | None], np.ndarray],
+        values: np.ndarray,
+        conditions: np.ndarray | None,
+    ) -> np.ndarray:
+        """``function`` on the selected columns of float64 ``values`` (N, F), the others kept;
+        on all columns it returns ``function``'s own array (a copy to write into would cost a
+        tiny batch microseconds a step). ``function`` never writes into its argument."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.columns is None:
+            return function(values, conditions)
+        out = values.copy()
+        cols = np.asarray(self.columns, dtype=np.intp)
+        out[:, cols] = function(out[:, cols], conditions)
         return out
 
     def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
@@ -77,7 +89,3 @@ def condition_column(conditions: np.ndarray | None, index: int) -> np.ndarray:
     if conditions is None or conditions.ndim != 2 or conditions.shape[1] <= index:
         raise ValueError(f"this transform needs condition column {index}; got {conditions!r:.80}")
     return np.asarray(conditions[:, index], dtype=np.float64)  # (N,)
-
-
-def _select(columns: list[int] | None) -> np.ndarray | slice:
-    return slice(None) if columns is None else np.asarray(columns, dtype=np.intp)

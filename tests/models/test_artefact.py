@@ -148,3 +148,18 @@ def test_a_card_edited_by_one_character_is_refused(events_folder: Path, tmp_path
         load_artefact(folder)
     (folder / "model.json").write_text(json.dumps(json.loads(text), indent=4))  # reformatted
     assert load_artefact(folder).card.card_sha256 == json.loads(text)["card_sha256"]
+
+
+def test_generation_runs_in_eval_mode_and_leaves_the_mode_as_it_was(showers_folder: Path) -> None:
+    """A training generator is put in eval mode for the call and back after it; one already in
+    eval mode (as served) is not toggled; both give the same events for a seed."""
+    artefact = load_artefact(showers_folder)
+    generator = artefact.generator
+    energies = np.full((16, 1), 2e4)  # MeV
+    generator.train()
+    from_training = artefact.generate(16, conditions=energies, seed=4)
+    assert generator.training and all(module.training for module in generator.modules())
+    generator.eval()
+    from_eval = artefact.generate(16, conditions=energies, seed=4)
+    assert not any(module.training for module in generator.modules())
+    np.testing.assert_array_equal(from_training, from_eval)

@@ -7,8 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
+import pytest
 
 from hepgan.client import read_npz_batch
+from hepgan.service import model
 from tests.service.conftest import MAX_EVENTS
 from tests.support.threaded_server import ThreadedServer
 
@@ -34,7 +36,10 @@ def test_concurrent_clients_get_their_own_events(server: ThreadedServer) -> None
         np.testing.assert_array_equal(features, _generate(server.url, body))
 
 
-def test_small_unseeded_requests_are_merged(server: ThreadedServer) -> None:
+def test_small_unseeded_requests_are_merged(
+    server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model, "INLINE_GENERATE_VALUES", 0)  # as on a GPU: none on the loop
     metrics_before = _merged_calls(server.url)
     barrier = threading.Barrier(N_CLIENTS)
 

@@ -51,19 +51,22 @@ def serve(
     api_key: str | None = None,
     environment: dict[str, str] | None = None,
     ready_timeout_s: float = 180.0,
+    python: str = sys.executable,
 ) -> Iterator[LiveServer]:
     """Start ``hepgan serve --models models_dir`` and yield once ``/readyz`` says loading ended.
 
     ``environment`` is added to this process's (``HEPGAN_*`` settings, malloc tuning); the
     API key is ``api_key`` alone (an inherited ``HEPGAN_API_KEY`` is dropped); the server's
-    output goes to ``log``. The process is terminated on exit (killed after 20 s).
+    output goes to ``log``; ``python`` is the interpreter whose hepgan is served (another
+    environment's, to compare two versions). The process is terminated on exit (killed after
+    20 s).
     """
     port = free_port()
     env = {**os.environ, **(environment or {})}
     env.pop("HEPGAN_API_KEY", None)
     if api_key is not None:
         env["HEPGAN_API_KEY"] = api_key
-    command = [sys.executable, "-m", "hepgan.cli", "serve", "--models", str(models_dir)]
+    command = [python, "-m", "hepgan.cli", "serve", "--models", str(models_dir)]
     command += ["--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
     with open(log, "wb") as log_file:
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)

@@ -8,7 +8,9 @@ import pytest
 from scipy import stats
 
 from hepgan.validation.ks import (
+    EXACT_PVALUES_KEPT,
     PValueMethod,
+    _exact_pvalue,
     ks_critical_value,
     ks_pvalue,
     ks_statistics,
@@ -135,3 +137,21 @@ def test_critical_value_rejects_at_its_level() -> None:
     statistic = ks_statistics(rng.normal(size=(n, 1000)), rng.normal(size=(m, 1000)))
     rate = np.mean(statistic > ks_critical_value(n, m, alpha=0.05))
     assert 0.03 < rate < 0.07
+
+
+def test_kept_exact_pvalues_equal_scipy_on_every_repeat() -> None:
+    """The exact p-values are kept by (n, m, statistic): a repeat is served from the kept
+    values and still equals ks_2samp's exact p-value, as the first computation did."""
+    rng = np.random.default_rng(5)
+    reference = rng.normal(size=211)
+    candidates = [rng.normal(size=1) for _ in range(6)]
+    _exact_pvalue.cache_clear()
+    for _ in range(2):
+        for candidate in candidates:
+            statistic = ks_statistics(candidate[:, None], reference[:, None])
+            pvalue = ks_pvalue(statistic, 1, len(reference), method="exact")
+            expected = stats.ks_2samp(candidate, reference, method="exact").pvalue
+            assert pvalue[0] == pytest.approx(expected, rel=1e-12)
+    info = _exact_pvalue.cache_info()
+    assert info.hits >= len(candidates) and info.currsize <= len(candidates)
+    assert info.maxsize == EXACT_PVALUES_KEPT
