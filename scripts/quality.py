@@ -25,10 +25,11 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from hepgan.datafiles.datasets import read_table
+from hepgan.datafiles.datasets import HDF5_SUFFIXES, read_table
 from hepgan.models.artefact import load_artefact
 from hepgan.validation.high_level_classifier import (
     HighLevelClassifierOptions,
@@ -44,6 +45,11 @@ PEAK_BIN_GEV = 0.25
 N_ENERGY_BINS = 5
 
 
+def test_tree(test: str, artefact) -> str | None:
+    """The TTree to read a ROOT test file from (the model's output tree); None for HDF5."""
+    return None if Path(test).suffix.lower() in HDF5_SUFFIXES else artefact.card.output.tree
+
+
 def mass_peak(masses: np.ndarray) -> float:
     """Position (GeV) of the maximum of the M histogram (0.25 GeV bins in 70-110 GeV) after a
     5-bin moving average, which keeps bin-to-bin noise from moving the peak."""
@@ -57,7 +63,7 @@ def mass_peak(masses: np.ndarray) -> float:
 def judge_dimuon(model: str, test: str, *, seed: int, options: HighLevelClassifierOptions) -> dict:
     artefact = load_artefact(model)
     names = artefact.card.feature_names
-    columns = read_table(test, tree=artefact.card.output.tree, branches=names, progress=False)
+    columns = read_table(test, tree=test_tree(test, artefact), branches=names, progress=False)
     reference = np.column_stack([columns[name] for name in names]).astype(np.float64)  # (M, F)
     generated = artefact.generate(len(reference), seed=seed).astype(np.float64)  # (M, F)
     ks = ks_statistics(generated, reference)
@@ -101,7 +107,10 @@ def energy_response(
 def judge_showers(model: str, test: str, *, seed: int, options: HighLevelClassifierOptions) -> dict:
     artefact = load_artefact(model)
     columns = read_table(
-        test, tree=artefact.card.output.tree, branches=["incident_energy", "voxels"], progress=False
+        test,
+        tree=test_tree(test, artefact),
+        branches=["incident_energy", "voxels"],
+        progress=False,
     )
     energy = np.asarray(columns["incident_energy"], dtype=np.float64)  # (M,) MeV
     reference_voxels = np.asarray(columns["voxels"], dtype=np.float64)  # (M, V) MeV
@@ -157,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=("dimuon", "showers"))
     parser.add_argument("--model", required=True)
-    parser.add_argument("--test", required=True, help="independent test file (ROOT)")
+    parser.add_argument(
+        "--test", required=True, help="independent test file (ROOT or CaloChallenge HDF5)"
+    )
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument(

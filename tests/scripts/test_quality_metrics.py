@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -46,3 +47,11 @@ def test_energy_response_per_bin_by_hand(quality) -> None:
     (mean_low, std_low), (mean_high, std_high) = quality.energy_response(ratio, energy, edges)
     assert (mean_low, std_low) == (2.0, 1.0)  # {1, 3}
     assert mean_high == 4.0 and std_high == pytest.approx(math.sqrt(8.0 / 3.0))  # {2, 4, 6}
+
+
+def test_a_test_file_is_read_from_the_models_tree_or_as_hdf5(quality) -> None:
+    # Only the card's output tree is read: an artefact trained on a ROOT file's "showers" tree.
+    artefact = SimpleNamespace(card=SimpleNamespace(output=SimpleNamespace(tree="showers")))
+    assert quality.test_tree("test.root", artefact) == "showers"
+    assert quality.test_tree("dataset_2.h5", artefact) is None
+    assert quality.test_tree("DATASET.HDF5", artefact) is None
