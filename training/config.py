@@ -97,7 +97,7 @@ class TrainConfig:
     shower_dequantise: bool = False
     # showers: hierarchical shares (within each layer, the layers' fractions, the response)
     # instead of each voxel's share of the whole shower (needs a geometry). Measured
-    # (docs/quality.md): the high-level classifier's AUC fell from 0.889 to 0.864
+    # (docs/quality.md): the high-level classifier's AUC fell from 0.889 to 0.864-0.880 (3 seeds)
     shower_layer_shares: bool = True
     # events with two four-vectors (E1, px1, .., pz2): learn the pair mass, pT, rapidity, azimuth
     # and decay angles instead of the eight momenta (False: momenta, energies on the mass shell)
