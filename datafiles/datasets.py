@@ -19,6 +19,13 @@ from hepgan.errors import ConfigError, InputFileError
 
 ROOT_SUFFIXES = (".root",)
 HDF5_SUFFIXES = (".h5", ".hdf5")
+
+
+def is_hdf5(path: str | Path) -> bool:
+    """Whether ``path`` names a CaloChallenge HDF5 file (by its suffix), which has no trees."""
+    return Path(path).suffix.lower() in HDF5_SUFFIXES
+
+
 SHOWER_COLUMNS = ("incident_energy", "voxels")  # (N,) and (N, V), MeV
 
 

@@ -25,11 +25,10 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from hepgan.datafiles.datasets import HDF5_SUFFIXES, read_table
+from hepgan.datafiles.datasets import is_hdf5, read_table
 from hepgan.models.artefact import load_artefact
 from hepgan.validation.high_level_classifier import (
     HighLevelClassifierOptions,
@@ -47,7 +46,7 @@ N_ENERGY_BINS = 5
 
 def test_tree(test: str, artefact) -> str | None:
     """The TTree to read a ROOT test file from (the model's output tree); None for HDF5."""
-    return None if Path(test).suffix.lower() in HDF5_SUFFIXES else artefact.card.output.tree
+    return None if is_hdf5(test) else artefact.card.output.tree
 
 
 def mass_peak(masses: np.ndarray) -> float:

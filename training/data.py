@@ -105,11 +105,10 @@ def guess_unit(name: str, kind: str) -> str:
 
 def load_training_data(config: TrainConfig) -> TrainingData:
     """Read ``config.data`` (ROOT or CaloChallenge HDF5) into a :class:`TrainingData`."""
-    from hepgan.datafiles.datasets import HDF5_SUFFIXES, flatten_columns, read_table
+    from hepgan.datafiles.datasets import flatten_columns, is_hdf5, read_table
     from hepgan.datafiles.input_paths import expand_paths
 
     files = expand_paths(config.data)
-    is_hdf5 = files[0].suffix.lower() in HDF5_SUFFIXES
     wanted = [config.voxels] if config.voxels else list(config.features)
     condition_names = [config.condition] if config.condition else []
     overlap = set(wanted) & set(condition_names)
@@ -117,7 +116,7 @@ def load_training_data(config: TrainConfig) -> TrainingData:
         raise ConfigError(f"--condition {config.condition} is also a feature; give it once")
     columns = read_table(
         files,
-        tree=None if is_hdf5 else config.tree,
+        tree=None if is_hdf5(files[0]) else config.tree,
         branches=wanted + condition_names,
         progress=config.progress,
     )
