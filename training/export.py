@@ -23,7 +23,7 @@ from hepgan.training.data import Split, TrainingData
 from hepgan.validation.observables import ObservableDefinition
 
 # How the checkpoint was chosen, by the setting selection_metric (card.training.selection_metric)
-SELECTION_METRICS = {
+SELECTION_METRIC_LABELS = {
     "ks": "mean KS over observables (validation split)",
     "separation_power": "mean separation power over observables (validation split)",
 }
@@ -127,12 +127,12 @@ def write_artefact(run: FinishedRun, history: list[dict[str, Any]]) -> Path:
             split=split.sizes(),
             steps=run.steps,
             best_step=run.best_step,
-            selection_metric=SELECTION_METRICS[config.selection_metric],
+            selection_metric=SELECTION_METRIC_LABELS[config.selection_metric],
             wall_seconds=round(run.wall_seconds, 1),
             device=run.device,
         ),
         validation={
-            "selection_metric": SELECTION_METRICS[config.selection_metric],
+            "selection_metric": SELECTION_METRIC_LABELS[config.selection_metric],
             "best_step": run.best_step,
             "validation_mean_ks": best_validation.get("mean_ks", run.best_metric),
             "validation_ks": best_validation.get("ks", {}),
@@ -155,7 +155,7 @@ def write_artefact(run: FinishedRun, history: list[dict[str, Any]]) -> Path:
         reference,
         report=report,
         max_observables=config.plot_observables,
-        selection_metric=SELECTION_METRICS[config.selection_metric],
+        selection_metric=SELECTION_METRIC_LABELS[config.selection_metric],
     )
     return folder
 
@@ -168,7 +168,7 @@ def write_plots(
     *,
     report: Any,
     max_observables: int,
-    selection_metric: str = SELECTION_METRICS["ks"],
+    selection_metric: str = SELECTION_METRIC_LABELS["ks"],
 ) -> None:
     """``history.png`` (losses and the selection metric by step) and real vs generated
     histograms of the ``max_observables`` observables with the largest KS, in HEP style."""

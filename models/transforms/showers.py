@@ -43,6 +43,10 @@ class EnergyShares(RowStep):
             raise ValueError(f"{n_voxels} voxels are not layers of {self.layer_size}")
         return n_voxels // self.layer_size
 
+    def layers_in_output(self, output_width: int) -> int:
+        """L from the forward output's width V + L + 1 (V = L P); 0 without ``layer_size``."""
+        return (output_width - 1) // (self.layer_size + 1) if self.layer_size else 0
+
     def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
         n_events, n_voxels = values.shape
@@ -59,7 +63,7 @@ class EnergyShares(RowStep):
     def inverse(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
         values = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
         n_events = len(values)
-        n_layers = (values.shape[1] - 1) // (self.layer_size + 1) if self.layer_size else 0
+        n_layers = self.layers_in_output(values.shape[1])
         n_voxels = values.shape[1] - 1 - n_layers
         energy = values[:, -1] * condition_column(conditions, self.condition_index)  # (N,) MeV
         shares, _ = _normalise(values[:, :n_voxels])  # (N, V)

@@ -270,7 +270,7 @@ class EnergySharesInverse(nn.Module):
         super().__init__()
         self.condition_index = step.condition_index
         self.layer_size = step.layer_size
-        self.n_layers = (width - 1) // (step.layer_size + 1) if step.layer_size else 0
+        self.n_layers = step.layers_in_output(width)
         self.n_voxels = width - 1 - self.n_layers  # static, so ONNX knows the output width
 
     def forward(self, values: Tensor, conditions: Tensor) -> Tensor:
