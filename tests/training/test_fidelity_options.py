@@ -32,6 +32,17 @@ from tests.support.tiny import tiny_config, toy_training_data
 GEOMETRY = get_geometry("small")
 
 
+def _simulated_showers(n_showers: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(incident energies (N,), voxels (N, V)) MeV of the small geometry, 1-100 GeV."""
+    return simulate_showers(
+        n_showers,
+        geometry=GEOMETRY,
+        energy_min_mev=1e3,
+        energy_max_mev=1e5,
+        rng=np.random.default_rng(seed),
+    )
+
+
 def test_dihedral_group_of_the_small_geometry() -> None:
     permutations = dihedral_permutations(GEOMETRY)
     assert permutations.shape == (8, GEOMETRY.n_voxels)  # 4 rotations x 2 reflections
@@ -42,13 +53,7 @@ def test_dihedral_group_of_the_small_geometry() -> None:
 
 
 def test_augmentation_keeps_the_observables_distributions_and_commutes_with_the_transform() -> None:
-    incident, voxels = simulate_showers(
-        4000,
-        geometry=GEOMETRY,
-        energy_min_mev=1e3,
-        energy_max_mev=1e5,
-        rng=np.random.default_rng(2),
-    )
+    incident, voxels = _simulated_showers(4000, seed=2)
     permutations = dihedral_permutations(GEOMETRY, n_extra_columns=1)
     transform = fit_shower_transform(voxels, incident)
     symmetrise_shower_transform(transform, permutations)
@@ -133,13 +138,7 @@ def test_the_averaged_weights_are_what_gets_saved(tmp_path: Path) -> None:
 
 
 def test_dequantised_empty_voxels_stay_below_the_threshold_and_come_back_empty() -> None:
-    incident, voxels = simulate_showers(
-        3000,
-        geometry=GEOMETRY,
-        energy_min_mev=1e3,
-        energy_max_mev=1e5,
-        rng=np.random.default_rng(4),
-    )
+    incident, voxels = _simulated_showers(3000, seed=4)
     threshold = readout_threshold(voxels)
     assert 0 < threshold < voxels[voxels > 0].min()
     filled = dequantise_empty_voxels(voxels, threshold, np.random.default_rng(5))
