@@ -6,6 +6,13 @@ come from the same events.
 A seed fixes the noise: ``torch.Generator().manual_seed(s)`` with ``s`` the first word of
 ``numpy.random.SeedSequence(seed)``; the noise is drawn on the CPU in chunks of
 ``batch_size`` events, so the same seed and batch size give the same events on any device.
+
+When the feature transform carries an acceptance (:mod:`hepgan.models.transforms.acceptance`),
+events outside it are redrawn with the next noise of the same seed, in rounds over all the
+events still outside, at most :data:`MAX_REDRAW_ROUNDS` times: the model's distribution
+restricted to the acceptance. An event still outside after that (a model that puts under
+half its events inside leaves fewer than one in 2^32 of them) is kept as drawn, so
+generation never stalls.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from hepgan.models.transforms import FeatureTransform
 # arrays of the inverse transform (8 bytes each, a few copies) for wide showers.
 VALUES_PER_BATCH = 1 << 24
 MAX_BATCH_EVENTS = 65536
+MAX_REDRAW_ROUNDS = 32
 
 
 def noise_seed(seed: int | None) -> int:
@@ -62,19 +70,33 @@ class Sampler:
         """Events (N, F) float32 in physical units for physical conditions (N, C).
 
         ``batch_size`` (default :func:`default_batch_size`) is part of what a seed means.
-        The generator runs in eval mode and is put back in the mode it was in.
+        The generator runs in eval mode and is put back in the mode it was in. Events
+        outside the transform's acceptance are redrawn (module docstring).
         """
         conditions = np.asarray(conditions, dtype=np.float64)  # (N, C)
-        n_events = len(conditions)
         batch_size = batch_size or default_batch_size(self.generator.config.n_features)
         noise_source = torch.Generator().manual_seed(noise_seed(seed))
-        noise_batches = (
-            self.generator.sample_noise(
-                min(batch_size, n_events - start), generator=noise_source, device=device
-            )  # (B, Z), drawn on the CPU generator
-            for start in range(0, n_events, batch_size)
-        )
-        return self._run(noise_batches, conditions)
+
+        def draw(rows_conditions: np.ndarray) -> np.ndarray:
+            noise_batches = (
+                self.generator.sample_noise(
+                    min(batch_size, len(rows_conditions) - start),
+                    generator=noise_source,
+                    device=device,
+                )  # (B, Z), drawn on the CPU generator
+                for start in range(0, len(rows_conditions), batch_size)
+            )
+            return self._run(noise_batches, rows_conditions)
+
+        events = draw(conditions)  # (N, F)
+        acceptance = self.feature_transform.acceptance
+        if acceptance is not None:
+            for _ in range(MAX_REDRAW_ROUNDS):
+                outside = np.flatnonzero(~acceptance.contains(events))
+                if not len(outside):
+                    break
+                events[outside] = draw(conditions[outside])
+        return events
 
     def generate_from_noise(
         self, noise: np.ndarray, conditions: np.ndarray, *, device: str | torch.device = "cpu"

@@ -71,6 +71,8 @@ class Trainer:
             data.feature_names,
             energy_shares=config.shower_energy_shares,
             pair_frame=config.event_pair_frame,
+            pair_variables=config.event_pair_variables,
+            event_acceptance=config.event_acceptance,
             shower_threshold=threshold,
             shower_layer_size=fidelity.layer_size(config, data.geometry),
         )
@@ -96,6 +98,7 @@ class Trainer:
             config,
             self.gan_config,
             geometry=data.geometry,
+            feature_names=data.feature_names,
             transforms=(self.feature_transform, self.condition_transform),
             real=(self.train_features, self.train_conditions),
         ).to(device)

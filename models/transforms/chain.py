@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from hepgan.models.transforms.acceptance import Acceptance
 from hepgan.models.transforms.columns import (
     ConditionalStandardise,
     DivideByCondition,
@@ -16,7 +17,7 @@ from hepgan.models.transforms.columns import (
     Standardise,
     ZeroBelow,
 )
-from hepgan.models.transforms.kinematics import MassShellEnergy, PairFrame
+from hepgan.models.transforms.kinematics import LabPair, MassShellEnergy, PairFrame
 from hepgan.models.transforms.showers import EnergyShares
 from hepgan.models.transforms.steps import Step
 
@@ -32,6 +33,7 @@ STEP_KINDS: dict[str, type[Step]] = {
         MassShellEnergy,
         EnergyShares,
         PairFrame,
+        LabPair,
         ConditionalStandardise,
     )
 }
@@ -39,9 +41,14 @@ STEP_KINDS: dict[str, type[Step]] = {
 
 @dataclass
 class FeatureTransform:
-    """An ordered chain of steps; ``forward`` applies them in order, ``inverse`` in reverse."""
+    """An ordered chain of steps; ``forward`` applies them in order, ``inverse`` in reverse.
+
+    ``acceptance`` (None: everywhere) is the region of physical space the training events
+    cover; the sampler redraws generated events outside it (:mod:`.acceptance`).
+    """
 
     steps: list[Step] = field(default_factory=list)
+    acceptance: Acceptance | None = None
 
     def forward(self, values: np.ndarray, conditions: np.ndarray | None = None) -> np.ndarray:
         """Physical values (N, F) -> transformed (N, F) float32."""
@@ -64,7 +71,10 @@ class FeatureTransform:
         return input_width
 
     def to_dict(self) -> dict[str, Any]:
-        return {"steps": [step.to_dict() for step in self.steps]}
+        data: dict[str, Any] = {"steps": [step.to_dict() for step in self.steps]}
+        if self.acceptance is not None:
+            data["acceptance"] = self.acceptance.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureTransform:
@@ -83,4 +93,5 @@ class FeatureTransform:
                 # Cards written before whole-row steps had their own base carried columns: null.
                 del params["columns"]
             steps.append(step_class(**params))
-        return cls(steps)
+        acceptance = data.get("acceptance")  # cards before the acceptance have none
+        return cls(steps, Acceptance.from_dict(acceptance) if acceptance is not None else None)

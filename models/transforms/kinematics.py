@@ -119,6 +119,67 @@ class PairFrame(RowStep):
         return out
 
 
+@dataclass
+class LabPair(RowStep):
+    """Two particles' four-vectors (GeV) -> their pair mass and each one's lab-frame direction.
+
+    Columns [E1, px1, py1, pz1, E2, px2, py2, pz2] (indices in ``columns``) become
+    [m1^2, M, pT1, eta1, m2^2, phi1, eta2, dphi]: the squared masses, the pair mass M, the
+    first particle's pT, pseudorapidity eta = asinh(pz / pT) and azimuth, the second's
+    pseudorapidity and its azimuth relative to the first, dphi = (phi2 - phi1) mod 2 pi
+    (back to back at pi, in the middle of the range). Unlike :class:`PairFrame`, each
+    particle's eta is a column, so a detector's acceptance edge (|eta| < 2.4) is an edge of
+    one column's range, which the quantile transform's inverse never crosses, while M stays
+    a column. The inverse solves the mass for pT2: with E1 = sqrt(pT1^2 cosh^2 eta1 + m1^2),
+    h = cosh eta2, c = pT1 (cos dphi + sinh eta1 sinh eta2), K = (M^2 - m1^2 - m2^2) / 2 and
+    A = E1^2 h^2 - c^2, M^2 = (p1 + p2)^2 reads E1 sqrt(pT2^2 h^2 + m2^2) - c pT2 = K, whose
+    root is pT2 = (K c + E1 sqrt(K^2 h^2 - A m2^2)) / A (pT2 = K / (E1 h - c) when massless).
+    """
+
+    columns: list[int] = field(default_factory=list)  # [E1, px1, py1, pz1, E2, px2, py2, pz2]
+    kind: ClassVar[str] = "lab_pair"
+
+    def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.array(values, dtype=np.float64, copy=True)
+        columns = np.asarray(self.columns)
+        e1, p1 = out[:, columns[0]], out[:, columns[1:4]]  # (N,), (N, 3)
+        e2, p2 = out[:, columns[4]], out[:, columns[5:8]]
+        energy, momentum = e1 + e2, p1 + p2
+        mass = np.sqrt(np.maximum(energy**2 - (momentum**2).sum(axis=1), 0.0))
+        pt1, pt2 = np.hypot(p1[:, 0], p1[:, 1]), np.hypot(p2[:, 0], p2[:, 1])
+        phi1, phi2 = np.arctan2(p1[:, 1], p1[:, 0]), np.arctan2(p2[:, 1], p2[:, 0])
+        out[:, columns] = np.column_stack(
+            [
+                e1**2 - (p1**2).sum(axis=1),
+                mass,
+                pt1,
+                np.arcsinh(p1[:, 2] / pt1),
+                e2**2 - (p2**2).sum(axis=1),
+                phi1,
+                np.arcsinh(p2[:, 2] / pt2),
+                np.mod(phi2 - phi1, 2 * np.pi),
+            ]
+        )
+        return out
+
+    def inverse(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        out = np.array(values, dtype=np.float64, copy=True)
+        columns = np.asarray(self.columns)
+        m1_sq, mass, pt1, eta1, m2_sq, phi1, eta2, dphi = out[:, columns].T
+        m1_sq, m2_sq, pt1 = np.maximum(m1_sq, 0.0), np.maximum(m2_sq, 0.0), np.maximum(pt1, 0.0)
+        e1 = np.sqrt((pt1 * np.cosh(eta1)) ** 2 + m1_sq)
+        h = np.cosh(eta2)
+        c = pt1 * (np.cos(dphi) + np.sinh(eta1) * np.sinh(eta2))
+        k = np.maximum(mass**2 - m1_sq - m2_sq, 0.0) / 2
+        a = np.maximum(e1**2 * h**2 - c**2, 1e-300)
+        pt2 = np.maximum(k * c + e1 * np.sqrt(np.maximum(k**2 * h**2 - a * m2_sq, 0.0)), 0.0) / a
+        phi2 = phi1 + dphi
+        first = [e1, pt1 * np.cos(phi1), pt1 * np.sin(phi1), pt1 * np.sinh(eta1)]
+        second = [np.sqrt((pt2 * h) ** 2 + m2_sq), pt2 * np.cos(phi2), pt2 * np.sin(phi2)]
+        out[:, columns] = np.column_stack([*first, *second, pt2 * np.sinh(eta2)])
+        return out
+
+
 def four_vector_groups(feature_names: Sequence[str]) -> list[list[int]]:
     """Column indices [E, px, py, pz] of every particle whose four names share a suffix
     (``E1, px1, py1, pz1``; ``Muon_E, Muon_px, ...`` style names are not matched)."""

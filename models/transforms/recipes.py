@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hepgan.models.transforms.acceptance import fit_acceptance
 from hepgan.models.transforms.chain import FeatureTransform
 from hepgan.models.transforms.columns import (
     ConditionalStandardise,
@@ -16,7 +17,12 @@ from hepgan.models.transforms.columns import (
     Standardise,
     ZeroBelow,
 )
-from hepgan.models.transforms.kinematics import MassShellEnergy, PairFrame, four_vector_groups
+from hepgan.models.transforms.kinematics import (
+    LabPair,
+    MassShellEnergy,
+    PairFrame,
+    four_vector_groups,
+)
 from hepgan.models.transforms.showers import EnergyShares
 from hepgan.models.transforms.steps import Step
 
@@ -62,16 +68,24 @@ def fit_event_transform(
     feature_names: Sequence[str] | None = None,
     *,
     pair_frame: bool = True,
+    pair_variables: str = "decay",
+    acceptance: bool = False,
 ) -> FeatureTransform:
     """For flat event features (N, F): with exactly two four-vectors among ``feature_names``
     (E1, px1, py1, pz1, E2, ...) and ``pair_frame``, the pair and decay variables of
-    :class:`PairFrame`; other four-vectors put on the mass shell (:class:`MassShellEnergy`);
-    discrete columns standardised and snapped back at generation; continuous columns
-    Gaussianised through their quantiles."""
+    :class:`PairFrame` (``pair_variables`` "decay") or the pair mass and each particle's
+    lab-frame direction of :class:`LabPair` ("lab"); other four-vectors put on the mass
+    shell (:class:`MassShellEnergy`); discrete columns standardised and snapped back at
+    generation; continuous columns
+    Gaussianised through their quantiles. With four-vectors and ``acceptance``, the pT and
+    |eta| range of each particle in ``features`` is the model's acceptance
+    (:func:`~hepgan.models.transforms.acceptance.fit_acceptance`)."""
     steps: list[Step] = []
     groups = four_vector_groups(feature_names or [])
+    fitted_acceptance = fit_acceptance(features, groups) if acceptance and groups else None
     if pair_frame and len(groups) == 2:
-        steps.append(PairFrame(columns=groups[0] + groups[1]))
+        pair_step = {"decay": PairFrame, "lab": LabPair}[pair_variables]
+        steps.append(pair_step(columns=groups[0] + groups[1]))
     elif groups:
         steps.append(MassShellEnergy(groups=groups))
     features = FeatureTransform(steps).forward(features).astype(np.float64)
@@ -96,7 +110,7 @@ def fit_event_transform(
             SnapToValues(columns=discrete_columns, values=[discrete[j] for j in discrete_columns])
         )
         steps.append(_standardise(features, discrete_columns))
-    return FeatureTransform(steps)
+    return FeatureTransform(steps, fitted_acceptance)
 
 
 def readout_threshold(voxels: np.ndarray) -> float:
@@ -198,13 +212,16 @@ def fit_transforms(
     *,
     energy_shares: bool = True,
     pair_frame: bool = True,
+    pair_variables: str = "decay",
     shower_threshold: float | None = None,
     shower_layer_size: int = 0,
+    event_acceptance: bool = False,
 ) -> tuple[FeatureTransform, FeatureTransform]:
     """Feature and condition transforms for ``kind`` ("showers" or "events"), fitted on
     training features (N, F) and conditions (N, C) in physical units. Showers: the shower
     transform at the incident energy (condition 0, MeV), whose log the condition transform
-    takes; events: the event transform and standardised conditions."""
+    takes; events: the event transform (with its four-vectors' acceptance when
+    ``event_acceptance``) and standardised conditions."""
     if kind == "showers":
         feature_transform = fit_shower_transform(
             features,
@@ -214,5 +231,11 @@ def fit_transforms(
             layer_size=shower_layer_size,
         )
         return feature_transform, fit_condition_transform(conditions, log_columns=[0])
-    feature_transform = fit_event_transform(features, feature_names, pair_frame=pair_frame)
+    feature_transform = fit_event_transform(
+        features,
+        feature_names,
+        pair_frame=pair_frame,
+        pair_variables=pair_variables,
+        acceptance=event_acceptance,
+    )
     return feature_transform, fit_condition_transform(conditions)

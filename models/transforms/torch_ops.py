@@ -32,7 +32,7 @@ from hepgan.models.transforms.columns import (
     Standardise,
     ZeroBelow,
 )
-from hepgan.models.transforms.kinematics import MassShellEnergy, PairFrame
+from hepgan.models.transforms.kinematics import LabPair, MassShellEnergy, PairFrame
 from hepgan.models.transforms.showers import EnergyShares
 from hepgan.models.transforms.steps import ColumnStep, Step
 
@@ -86,6 +86,7 @@ def interpolate(x: Tensor, xp: Tensor, fp: Tensor) -> Tensor:
 # costs about 1e-9 in absolute rounding error, 60 times less than float32's erf.
 ERF_SERIES_LIMIT = 4.0
 ERF_SERIES_TERMS = 80
+ROOT_FLOOR = 1e-300  # float64 floor under square roots (:func:`_root`)
 
 
 def normal_cdf(y: Tensor) -> Tensor:
@@ -212,6 +213,13 @@ class MassShellInverse(nn.Module):
         return self.replace(values, torch.stack(energies, dim=1))
 
 
+def _root(x: Tensor) -> Tensor:
+    """sqrt(max(x, 1e-300)): as sqrt(max(x, 0)) to 1e-150, but with a finite gradient (0 below
+    the floor) where the critic differentiates through the inverse; sqrt at 0 has an
+    infinite one, and 0 x inf is NaN."""
+    return torch.sqrt(x.clamp(min=ROOT_FLOOR))
+
+
 def boost(energy: Tensor, momentum: Tensor, beta: Tensor) -> tuple[Tensor, Tensor]:
     """Lorentz boost of (E (N,), p (N, 3)) by velocity beta (N, 3), c = 1 (as the numpy step):
     E' = gamma (E + beta.p), p' = p + (gamma^2 / (gamma + 1) beta.p + gamma E) beta."""
@@ -236,14 +244,14 @@ class PairFrameInverse(nn.Module):
     def forward(self, values: Tensor, conditions: Tensor) -> Tensor:
         pair = torch.index_select(values, 1, self.selected)  # (N, 8)
         m1_sq, mass, pt, rapidity, m2_sq, phi, cos_theta, phi_star = pair.unbind(dim=1)
-        m1, m2 = torch.sqrt(m1_sq.clamp(min=0.0)), torch.sqrt(m2_sq.clamp(min=0.0))
+        m1, m2 = _root(m1_sq), _root(m2_sq)
         mass = torch.maximum(mass, m1 + m2)
         pt = pt.clamp(min=0.0)
-        p_star = torch.sqrt(
-            ((mass**2 - (m1 + m2) ** 2) * (mass**2 - (m1 - m2) ** 2)).clamp(min=0.0)
-        ) / (2 * mass.clamp(min=1e-300))
+        p_star = _root((mass**2 - (m1 + m2) ** 2) * (mass**2 - (m1 - m2) ** 2)) / (
+            2 * mass.clamp(min=ROOT_FLOOR)
+        )
         cos_theta = cos_theta.clamp(-1.0, 1.0)
-        sin_theta = torch.sqrt(1 - cos_theta**2)
+        sin_theta = _root(1 - cos_theta**2)
         direction = torch.stack(
             [sin_theta * torch.cos(phi_star), sin_theta * torch.sin(phi_star), cos_theta], dim=1
         )  # (N, 3)
@@ -260,6 +268,41 @@ class PairFrameInverse(nn.Module):
             e, p = boost(torch.sqrt(p_star**2 + particle_mass**2), rest_momentum, beta)
             parts += [e.unsqueeze(1), p]
         return self.replace(values, torch.cat(parts, dim=1))  # [E1, p1, E2, p2] in place
+
+
+class LabPairInverse(nn.Module):
+    """The pair mass and the lab-frame directions back to two four-vectors (:class:`LabPair`)."""
+
+    def __init__(self, step: LabPair, width: int) -> None:
+        super().__init__()
+        self.register_buffer(
+            "selected", torch.as_tensor(list(step.columns), dtype=torch.int64), persistent=False
+        )
+        self.replace = ReplaceColumns(width, list(step.columns))
+
+    def forward(self, values: Tensor, conditions: Tensor) -> Tensor:
+        pair = torch.index_select(values, 1, self.selected)  # (N, 8)
+        m1_sq, mass, pt1, eta1, m2_sq, phi1, eta2, dphi = pair.unbind(dim=1)
+        m1_sq, m2_sq, pt1 = m1_sq.clamp(min=0.0), m2_sq.clamp(min=0.0), pt1.clamp(min=0.0)
+        cosh1, sinh1 = _cosh_sinh(eta1)
+        h, sinh2 = _cosh_sinh(eta2)
+        e1 = _root((pt1 * cosh1) ** 2 + m1_sq)
+        c = pt1 * (torch.cos(dphi) + sinh1 * sinh2)
+        k = (mass**2 - m1_sq - m2_sq).clamp(min=0.0) / 2
+        a = (e1**2 * h**2 - c**2).clamp(min=ROOT_FLOOR)
+        pt2 = (k * c + e1 * _root(k**2 * h**2 - a * m2_sq)).clamp(min=0.0) / a
+        phi2 = phi1 + dphi
+        parts = [
+            e1,
+            pt1 * torch.cos(phi1),
+            pt1 * torch.sin(phi1),
+            pt1 * sinh1,
+            _root((pt2 * h) ** 2 + m2_sq),
+            pt2 * torch.cos(phi2),
+            pt2 * torch.sin(phi2),
+            pt2 * sinh2,
+        ]
+        return self.replace(values, torch.stack(parts, dim=1))
 
 
 class EnergySharesInverse(nn.Module):
@@ -350,6 +393,8 @@ def _module(step: Step, width: int, direction: str) -> nn.Module:
         module = MassShellInverse(step, width)
     elif direction == "inverse" and isinstance(step, PairFrame):
         module = PairFrameInverse(step, width)
+    elif direction == "inverse" and isinstance(step, LabPair):
+        module = LabPairInverse(step, width)
     elif direction == "inverse" and isinstance(step, EnergyShares):
         module = EnergySharesInverse(step, width)
     if module is None:

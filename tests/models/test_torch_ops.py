@@ -54,6 +54,7 @@ def _fitted_chains(rng: np.random.Generator):
         energy,
     )
     yield "dimuon-pair-frame", fit_event_transform(events, names), events, None
+    yield "dimuon-lab-pair", fit_event_transform(events, names, pair_variables="lab"), events, None
     yield (
         "dimuon-mass-shell",
         fit_event_transform(events, names, pair_frame=False),
@@ -64,7 +65,14 @@ def _fitted_chains(rng: np.random.Generator):
 
 @pytest.mark.parametrize(
     "recipe",
-    ["showers", "showers-layers", "showers-ratio", "dimuon-pair-frame", "dimuon-mass-shell"],
+    [
+        "showers",
+        "showers-layers",
+        "showers-ratio",
+        "dimuon-pair-frame",
+        "dimuon-lab-pair",
+        "dimuon-mass-shell",
+    ],
 )
 def test_every_fitted_step_inverts_as_numpy_does(recipe: str) -> None:
     rng = np.random.default_rng(1)

@@ -14,7 +14,7 @@ from hepgan.models.transforms import (
     fit_shower_transform,
 )
 from hepgan.models.transforms.columns import LogOffset, QuantileNormal, Standardise
-from hepgan.models.transforms.kinematics import PairFrame
+from hepgan.models.transforms.kinematics import LabPair, PairFrame
 from hepgan.models.transforms.showers import EnergyShares
 
 
@@ -167,6 +167,36 @@ def test_pair_frame_round_trip_on_simulated_dimuons() -> None:
     energy = generated[:, [0, 5]].astype(np.float64)
     momentum = (generated[:, [1, 2, 3, 6, 7, 8]].astype(np.float64) ** 2).reshape(2000, 2, 3)
     assert np.all(energy >= np.sqrt(momentum.sum(axis=2)) * (1 - 1e-6))  # on the mass shell
+
+
+def test_lab_pair_round_trip_keeps_each_muon_in_the_acceptance() -> None:
+    """Two four-vectors <-> (m1^2, M, pT1, eta1, m2^2, phi1, eta2, dphi): M and each muon's eta
+    are columns, and pT2 solved from M rebuilds the second muon exactly."""
+    from hepgan.simulators.dimuon import simulate_dimuon
+
+    events = simulate_dimuon(3000, rng=np.random.default_rng(8))
+    names = ["E1", "px1", "py1", "pz1", "E2", "px2", "py2", "pz2"]
+    features = np.column_stack([events[name] for name in names]).astype(np.float64)
+    step = LabPair(columns=list(range(8)))
+    pair = step.forward(features, None)
+    np.testing.assert_allclose(pair[:, 1], events["M"], rtol=1e-6)
+    np.testing.assert_allclose(pair[:, [3, 6]], np.column_stack([events["eta1"], events["eta2"]]))
+    assert np.all((pair[:, 7] >= 0) & (pair[:, 7] < 2 * np.pi))  # dphi, back to back at pi
+    np.testing.assert_allclose(step.inverse(pair, None), features, rtol=1e-9, atol=1e-9)
+    transform = _round_trip(fit_event_transform(features, names, pair_variables="lab"))
+    assert transform.steps[0].kind == "lab_pair"
+    # Whatever the generator outputs: each muon's eta in the training range, the M column
+    # the four-vectors' pair mass.
+    lab_pair, quantiles = transform.steps
+    pair = quantiles.inverse(np.random.default_rng(9).normal(0, 2, (2000, 8)), None)
+    generated = lab_pair.inverse(pair, None)
+    for k, columns in enumerate(([1, 2, 3], [5, 6, 7])):  # px, py, pz of each muon
+        px, py, pz = generated[:, columns].T
+        eta = np.arcsinh(pz / np.hypot(px, py))
+        assert np.abs(eta).max() <= np.abs(pair[:, [3, 6][k]]).max() + 1e-9 < 2.4
+    energy = generated[:, 0] + generated[:, 4]
+    momentum = generated[:, [1, 2, 3]] + generated[:, [5, 6, 7]]
+    np.testing.assert_allclose(np.sqrt(energy**2 - (momentum**2).sum(axis=1)), pair[:, 1], 1e-9)
 
 
 def test_conditional_standardise_follows_the_resolution() -> None:

@@ -51,6 +51,10 @@ def test_errors_name_the_setting(tmp_path: Path) -> None:
         build_config({**shower, "critic_observables": True}).validate()
     with pytest.raises(ConfigError, match="selection_metric must be one of ks, separation_power"):
         build_config({**shower, "selection_metric": "auc"}).validate()
+    events = {"data": ["a"], "features": ["E1", "px1", "py1", "pz1"], "out": "m"}
+    build_config({**events, "critic_observables": True}).validate()  # no layer shares for events
+    with pytest.raises(ConfigError, match="event_pair_variables must be one of decay, lab"):
+        build_config({**events, "event_pair_variables": "rest"}).validate()
     with pytest.raises(ConfigError, match=r"learning_rate_final_fraction must be in \(0, 1\]"):
         build_config({**shower, "learning_rate_final_fraction": 0.0}).validate()
     with pytest.raises(ConfigError, match="not valid TOML"):
