@@ -4,6 +4,7 @@ symmetry augmentation of shower batches and the generator weight average."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -12,6 +13,7 @@ from torch import nn
 from hepgan.errors import ConfigError
 from hepgan.models.networks import Critic, GanConfig
 from hepgan.models.transforms import FeatureTransform
+from hepgan.models.transforms.kinematics import four_vector_groups
 from hepgan.training.config import TrainConfig
 from hepgan.training.ema import GeneratorAverage
 from hepgan.training.symmetry import (
@@ -28,20 +30,37 @@ def build_critic(
     gan_config: GanConfig,
     *,
     geometry: Any,
+    feature_names: Sequence[str],
     transforms: tuple[FeatureTransform, FeatureTransform],
     real: tuple[torch.Tensor, torch.Tensor],
 ) -> nn.Module:
     """The plain :class:`Critic`, or a :class:`PhysicsCritic` when ``critic_observables`` or
     ``minibatch_std_group`` ask for one; ``real`` are transformed training (features,
-    conditions)."""
+    conditions). The observables are the shower observables for showers (``geometry``),
+    each particle's kinematics for events with four-vectors among ``feature_names``."""
     if not config.critic_observables and config.minibatch_std_group == 0:
         return Critic(gan_config)
     from hepgan.models.physics_critic import PhysicsCritic
 
-    observables = None
-    if config.critic_observables:
-        if geometry is None:
-            raise ConfigError("critic_observables needs showers (--voxels) with a known geometry")
+    observables: nn.Module | None = None
+    if config.critic_observables and geometry is None:
+        groups = four_vector_groups(feature_names)
+        if not groups:
+            raise ConfigError(
+                "critic_observables needs showers (--voxels) with a known geometry, or "
+                "events with four-vectors (E1, px1, py1, pz1, ...)"
+            )
+        from hepgan.models.particle_kinematics_torch import ParticleKinematicsFeatures
+
+        physical_widths = (len(feature_names), gan_config.n_conditions)
+        observables = ParticleKinematicsFeatures(
+            transforms,
+            physical_widths,
+            groups,
+            real[0][:OBSERVABLE_FIT_EVENTS],
+            real[1][:OBSERVABLE_FIT_EVENTS],
+        )
+    elif config.critic_observables:
         from hepgan.models.shower_observables_torch import (
             ShowerObservableFeatures,
             TransformedShowerEnergies,
