@@ -100,6 +100,8 @@ class TrainConfig:
     # instead of each voxel's share of the whole shower (needs a geometry). Measured
     # (docs/quality.md): the high-level classifier's AUC fell from 0.889 to 0.864-0.880 (3 seeds)
     shower_layer_shares: bool = True
+    # showers: y = ln(share + eps) with eps this quantile of the training data's non-zero shares
+    shower_log_offset_quantile: float = 0.01
     # events with two four-vectors (E1, px1, .., pz2): learn the pair mass, pT, rapidity, azimuth
     # and decay angles instead of the eight momenta (False: momenta, energies on the mass shell)
     event_pair_frame: bool = True
@@ -213,6 +215,11 @@ class TrainConfig:
             raise ConfigError(
                 "critic_observables works on shares of the whole shower: set "
                 "shower_layer_shares = false with it"
+            )
+        if not 0.0 < self.shower_log_offset_quantile < 1.0:
+            raise ConfigError(
+                "shower_log_offset_quantile must be in (0, 1), "
+                f"got {self.shower_log_offset_quantile}"
             )
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")

@@ -75,6 +75,7 @@ class Trainer:
             event_acceptance=config.event_acceptance,
             shower_threshold=threshold,
             shower_layer_size=fidelity.layer_size(config, data.geometry),
+            shower_log_offset_quantile=config.shower_log_offset_quantile,
         )
         self.symmetry = fidelity.build_symmetry(
             config, data.geometry, self.feature_transform, device

@@ -30,6 +30,8 @@ from hepgan.models.transforms.steps import Step
 MAX_DISCRETE_VALUES = 16
 # Knots of the quantile transform: enough to follow a peak (the Z mass) closely.
 QUANTILE_KNOTS = 1001
+# eps of y = ln(share + eps) for showers: this quantile of the non-zero shares (docs/quality.md)
+LOG_OFFSET_QUANTILE = 0.01
 
 
 def fit_conditional_standardise(
@@ -129,6 +131,7 @@ def fit_shower_transform(
     energy_shares: bool = True,
     threshold: float | None = None,
     layer_size: int = 0,
+    log_offset_quantile: float = LOG_OFFSET_QUANTILE,
 ) -> FeatureTransform:
     """For showers: voxels (N, V) MeV and incident energies (N,) MeV.
 
@@ -137,8 +140,8 @@ def fit_shower_transform(
     y = ln(share + eps) for the shares, every column standardised by its mean and width
     at the shower's energy (:class:`ConditionalStandardise`). Without:
     f = E_voxel / E_incident, y = ln(f + eps), standardise (width V).
-    eps is the 1st percentile of the non-zero shares (fractions), so empty voxels
-    (ln eps) sit close below the smallest deposits instead of far away.
+    eps is the ``log_offset_quantile`` quantile of the non-zero shares (fractions), so
+    empty voxels (ln eps) sit close below the smallest deposits instead of far away.
     ``layer_size`` P > 0 (voxels per layer, layer by layer): hierarchical shares, within
     each layer and of the layers (width V + L + 1; see :class:`EnergyShares`), each group
     with its own eps. ``threshold`` (MeV) is the readout threshold the inverse applies (None:
@@ -161,7 +164,7 @@ def fit_shower_transform(
         if len(group):
             values = scaled[:, list(group)]
             positive = values[values > 0]
-            eps = float(np.quantile(positive, 0.01)) if positive.size else 1e-6
+            eps = float(np.quantile(positive, log_offset_quantile)) if positive.size else 1e-6
             steps.append(LogOffset(columns=list(group), offset=eps))
     partial = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
     if energy_shares:
@@ -215,6 +218,7 @@ def fit_transforms(
     pair_variables: str = "decay",
     shower_threshold: float | None = None,
     shower_layer_size: int = 0,
+    shower_log_offset_quantile: float = LOG_OFFSET_QUANTILE,
     event_acceptance: bool = False,
 ) -> tuple[FeatureTransform, FeatureTransform]:
     """Feature and condition transforms for ``kind`` ("showers" or "events"), fitted on
@@ -229,6 +233,7 @@ def fit_transforms(
             energy_shares=energy_shares,
             threshold=shower_threshold,
             layer_size=shower_layer_size,
+            log_offset_quantile=shower_log_offset_quantile,
         )
         return feature_transform, fit_condition_transform(conditions, log_columns=[0])
     feature_transform = fit_event_transform(

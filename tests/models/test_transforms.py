@@ -249,3 +249,22 @@ def test_layer_shares_are_normalised_exactly_and_invert() -> None:
     assert np.all(step.inverse(raw, energy) >= 0)
     with pytest.raises(ValueError, match="not layers of"):
         step.forward(voxels[:, :19], energy)
+
+
+@pytest.mark.parametrize("quantile", [0.01, 0.03])
+def test_the_log_offset_is_the_chosen_quantile_of_each_groups_shares(quantile: float) -> None:
+    """eps of y = ln(share + eps): that quantile of the non-zero shares within layers and of
+    the non-zero layer fractions, each group its own; the transform still inverts."""
+    rng = np.random.default_rng(10)
+    n, layers, per_layer = 400, 5, 4
+    voxels = rng.gamma(0.5, 2.0, (n, layers * per_layer)) * (rng.random((n, 20)) > 0.3)
+    energy = rng.uniform(50.0, 500.0, n)
+    transform = fit_shower_transform(
+        voxels, energy, layer_size=per_layer, log_offset_quantile=quantile
+    )
+    offsets = [step.offset for step in transform.steps if isinstance(step, LogOffset)]
+    shares = EnergyShares(layer_size=per_layer).forward(voxels, energy[:, None])
+    for offset, group in zip(offsets, (shares[:, :20], shares[:, 20:-1]), strict=True):
+        assert offset == pytest.approx(np.quantile(group[group > 0], quantile), rel=1e-6)
+    back = transform.inverse(transform.forward(voxels, energy[:, None]), energy[:, None])
+    np.testing.assert_allclose(back, voxels, rtol=2e-5, atol=1e-5)

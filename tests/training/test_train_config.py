@@ -51,6 +51,8 @@ def test_errors_name_the_setting(tmp_path: Path) -> None:
         build_config({**shower, "critic_observables": True}).validate()
     with pytest.raises(ConfigError, match="selection_metric must be one of ks, separation_power"):
         build_config({**shower, "selection_metric": "auc"}).validate()
+    with pytest.raises(ConfigError, match=r"shower_log_offset_quantile must be in \(0, 1\)"):
+        build_config({**shower, "shower_log_offset_quantile": 0.0}).validate()
     events = {"data": ["a"], "features": ["E1", "px1", "py1", "pz1"], "out": "m"}
     build_config({**events, "critic_observables": True}).validate()  # no layer shares for events
     with pytest.raises(ConfigError, match="event_pair_variables must be one of decay, lab"):
