@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from hepgan.validation.binning import plotting_edges, shared_histograms
-from hepgan.validation.divergences import js_divergence, nats_to_bits, separation_power
+from hepgan.validation.divergences import js_and_separation_power, nats_to_bits
 from hepgan.validation.ks import ks_pvalue, report_pvalue_method
 from hepgan.validation.sorting import SortedColumns, sort_columns
 from hepgan.validation.sweep import ks_and_wasserstein
@@ -98,11 +98,12 @@ def _compare_block(
     """The statistics of one block of features that need the samples, each (F_block,)."""
     swept = ks_and_wasserstein(candidate, reference)
     histograms = shared_histograms(candidate, reference, n_bins=n_bins)
+    js_nats, separation = js_and_separation_power(histograms.candidate, histograms.reference)
     statistics = {
         "ks": swept.ks,
         "w1": swept.w1,
-        "js_nats": js_divergence(histograms.candidate, histograms.reference),
-        "separation_power": separation_power(histograms.candidate, histograms.reference),
+        "js_nats": js_nats,
+        "separation_power": separation,
         "candidate_mean": candidate.mean,
         "reference_mean": reference.mean,
         "candidate_std": candidate.std,

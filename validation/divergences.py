@@ -36,24 +36,52 @@ def entropy(histogram: np.ndarray) -> np.ndarray:
 
 def kl_divergence(p_histogram: np.ndarray, q_histogram: np.ndarray) -> np.ndarray:
     """KL(p || q) = sum_i p_i ln(p_i / q_i) >= 0, nats; +inf where q_i = 0 < p_i."""
-    p, q = normalise(p_histogram), normalise(q_histogram)
-    ratio = np.where(q > 0, p / np.where(q > 0, q, 1.0), np.inf)  # only used where p > 0
-    return np.sum(_x_log_y(p, ratio), axis=-1)
+    return _kl(normalise(p_histogram), normalise(q_histogram))
 
 
 def js_divergence(p_histogram: np.ndarray, q_histogram: np.ndarray) -> np.ndarray:
     """JS(p || q) = 1/2 KL(p || m) + 1/2 KL(q || m), m = (p + q) / 2; in [0, ln 2] nats."""
-    p, q = normalise(p_histogram), normalise(q_histogram)
-    mixture = 0.5 * (p + q)
-    return 0.5 * kl_divergence(p, mixture) + 0.5 * kl_divergence(q, mixture)
+    return _js(normalise(p_histogram), normalise(q_histogram))
 
 
 def separation_power(p_histogram: np.ndarray, q_histogram: np.ndarray) -> np.ndarray:
     """CaloChallenge separation power S = 1/2 sum_i (p_i - q_i)^2 / (p_i + q_i), in [0, 1]."""
+    return _separation(normalise(p_histogram), normalise(q_histogram))
+
+
+def js_and_separation_power(
+    p_histogram: np.ndarray, q_histogram: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`js_divergence` and :func:`separation_power` of the same histograms, each
+    normalised (and checked) once: the same values as the two calls."""
     p, q = normalise(p_histogram), normalise(q_histogram)
+    return _js(p, q), _separation(p, q)
+
+
+def _kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """KL(p || q) of normalised histograms, nats."""
+    ratio = np.where(q > 0, p / np.where(q > 0, q, 1.0), np.inf)  # only used where p > 0
+    return np.sum(_x_log_y(p, ratio), axis=-1)
+
+
+def _js(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """JS(p || q) of normalised histograms, nats. Each KL term's histograms are divided by
+    their sums once more (as :func:`kl_divergence` does: a sum of probabilities is 1 only to
+    rounding), without the checks, which normalised inputs and their mixture pass."""
+    mixture = _unit_sums(0.5 * (p + q))
+    return 0.5 * _kl(_unit_sums(p), mixture) + 0.5 * _kl(_unit_sums(q), mixture)
+
+
+def _separation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Separation power of normalised histograms."""
     total = p + q
     squared = np.where(total > 0, (p - q) ** 2 / np.where(total > 0, total, 1.0), 0.0)
     return 0.5 * np.sum(squared, axis=-1)
+
+
+def _unit_sums(histogram: np.ndarray) -> np.ndarray:
+    """h_i / sum_i h_i along the last axis, for histograms known non-negative and non-empty."""
+    return histogram / histogram.sum(axis=-1, keepdims=True)
 
 
 def gaussian_kl(mean_p: float, std_p: float, mean_q: float, std_q: float) -> float:
