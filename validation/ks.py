@@ -81,10 +81,9 @@ def ks_pvalue(
     g = math.gcd(n, m)
     lcm = (n // g) * m
     steps = np.round(statistic * lcm).astype(np.int64)  # h = D lcm, an integer for exact D
-    pvalue = np.ones_like(statistic)
-    for step in np.unique(steps[steps > 0]):
-        pvalue[steps == step] = _exact_pvalue(n, m, int(step))
-    return np.clip(pvalue, 0.0, 1.0)
+    distinct, index = np.unique(steps, return_inverse=True)
+    pvalue = [_exact_pvalue(n, m, step) if step > 0 else 1.0 for step in distinct.tolist()]
+    return np.clip(np.array(pvalue)[index].reshape(statistic.shape), 0.0, 1.0)
 
 
 @functools.lru_cache(maxsize=EXACT_PVALUES_KEPT)
