@@ -20,6 +20,8 @@ from hepgan.validation.conditions import PreparedConditions, match_reference
 from hepgan.validation.divergences import (
     js_and_separation_power,
     js_divergence,
+    kl_divergence,
+    normalise,
     separation_power,
 )
 from hepgan.validation.ks import ks_pvalue
@@ -173,16 +175,27 @@ def test_a_matched_reference_equals_sorting_its_events(
     np.testing.assert_array_equal(matched.std, expected.std)
 
 
-def test_js_and_separation_power_equal_the_two_calls() -> None:
+def test_js_and_separation_power_equal_their_definitions() -> None:
     rng = np.random.default_rng(3)
     candidate = rng.integers(0, 4, (53, 50)).astype(np.float64)  # a few events: many zeros
-    reference = rng.integers(1, 40, (53, 50)).astype(np.float64)
-    candidate[:, 0] = 1.0  # no empty histogram
+    reference = rng.integers(0, 40, (53, 50)).astype(np.float64)
+    candidate[:, 0] = reference[:, 0] = 1.0  # no empty histogram
+    candidate[:, 1] = reference[:, 1] = 0.0  # a bin empty in both
     js, separation = js_and_separation_power(candidate, reference)
     np.testing.assert_array_equal(js, js_divergence(candidate, reference))
     np.testing.assert_array_equal(separation, separation_power(candidate, reference))
+    # JS as two KL terms to the mixture, the separation power masked where p + q = 0
+    p, q = normalise(candidate), normalise(reference)
+    mixture = 0.5 * (p + q)
+    expected_js = 0.5 * kl_divergence(p, mixture) + 0.5 * kl_divergence(q, mixture)
+    np.testing.assert_array_equal(js, expected_js)
+    total = p + q
+    squares = np.where(total > 0, (p - q) ** 2 / np.where(total > 0, total, 1.0), 0.0)
+    np.testing.assert_array_equal(separation, 0.5 * np.sum(squares, axis=-1))
     with pytest.raises(ValueError, match="empty"):
         js_and_separation_power(np.zeros((1, 5)), np.ones((1, 5)))
+    with pytest.raises(ValueError, match="non-negative"):
+        js_and_separation_power(-np.ones((1, 5)), np.ones((1, 5)))
 
 
 def test_exact_pvalues_once_per_statistic_equal_one_count_each() -> None:
