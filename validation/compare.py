@@ -66,7 +66,7 @@ def compare_features(
 
     def compare(start: int) -> dict[str, np.ndarray]:
         block_names = names[start : start + block]
-        rows = np.stack([_float_array(candidate[name]) for name in block_names])  # (F_block, n)
+        rows = _float_rows([candidate[name] for name in block_names])  # (F_block, n)
         _check_finite(rows, block_names)
         sorted_block = sort_columns(rows.T, checked=True)
         return _compare_block(
@@ -116,10 +116,12 @@ def _compare_block(
     return statistics
 
 
-def _float_array(values: np.ndarray) -> np.ndarray:
-    """``values`` as float32 if they are, else as float64."""
-    values = np.asarray(values)
-    return values if values.dtype == np.float32 else values.astype(np.float64, copy=False)
+def _float_rows(columns: list[np.ndarray]) -> np.ndarray:
+    """The columns stacked as rows, float32 if all are float32, else float64 (as each
+    column widened and stacked: a float32 beside a float64 is widened exactly)."""
+    columns = [np.asarray(values) for values in columns]
+    all_float32 = all(values.dtype == np.float32 for values in columns)
+    return np.stack(columns, dtype=np.float32 if all_float32 else np.float64)
 
 
 def _check_finite(rows: np.ndarray, names: tuple[str, ...]) -> None:
