@@ -245,6 +245,8 @@ def _stratified(
         for cell, count in zip(members, candidate_counts[available], strict=True)
     ]
     if all(take == len(cell) for take, cell in zip(takes, members, strict=True)):
+        if len(members) == 1:  # one cell's events are ascending already (a copy: not a view)
+            return members[0].copy(), unmatched
         return np.sort(np.concatenate(members)), unmatched
     rng = np.random.default_rng(seed)
     chosen = [rng.choice(m, size=k, replace=False) for m, k in zip(members, takes, strict=True)]
