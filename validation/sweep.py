@@ -192,11 +192,20 @@ def _count_below(rows, keys, counts):
 
 @njit(nogil=True, cache=True)
 def _bin_counts(rows, edges, counts):
-    """counts[f, b] = entries of rows[f] in bin b of the edges (open outer bins)."""
+    """counts[f, b] = entries of rows[f] in bin b of the edges (open outer bins). Each edge's
+    count below is stepped to from the last one's, entry by entry (reference-quantile bins
+    hold a few entries each), galloping after SCAN_ENTRIES of them."""
+    n = rows.shape[1]
     for feature in range(rows.shape[0]):
-        below = 0  # #{rows[f] < the previous edge}
+        row = rows[feature]
+        below = 0  # #{row < the previous edge}
         for edge in range(edges.shape[1]):
-            found = _first_not_before(rows[feature], below, edges[feature, edge], True)
+            key = edges[feature, edge]
+            found, stop = below, min(below + SCAN_ENTRIES, n)
+            while found < stop and row[found] < key:
+                found += 1
+            if found == stop and stop < n:  # every entry so far is below the edge
+                found = _first_not_before(row, stop, key, True)
             counts[feature, edge] = found - below
             below = found
-        counts[feature, edges.shape[1]] = rows.shape[1] - below
+        counts[feature, edges.shape[1]] = n - below
