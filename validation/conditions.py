@@ -15,6 +15,7 @@ same energies, not the whole reference. Per condition variable:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
@@ -228,21 +229,19 @@ def _stratified(
     """
     per_cell = np.bincount(candidate_cell)  # cell indices are small: bins per variable multiplied
     cells = np.flatnonzero(per_cell)  # as np.unique(candidate_cell), about 5 times faster
-    candidate_counts = per_cell[cells]
-    starts = np.searchsorted(event_cells, cells, side="left")
-    reference_counts = np.searchsorted(event_cells, cells, side="right") - starts
-    available = reference_counts > 0
-    unmatched = int(candidate_counts[~available].sum())
-    if not available.any():
+    starts = np.searchsorted(event_cells, cells, side="left").tolist()
+    stops = np.searchsorted(event_cells, cells, side="right").tolist()
+    # A few cells: Python numbers, not arrays of a few (the same divisions and floors)
+    candidate_counts = per_cell[cells].tolist()
+    available = [k for k in range(len(starts)) if stops[k] > starts[k]]  # cells with events
+    unmatched = sum(candidate_counts) - sum(candidate_counts[k] for k in available)
+    if not available:
         raise ValueError("no reference event matches the candidate's conditions")
-    scale = np.min(reference_counts[available] / candidate_counts[available])
-    members = [
-        events[start : start + size]
-        for start, size in zip(starts[available], reference_counts[available], strict=True)
-    ]
+    scale = min((stops[k] - starts[k]) / candidate_counts[k] for k in available)
+    members = [events[starts[k] : stops[k]] for k in available]
     takes = [
-        min(len(cell), max(1, int(np.floor(scale * count + 1e-9))))
-        for cell, count in zip(members, candidate_counts[available], strict=True)
+        min(len(cell), max(1, math.floor(scale * candidate_counts[k] + 1e-9)))
+        for cell, k in zip(members, available, strict=True)
     ]
     if all(take == len(cell) for take, cell in zip(takes, members, strict=True)):
         if len(members) == 1:  # one cell's events are ascending already (a copy: not a view)
