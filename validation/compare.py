@@ -80,7 +80,9 @@ def compare_features(
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(compare, starts))
-    statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    statistics = parts[0]  # one block: its arrays as they are (the reference's are copies)
+    if len(parts) > 1:
+        statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     method = report_pvalue_method(n_events, reference.n_events)
     statistics["ks_pvalue"] = ks_pvalue(
         statistics["ks"], n_events, reference.n_events, method=method
@@ -105,9 +107,9 @@ def _compare_block(
         "js_nats": js_nats,
         "separation_power": separation,
         "candidate_mean": candidate.mean,
-        "reference_mean": reference.mean,
+        "reference_mean": reference.mean.copy(),  # not views of a prepared reference's
         "candidate_std": candidate.std,
-        "reference_std": reference.std,
+        "reference_std": reference.std.copy(),
     }
     if with_histograms:
         statistics["histogram_edges"] = plotting_edges(candidate, reference, histograms)

@@ -127,21 +127,8 @@ def build_report_dict(
         histograms=histograms,
     )
     compared = [(per_event, statistics)]
-    rng = np.random.default_rng(0)
-    for name in pooled:
-        reference_rows = prepared.observables[name]
-        if selection is not None:
-            reference_rows = reference_rows[selection]
-        candidate_values = _pool(candidate[name], thresholds.max_pooled_values, rng)
-        reference_values = _pool(reference_rows, thresholds.max_pooled_values, rng)
-        pooled_statistics = compare_features(
-            {name: candidate_values},
-            sort_columns(reference_values),
-            n_bins=thresholds.n_bins,
-            threads=1,
-            histograms=histograms,
-        )
-        compared.append(((name,), pooled_statistics))
+    if pooled:
+        compared += _compare_pooled(pooled, candidate, prepared, selection, thresholds, histograms)
     scores = _score_columns(compared, units, thresholds)
     return {  # the fields of ValidationReport, in order
         "schema_version": SCHEMA_VERSION,
@@ -154,6 +141,35 @@ def build_report_dict(
         "observables": _rows(scores),
         "classifier": None,
     }
+
+
+def _compare_pooled(
+    names: tuple[str, ...],
+    candidate: Mapping[str, np.ndarray],
+    reference: PreparedReference,
+    selection: np.ndarray | None,
+    thresholds: ReportThresholds,
+    histograms: bool,
+) -> list[tuple[tuple[str, ...], dict[str, np.ndarray]]]:
+    """The ``compare_features`` result of each pooled (2-D) observable, entries pooled as in
+    :func:`_pool` (one seeded generator for all, made only when there are some)."""
+    rng = np.random.default_rng(0)
+    compared = []
+    for name in names:
+        reference_rows = reference.observables[name]
+        if selection is not None:
+            reference_rows = reference_rows[selection]
+        candidate_values = _pool(candidate[name], thresholds.max_pooled_values, rng)
+        reference_values = _pool(reference_rows, thresholds.max_pooled_values, rng)
+        statistics = compare_features(
+            {name: candidate_values},
+            sort_columns(reference_values),
+            n_bins=thresholds.n_bins,
+            threads=1,
+            histograms=histograms,
+        )
+        compared.append(((name,), statistics))
+    return compared
 
 
 def _split_observables(
