@@ -41,21 +41,29 @@ def kl_divergence(p_histogram: np.ndarray, q_histogram: np.ndarray) -> np.ndarra
 
 def js_divergence(p_histogram: np.ndarray, q_histogram: np.ndarray) -> np.ndarray:
     """JS(p || q) = 1/2 KL(p || m) + 1/2 KL(q || m), m = (p + q) / 2; in [0, ln 2] nats."""
-    return _js(normalise(p_histogram), normalise(q_histogram))
+    return _js(_normalised_pair(p_histogram, q_histogram))
 
 
 def separation_power(p_histogram: np.ndarray, q_histogram: np.ndarray) -> np.ndarray:
     """CaloChallenge separation power S = 1/2 sum_i (p_i - q_i)^2 / (p_i + q_i), in [0, 1]."""
-    return _separation(normalise(p_histogram), normalise(q_histogram))
+    return _separation(_normalised_pair(p_histogram, q_histogram))
 
 
 def js_and_separation_power(
     p_histogram: np.ndarray, q_histogram: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`js_divergence` and :func:`separation_power` of the same histograms, each
-    normalised (and checked) once: the same values as the two calls."""
-    p, q = normalise(p_histogram), normalise(q_histogram)
-    return _js(p, q), _separation(p, q)
+    """:func:`js_divergence` and :func:`separation_power` of the same histograms, normalised
+    (and checked) once: the same values as the two calls."""
+    pair = _normalised_pair(p_histogram, q_histogram)
+    return _js(pair), _separation(pair)
+
+
+def _normalised_pair(p_histogram: np.ndarray, q_histogram: np.ndarray) -> np.ndarray:
+    """p and q normalised, stacked (2, ..., B) after broadcasting to one shape: one check and
+    division for both (the same values as normalising each)."""
+    if np.shape(p_histogram) != np.shape(q_histogram):
+        p_histogram, q_histogram = np.broadcast_arrays(p_histogram, q_histogram)
+    return normalise(np.stack([p_histogram, q_histogram]))
 
 
 def _kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -64,25 +72,26 @@ def _kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.sum(_x_log_y(p, ratio), axis=-1)
 
 
-def _js(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """JS(p || q) of normalised histograms, nats: the KL terms of p and q to the mixture m as
-    one (2, F, B) computation. Each term's histograms are divided by their sums once more
-    (as :func:`kl_divergence` does: a sum of probabilities is 1 only to rounding), without
-    the checks, which normalised inputs and their mixture pass."""
-    mixture = _unit_sums(0.5 * (p + q))
-    both = _unit_sums(np.stack([p, q]))  # (2, F, B)
-    # p_i ln(p_i / m_i), 0 where p_i = 0: there m_i may be 0 too, and ln 1 = 0 stands in;
-    # where p_i > 0, m_i > 0 (m >= p / 2). The same products as _kl's, without its masks.
-    ratio = np.where(both > 0, both / np.where(mixture > 0, mixture, 1.0), 1.0)
-    terms = np.sum(both * np.log(ratio), axis=-1)  # (2, F)
+def _js(pair: np.ndarray) -> np.ndarray:
+    """JS(p || q) of normalised histograms ``pair`` = (p, q), nats: the KL terms of p and q to
+    the mixture m as one computation. Each term's histograms are divided by their sums once
+    more (as :func:`kl_divergence` does: a sum of probabilities is 1 only to rounding),
+    without the checks, which normalised inputs and their mixture pass."""
+    mixture = _unit_sums(0.5 * (pair[0] + pair[1]))
+    both = _unit_sums(pair)
+    # p_i ln(p_i / m_i), 0 where p_i = 0: ln 1 = 0 stands in (m_i may be 0 there); where
+    # p_i > 0, m_i > 0 (m >= p / 2). The same products as _kl's, without its masks.
+    ratio = np.divide(both, mixture, out=np.ones_like(both), where=both > 0)
+    terms = np.sum(both * np.log(ratio), axis=-1)  # (2, ...)
     return 0.5 * terms[0] + 0.5 * terms[1]
 
 
-def _separation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Separation power of normalised histograms: (p_i - q_i)^2 / (p_i + q_i), 0 where both
-    are 0 (there 0 / 1 stands in)."""
-    total = p + q
-    return 0.5 * np.sum((p - q) ** 2 / np.where(total > 0, total, 1.0), axis=-1)
+def _separation(pair: np.ndarray) -> np.ndarray:
+    """Separation power of normalised histograms ``pair`` = (p, q): (p_i - q_i)^2 / (p_i + q_i),
+    0 where both are 0."""
+    total = pair[0] + pair[1]
+    squares = np.square(pair[0] - pair[1])
+    return 0.5 * np.sum(np.divide(squares, total, out=squares, where=total > 0), axis=-1)
 
 
 def _unit_sums(histogram: np.ndarray) -> np.ndarray:
