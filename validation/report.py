@@ -36,8 +36,7 @@ observable never counts towards ``n_failing``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from itertools import repeat
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -53,6 +52,9 @@ from hepgan.validation.report_schema import (
 )
 from hepgan.validation.sorting import sort_columns
 from hepgan.validation.verdict import corrected_pvalues, summarise
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
 
 
 class ReportOptions(TypedDict, total=False):
@@ -238,10 +240,58 @@ def _score_columns(
 
 
 def _rows(scores: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """One dict per observable, its :data:`SCORE_FIELDS` in order, from the columns ``scores``
-    (by map, not a comprehension of strict zips: 35 instead of 45 us for 53 observables)."""
-    rows = zip(*(scores[field] for field in SCORE_FIELDS), strict=True)
-    return list(map(dict, map(zip, repeat(SCORE_FIELDS), rows)))
+    """One dict per observable, :func:`_score_row` of its entries of the columns ``scores``."""
+    columns = [scores[field] for field in SCORE_FIELDS]
+    if len({len(column) for column in columns}) != 1:
+        raise ValueError(f"score columns differ in length: {[len(c) for c in columns]}")
+    return list(map(_score_row, *columns))
+
+
+def _score_row(
+    name: str,
+    unit: str,
+    pooled: bool,
+    n_candidate: int,
+    n_reference: int,
+    ks: float,
+    ks_pvalue: float,
+    ks_pvalue_method: str,
+    ks_adjusted_pvalue: float | None,
+    failing: bool,
+    js_nats: float,
+    js_bits: float,
+    w1: float,
+    separation_power: float,
+    candidate_mean: float,
+    reference_mean: float,
+    candidate_std: float,
+    reference_std: float,
+    histogram: dict[str, list[float]] | None,
+) -> dict[str, Any]:
+    """One observable's score as the JSON of an ObservableScore, its fields (and these
+    parameters) in :data:`SCORE_FIELDS` order, which the tests hold them to. A dict display is
+    built in one step: 0.45 us a row, against 0.7 us for dict(zip(fields, row))."""
+    return {
+        "name": name,
+        "unit": unit,
+        "pooled": pooled,
+        "n_candidate": n_candidate,
+        "n_reference": n_reference,
+        "ks": ks,
+        "ks_pvalue": ks_pvalue,
+        "ks_pvalue_method": ks_pvalue_method,
+        "ks_adjusted_pvalue": ks_adjusted_pvalue,
+        "failing": failing,
+        "js_nats": js_nats,
+        "js_bits": js_bits,
+        "w1": w1,
+        "separation_power": separation_power,
+        "candidate_mean": candidate_mean,
+        "reference_mean": reference_mean,
+        "candidate_std": candidate_std,
+        "reference_std": reference_std,
+        "histogram": histogram,
+    }
 
 
 def _histograms(statistics: dict[str, np.ndarray], n_features: int) -> list[dict | None]:

@@ -8,6 +8,7 @@ here, bit for bit, with the computation it replaces, written out plainly.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 from scipy.stats._stats_py import _attempt_exact_2kssamp
 
 from hepgan.validation import reference as reference_module
+from hepgan.validation import report as report_module
 from hepgan.validation.conditions import PreparedConditions, match_reference
 from hepgan.validation.divergences import (
     js_and_separation_power,
@@ -27,7 +29,7 @@ from hepgan.validation.divergences import (
 from hepgan.validation.ks import ks_pvalue
 from hepgan.validation.reference import PreparedReference
 from hepgan.validation.report import build_report, build_report_dict
-from hepgan.validation.report_schema import ValidationReport
+from hepgan.validation.report_schema import ObservableScore, ValidationReport
 from hepgan.validation.sorting import sort_columns
 
 
@@ -70,6 +72,13 @@ def test_the_report_dict_is_the_report_model_as_json(
     assert [score["name"] for score in document["observables"]] == list(candidate)
     assert document["observables"][-1]["pooled"] is True
     assert document["observables"][-1]["ks_adjusted_pvalue"] is None
+
+
+def test_a_score_row_has_the_fields_of_an_observable_score_in_order() -> None:
+    fields = list(ObservableScore.model_fields)
+    assert list(inspect.signature(report_module._score_row).parameters) == fields
+    assert list(report_module._score_row(*fields)) == fields
+    assert list(report_module._score_row(*fields).values()) == fields
 
 
 # The matching as it was written before the reference's conditions were prepared once: a
