@@ -56,8 +56,8 @@ class PreparedConditions:
     position, and per number of bins the reference-quantile edges and each event's cell.
 
     What this keeps is a function of the reference alone, so every match gives what
-    matching against the raw values gives; memory: 16 bytes an event and variable, plus
-    24 bytes an event for each set of binned variables met.
+    matching against the raw values gives; memory: 16 bytes an event and variable sorted,
+    8 for each variable binned and 24 for each set of binned variables met (per bin count).
     """
 
     def __init__(self, conditions: Mapping[str, np.ndarray]) -> None:
