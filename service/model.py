@@ -18,6 +18,7 @@ INLINE_GENERATE_VALUES = 1 << 13
 
 if TYPE_CHECKING:
     from hepgan.models.artefact import ModelArtefact
+    from hepgan.validation.conditions import PreparedConditions
     from hepgan.validation.observables import ObservableDefinition
     from hepgan.validation.reference import PreparedReference
 
@@ -31,6 +32,7 @@ class LoadedModel:
     device: str
     worker: DeviceWorker
     reference_conditions: np.ndarray  # (M, C)
+    prepared_conditions: PreparedConditions  # the same by name, sorted and binned once for reports
     observables: ObservableDefinition  # what every report of this model compares
     reference: PreparedReference  # the reference's observables, sorted once for every report
     observable_units: dict[str, str]  # unit of each observable, named once at load

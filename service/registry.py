@@ -62,6 +62,7 @@ class ModelRegistry:
 
     def _load(self, folder: Path, device: str) -> LoadedModel:
         from hepgan.models.artefact import load_artefact
+        from hepgan.validation.conditions import PreparedConditions
         from hepgan.validation.observables import ObservableDefinition
         from hepgan.validation.reference import PreparedReference
 
@@ -73,12 +74,17 @@ class ModelRegistry:
         reference_features, reference_conditions = artefact.reference()  # (M, F), (M, C)
         definition = ObservableDefinition.of_card(artefact.card)
         observables = definition.compute(reference_features, reference_conditions)
+        reference_conditions = np.asarray(reference_conditions, dtype=np.float64)
+        names = artefact.card.condition_names
         model = LoadedModel(
             name=folder.name,
             artefact=artefact,
             device=device,
             worker=self.workers.setdefault(device, DeviceWorker(device)),
-            reference_conditions=np.asarray(reference_conditions, dtype=np.float64),
+            reference_conditions=reference_conditions,
+            prepared_conditions=PreparedConditions(
+                {name: reference_conditions[:, j] for j, name in enumerate(names)}
+            ),
             observables=definition,
             reference=PreparedReference(observables),
             observable_units=definition.units(list(observables)),

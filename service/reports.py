@@ -1,6 +1,6 @@
 """The validation report of a generated batch, and its short summary for response headers.
 
-The report is :func:`hepgan.validation.report.build_report` of the batch's
+The report is :func:`hepgan.validation.report.build_report_dict` of the batch's
 observables against the artefact's reference sample, the reference matched to
 the batch's conditions. A large batch is validated on its first
 ``report_max_events`` events (independent draws, so a random subsample); the
@@ -28,25 +28,23 @@ def batch_report(
 ) -> dict[str, Any]:
     """The report of ``features`` (the first n events of a batch) as a JSON-able dict;
     ``histograms``: with each observable's binned samples."""
-    from hepgan.validation.report import build_report
+    from hepgan.validation.report import build_report_dict
 
     names = model.condition_names
     candidate = model.observables.compute(features, conditions)
     if extrapolated:  # inside the training range non-finite values are the report's to score
         _refuse_non_finite(candidate)
-    report = build_report(
+    report = build_report_dict(
         candidate,
         model.reference,
         candidate_conditions={name: conditions[:, j] for j, name in enumerate(names)} or None,
-        reference_conditions=(
-            {name: model.reference_conditions[:, j] for j, name in enumerate(names)} or None
-        ),
+        reference_conditions=model.prepared_conditions if names else None,
         units=model.observable_units,
         extrapolated=extrapolated,
         histograms=histograms,
     )
     return {
-        **report.model_dump(mode="json"),
+        **report,
         "scope": {
             "events_in_batch": n_events_in_batch,
             "events_validated": len(features),

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from hepgan.validation.binning import plotting_edges, shared_histograms
-from hepgan.validation.divergences import js_divergence, nats_to_bits, separation_power
+from hepgan.validation.divergences import js_and_separation_power, nats_to_bits
 from hepgan.validation.ks import ks_pvalue, report_pvalue_method
 from hepgan.validation.sorting import SortedColumns, sort_columns
 from hepgan.validation.sweep import ks_and_wasserstein
@@ -66,7 +66,7 @@ def compare_features(
 
     def compare(start: int) -> dict[str, np.ndarray]:
         block_names = names[start : start + block]
-        rows = np.stack([_float_array(candidate[name]) for name in block_names])  # (F_block, n)
+        rows = _float_rows([candidate[name] for name in block_names])  # (F_block, n)
         _check_finite(rows, block_names)
         sorted_block = sort_columns(rows.T, checked=True)
         return _compare_block(
@@ -80,7 +80,9 @@ def compare_features(
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(compare, starts))
-    statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    statistics = parts[0]  # one block: its arrays as they are (the reference's are copies)
+    if len(parts) > 1:
+        statistics = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     method = report_pvalue_method(n_events, reference.n_events)
     statistics["ks_pvalue"] = ks_pvalue(
         statistics["ks"], n_events, reference.n_events, method=method
@@ -98,15 +100,16 @@ def _compare_block(
     """The statistics of one block of features that need the samples, each (F_block,)."""
     swept = ks_and_wasserstein(candidate, reference)
     histograms = shared_histograms(candidate, reference, n_bins=n_bins)
+    js_nats, separation = js_and_separation_power(histograms.candidate, histograms.reference)
     statistics = {
         "ks": swept.ks,
         "w1": swept.w1,
-        "js_nats": js_divergence(histograms.candidate, histograms.reference),
-        "separation_power": separation_power(histograms.candidate, histograms.reference),
+        "js_nats": js_nats,
+        "separation_power": separation,
         "candidate_mean": candidate.mean,
-        "reference_mean": reference.mean,
+        "reference_mean": reference.mean.copy(),  # not views of a prepared reference's
         "candidate_std": candidate.std,
-        "reference_std": reference.std,
+        "reference_std": reference.std.copy(),
     }
     if with_histograms:
         statistics["histogram_edges"] = plotting_edges(candidate, reference, histograms)
@@ -115,10 +118,12 @@ def _compare_block(
     return statistics
 
 
-def _float_array(values: np.ndarray) -> np.ndarray:
-    """``values`` as float32 if they are, else as float64."""
-    values = np.asarray(values)
-    return values if values.dtype == np.float32 else values.astype(np.float64, copy=False)
+def _float_rows(columns: list[np.ndarray]) -> np.ndarray:
+    """The columns stacked as rows, float32 if all are float32, else float64 (as each
+    column widened and stacked: a float32 beside a float64 is widened exactly)."""
+    columns = [np.asarray(values) for values in columns]
+    all_float32 = all(values.dtype == np.float32 for values in columns)
+    return np.stack(columns, dtype=np.float32 if all_float32 else np.float64)
 
 
 def _check_finite(rows: np.ndarray, names: tuple[str, ...]) -> None:

@@ -65,7 +65,8 @@ def ks_pvalue(
 ) -> np.ndarray:
     """Two-sided p-value of KS statistics (F,) for sample sizes n and m, as scipy's ``method``.
 
-    "exact": lattice-path count, one per distinct statistic; "asymp":
+    "exact": lattice-path count, one per distinct statistic (each kept: the others are
+    look-ups); "asymp":
     P = kstwo.sf(D, round(n m / (n + m))), evaluated once per distinct statistic;
     "auto": exact when max(n, m) <= 10,000, else asymp.
     """
@@ -81,10 +82,8 @@ def ks_pvalue(
     g = math.gcd(n, m)
     lcm = (n // g) * m
     steps = np.round(statistic * lcm).astype(np.int64)  # h = D lcm, an integer for exact D
-    pvalue = np.ones_like(statistic)
-    for step in np.unique(steps[steps > 0]):
-        pvalue[steps == step] = _exact_pvalue(n, m, int(step))
-    return np.clip(pvalue, 0.0, 1.0)
+    pvalue = [_exact_pvalue(n, m, step) if step > 0 else 1.0 for step in steps.ravel().tolist()]
+    return np.clip(np.array(pvalue).reshape(statistic.shape), 0.0, 1.0)
 
 
 @functools.lru_cache(maxsize=EXACT_PVALUES_KEPT)

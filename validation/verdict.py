@@ -4,6 +4,8 @@ pass/warn/fail status with its reasons."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -13,18 +15,16 @@ from hepgan.validation.ks import (
     report_pvalue_method,
 )
 from hepgan.validation.multiple_testing import adjusted_pvalues
-from hepgan.validation.report_schema import ObservableScore, ReportSummary, ReportThresholds, Status
+from hepgan.validation.report_schema import ReportThresholds, Status
 
 
-def apply_correction(scores: list[ObservableScore], thresholds: ReportThresholds) -> None:
-    """Set the adjusted p-values and ``failing`` of the per-event observables."""
-    tested = [score for score in scores if not score.pooled]
-    adjusted = adjusted_pvalues(
-        np.array([score.ks_pvalue for score in tested]), correction=thresholds.correction
-    )
-    for score, value in zip(tested, adjusted, strict=True):
-        score.ks_adjusted_pvalue = float(value)
-        score.failing = bool(value <= thresholds.significance)
+def corrected_pvalues(
+    pvalues: list[float], thresholds: ReportThresholds
+) -> tuple[list[float], list[bool]]:
+    """The per-event observables' KS p-values (F,) adjusted by ``thresholds.correction``, and
+    whether each fails: adjusted p-value <= ``thresholds.significance``."""
+    adjusted = adjusted_pvalues(np.array(pvalues), correction=thresholds.correction)
+    return adjusted.tolist(), (adjusted <= thresholds.significance).tolist()
 
 
 def js_noise_floor(n: int, m: int, *, n_bins: int) -> float:
@@ -34,26 +34,34 @@ def js_noise_floor(n: int, m: int, *, n_bins: int) -> float:
 
 
 def summarise(
-    scores: list[ObservableScore],
+    scores: Mapping[str, list[Any]],
     n_candidate: int,
     n_reference: int,
     thresholds: ReportThresholds,
     *,
     extrapolated: bool,
-) -> ReportSummary:
-    """The summary and its pass/warn/fail status (rules in :mod:`hepgan.validation.report`)."""
-    worst = max(scores, key=lambda score: score.ks)
-    mean_js = float(np.mean([score.js_nats for score in scores]))
-    failing = [score.name for score in scores if score.failing]
+) -> dict[str, Any]:
+    """The summary and its pass/warn/fail status (rules in :mod:`hepgan.validation.report`),
+    as the JSON of a :class:`~hepgan.validation.report_schema.ReportSummary` (its fields
+    in order).
+
+    ``scores``: the observables' score columns by field name, one entry per observable
+    (``name``, ``ks``, ``js_nats``, ``separation_power`` and ``failing`` are read).
+    """
+    ks, names = scores["ks"], scores["name"]
+    worst = max(range(len(ks)), key=ks.__getitem__)  # the first of equal largest, as max()
+    worst_ks, worst_name = ks[worst], names[worst]
+    mean_js = float(np.mean(scores["js_nats"]))
+    failing = [name for name, fails in zip(names, scores["failing"], strict=True) if fails]
     critical = ks_critical_value(n_candidate, n_reference, alpha=thresholds.significance)
     fail_reasons, warn_reasons = [], []
     for excess, reasons, word in (
         (thresholds.ks_fail_excess, fail_reasons, "fail"),
         (thresholds.ks_warn_excess, warn_reasons, "warn"),
     ):
-        if worst.ks > critical + excess:
+        if worst_ks > critical + excess:
             reasons.append(
-                f"worst KS {worst.ks:.4f} ({worst.name}) exceeds the critical value "
+                f"worst KS {worst_ks:.4f} ({worst_name}) exceeds the critical value "
                 f"{critical:.4f} + {excess} ({word} threshold)"
             )
     js_floor = js_noise_floor(n_candidate, n_reference, n_bins=thresholds.n_bins)
@@ -88,23 +96,23 @@ def summarise(
     method = (
         f"{kind}, n m / (n + m) = {effective:.0f}; exact below {MIN_ASYMPTOTIC_EFFECTIVE_EVENTS})"
     )
-    return ReportSummary(
-        status=status,
-        reasons=fail_reasons + warn_reasons,
-        n_candidate=n_candidate,
-        n_reference=n_reference,
-        ks_critical_value=critical,
-        ks_pvalue_method=method,
-        worst_ks=worst.ks,
-        worst_observable=worst.name,
-        mean_js_nats=mean_js,
-        mean_js_bits=mean_js / math.log(2.0),
-        js_noise_floor_nats=js_floor,
-        max_separation_power=max(score.separation_power for score in scores),
-        n_observables=len(scores),
-        n_failing=len(failing),
-        failing_observables=failing,
-        significance=thresholds.significance,
-        correction=thresholds.correction,
-        extrapolated=extrapolated,
-    )
+    return {
+        "status": status,
+        "reasons": fail_reasons + warn_reasons,
+        "n_candidate": n_candidate,
+        "n_reference": n_reference,
+        "ks_critical_value": critical,
+        "ks_pvalue_method": method,
+        "worst_ks": worst_ks,
+        "worst_observable": worst_name,
+        "mean_js_nats": mean_js,
+        "mean_js_bits": mean_js / math.log(2.0),
+        "js_noise_floor_nats": js_floor,
+        "max_separation_power": max(scores["separation_power"]),
+        "n_observables": len(names),
+        "n_failing": len(failing),
+        "failing_observables": failing,
+        "significance": thresholds.significance,
+        "correction": thresholds.correction,
+        "extrapolated": extrapolated,
+    }
