@@ -3,38 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from hepgan.validation import reference as reference_module
 from hepgan.validation.binning import shared_histograms
 from hepgan.validation.observables import shower_observable_units
-from hepgan.validation.reference import PreparedReference
 from hepgan.validation.sorting import sort_columns
-
-
-def _observables(n_events: int, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {
-        "e_layer_00": rng.lognormal(size=n_events).astype(np.float32),  # float32, as generated
-        "centre_x_layer_00": rng.normal(size=n_events),
-        "n_hits": rng.integers(0, 5, size=n_events).astype(np.float64),  # many ties
-    }
-
-
-@pytest.mark.parametrize("n_selected", [1, 7, 150])
-def test_a_small_selection_sorts_to_the_same_reference(
-    n_selected: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    prepared = PreparedReference(_observables(2000, seed=1))
-    names = tuple(prepared.observables)
-    selection = np.sort(np.random.default_rng(2).choice(2000, size=n_selected, replace=False))
-    small = prepared.sorted_events(names, selection)
-    monkeypatch.setattr(reference_module, "SMALL_SELECTION_FRACTION", 0)  # the masked path
-    masked = prepared.sorted_events(names, selection)
-    assert small.values.dtype == masked.values.dtype == np.float64
-    np.testing.assert_array_equal(small.values, masked.values)
-    np.testing.assert_array_equal(small.mean, masked.mean)
-    np.testing.assert_array_equal(small.std, masked.std)
 
 
 def test_histogram_counts_match_numpy() -> None:
