@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch import nn
 
 from hepgan.models.export.graph import TransformChain
+from hepgan.models.physics_critic import StandardisedFeatures
 from hepgan.models.transforms import FeatureTransform
 
 MIN_TRANSVERSE_MOMENTUM = 1e-3  # GeV: the floor of pT inside eta = asinh(pz / pT)
@@ -42,7 +42,7 @@ def particle_kinematics(physical: torch.Tensor, groups: Sequence[Sequence[int]])
     return torch.stack(columns, dim=1)
 
 
-class ParticleKinematicsFeatures(nn.Module):
+class ParticleKinematicsFeatures(StandardisedFeatures):
     """Critic inputs (B, 3 K) from transformed features (B, F') and conditions (B, C): the
     per-particle kinematics of :func:`particle_kinematics`, standardised by their mean and
     width over real transformed training events."""
@@ -62,10 +62,7 @@ class ParticleKinematicsFeatures(nn.Module):
         self.conditions_out = TransformChain(condition_transform, widths[1], inverse=True)
         self.groups = [list(group) for group in groups]
         self.to(real_features.device)
-        with torch.no_grad():
-            raw = self.raw(real_features, real_conditions)
-        self.register_buffer("shift", raw.mean(dim=0))
-        self.register_buffer("scale", raw.std(dim=0).clamp(min=1e-6))
+        self.fit_standardisation(real_features, real_conditions)
 
     @property
     def width(self) -> int:
@@ -82,6 +79,3 @@ class ParticleKinematicsFeatures(nn.Module):
             )
         physical = self.features_out(features.double(), physical_conditions)  # (B, F) GeV
         return particle_kinematics(physical, self.groups).float()
-
-    def forward(self, features: torch.Tensor, conditions: torch.Tensor | None) -> torch.Tensor:
-        return (self.raw(features, conditions) - self.shift) / self.scale

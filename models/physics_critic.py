@@ -30,6 +30,26 @@ def minibatch_standard_deviation(inputs: torch.Tensor, group: int) -> torch.Tens
     return spread.repeat_interleave(size)[:, None]
 
 
+class StandardisedFeatures(nn.Module):
+    """Critic columns :meth:`raw` computes from (transformed features, conditions), standardised
+    by their mean and width over real transformed training events, fitted once by
+    :meth:`fit_standardisation`; a subclass's ``width`` property is their number."""
+
+    def raw(self, features: torch.Tensor, conditions: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def fit_standardisation(
+        self, real_features: torch.Tensor, real_conditions: torch.Tensor
+    ) -> None:
+        with torch.no_grad():
+            raw = self.raw(real_features, real_conditions)
+        self.register_buffer("shift", raw.mean(dim=0))
+        self.register_buffer("scale", raw.std(dim=0).clamp(min=1e-6))
+
+    def forward(self, features: torch.Tensor, conditions: torch.Tensor | None) -> torch.Tensor:
+        return (self.raw(features, conditions) - self.shift) / self.scale
+
+
 class PhysicsCritic(nn.Module):
     """D(x', c) with in-graph observables and/or a minibatch standard deviation column."""
 
@@ -37,7 +57,7 @@ class PhysicsCritic(nn.Module):
         self,
         config: GanConfig,
         *,
-        observables: nn.Module | None = None,
+        observables: StandardisedFeatures | None = None,
         minibatch_group: int = 0,
     ) -> None:
         super().__init__()

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from hepgan.models.geometry import CylindricalGeometry
+from hepgan.models.physics_critic import StandardisedFeatures
 from hepgan.models.transforms import FeatureTransform
 from hepgan.models.transforms.columns import ConditionalStandardise, LogOffset, Standardise
 from hepgan.models.transforms.showers import EnergyShares
@@ -154,7 +155,7 @@ def smooth_nonzero_count(
     return torch.sigmoid((log_energy - torch.log(torch.tensor(threshold))) / temperature).sum(1)
 
 
-class ShowerObservableFeatures(nn.Module):
+class ShowerObservableFeatures(StandardisedFeatures):
     """Critic inputs from the transformed features: (B, 5 L + 3) standardised columns of
     ln(E_layer / E_inc + 1e-6), centres and widths per layer (mm / 10), the longitudinal
     centre of gravity (X0), the response E_tot / E_inc and the smooth non-zero count / V.
@@ -170,10 +171,7 @@ class ShowerObservableFeatures(nn.Module):
     ) -> None:
         super().__init__()
         self.energies, self.geometry, self.threshold = energies, geometry, threshold_mev
-        with torch.no_grad():
-            raw = self.raw(real_features, real_conditions)
-        self.register_buffer("shift", raw.mean(dim=0))
-        self.register_buffer("scale", raw.std(dim=0).clamp(min=1e-6))
+        self.fit_standardisation(real_features, real_conditions)
 
     @property
     def width(self) -> int:
@@ -195,6 +193,3 @@ class ShowerObservableFeatures(nn.Module):
             smooth_nonzero_count(voxels, self.threshold) / voxels.shape[1],
         ]
         return torch.stack(columns, dim=1)  # (B, 5 L + 3)
-
-    def forward(self, features: torch.Tensor, conditions: torch.Tensor) -> torch.Tensor:
-        return (self.raw(features, conditions) - self.shift) / self.scale

@@ -49,6 +49,18 @@ def _boost(energy: np.ndarray, momentum: np.ndarray, beta: np.ndarray) -> tuple[
     return gamma * (energy + beta_dot_p), momentum + scale[:, None] * beta
 
 
+def _two_particles(values: np.ndarray, columns: list[int]) -> tuple[np.ndarray, ...]:
+    """(a float64 copy of values (N, F), E1 (N,), p1 (N, 3), E2, p2, the pair's E (N,) and
+    p (N, 3), its mass M = sqrt(max(E^2 - |p|^2, 0)) (N,)) for ``columns`` [E1, px1, .., pz2]."""
+    out = np.array(values, dtype=np.float64, copy=True)
+    index = np.asarray(columns)
+    e1, p1 = out[:, index[0]], out[:, index[1:4]]
+    e2, p2 = out[:, index[4]], out[:, index[5:8]]
+    energy, momentum = e1 + e2, p1 + p2
+    mass = np.sqrt(np.maximum(energy**2 - (momentum**2).sum(axis=1), 0.0))
+    return out, e1, p1, e2, p2, energy, momentum, mass
+
+
 @dataclass
 class PairFrame(RowStep):
     """Two particles' four-vectors (GeV) -> the pair and its decay (two-body kinematics).
@@ -66,17 +78,12 @@ class PairFrame(RowStep):
     kind: ClassVar[str] = "pair_frame"
 
     def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
-        out = np.array(values, dtype=np.float64, copy=True)
-        columns = np.asarray(self.columns)
-        e1, p1 = out[:, columns[0]], out[:, columns[1:4]]  # (N,), (N, 3)
-        e2, p2 = out[:, columns[4]], out[:, columns[5:8]]
-        energy, momentum = e1 + e2, p1 + p2
-        mass = np.sqrt(np.maximum(energy**2 - (momentum**2).sum(axis=1), 0.0))
+        out, e1, p1, e2, p2, energy, momentum, mass = _two_particles(values, self.columns)
         pt = np.hypot(momentum[:, 0], momentum[:, 1])
         rapidity = 0.5 * np.log((energy + momentum[:, 2]) / (energy - momentum[:, 2]))
         _, rest = _boost(e1, p1, -momentum / energy[:, None])  # particle 1 in the pair frame
         cos_theta = rest[:, 2] / np.maximum(np.linalg.norm(rest, axis=1), 1e-300)
-        out[:, columns] = np.column_stack(
+        out[:, self.columns] = np.column_stack(
             [
                 e1**2 - (p1**2).sum(axis=1),
                 mass,
@@ -140,15 +147,10 @@ class LabPair(RowStep):
     kind: ClassVar[str] = "lab_pair"
 
     def forward(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
-        out = np.array(values, dtype=np.float64, copy=True)
-        columns = np.asarray(self.columns)
-        e1, p1 = out[:, columns[0]], out[:, columns[1:4]]  # (N,), (N, 3)
-        e2, p2 = out[:, columns[4]], out[:, columns[5:8]]
-        energy, momentum = e1 + e2, p1 + p2
-        mass = np.sqrt(np.maximum(energy**2 - (momentum**2).sum(axis=1), 0.0))
+        out, e1, p1, e2, p2, _, _, mass = _two_particles(values, self.columns)
         pt1, pt2 = np.hypot(p1[:, 0], p1[:, 1]), np.hypot(p2[:, 0], p2[:, 1])
         phi1, phi2 = np.arctan2(p1[:, 1], p1[:, 0]), np.arctan2(p2[:, 1], p2[:, 0])
-        out[:, columns] = np.column_stack(
+        out[:, self.columns] = np.column_stack(
             [
                 e1**2 - (p1**2).sum(axis=1),
                 mass,
