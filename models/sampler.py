@@ -13,6 +13,14 @@ events still outside, at most :data:`MAX_REDRAW_ROUNDS` times: the model's distr
 restricted to the acceptance. An event still outside after that (a model that puts under
 half its events inside leaves fewer than one in 2^32 of them) is kept as drawn, so
 generation never stalls.
+
+When it carries a shower symmetry (:mod:`hepgan.models.transforms.symmetry`), each generated
+shower is rotated or reflected by a random element of the group, drawn by
+``numpy.random.default_rng([s, 1])`` with ``s`` the noise's torch seed: the same seed gives
+the same showers.
+
+Neither step is part of :meth:`Sampler.generate_from_noise` or the exported graphs, which map
+given noise to events one to one.
 """
 
 from __future__ import annotations
@@ -71,11 +79,13 @@ class Sampler:
 
         ``batch_size`` (default :func:`default_batch_size`) is part of what a seed means.
         The generator runs in eval mode and is put back in the mode it was in. Events
-        outside the transform's acceptance are redrawn (module docstring).
+        outside the transform's acceptance are redrawn, showers get a random element of its
+        symmetry (module docstring).
         """
         conditions = np.asarray(conditions, dtype=np.float64)  # (N, C)
         batch_size = batch_size or default_batch_size(self.generator.config.n_features)
-        noise_source = torch.Generator().manual_seed(noise_seed(seed))
+        torch_seed = noise_seed(seed)
+        noise_source = torch.Generator().manual_seed(torch_seed)
 
         def draw(rows_conditions: np.ndarray) -> np.ndarray:
             noise_batches = (
@@ -96,6 +106,9 @@ class Sampler:
                 if not len(outside):
                     break
                 events[outside] = draw(conditions[outside])
+        symmetry = self.feature_transform.symmetry
+        if symmetry is not None:
+            events = symmetry.apply(events, np.random.default_rng([torch_seed, 1]))
         return events
 
     def generate_from_noise(

@@ -51,7 +51,8 @@ def interpolate_moments(
 class TransformedShowerEnergies(nn.Module):
     """(transformed features (B, V + 1), transformed conditions (B, C)) -> (voxel energies (B, V)
     MeV, incident energies (B,) MeV), differentiable; the inverse of the default shower
-    transform without the (non-differentiable) readout threshold."""
+    transform without its two (non-differentiable) cuts: the readout threshold and the
+    shares read as empty below ``LogOffset.empty_below``."""
 
     def __init__(
         self,
@@ -75,7 +76,7 @@ class TransformedShowerEnergies(nn.Module):
         standardise = feature_transform.steps[-1]
         condition_scale = next(s for s in condition_transform.steps if isinstance(s, Standardise))
         self.index = energy_condition_index
-        self.eps = float(log_step.offset)
+        self.eps = float(log_step.offset + log_step.gap)  # what exp(y) - eps undoes
         self.register_buffer("knots", torch.tensor(standardise.knots, dtype=torch.float32))
         self.register_buffer("mean", torch.tensor(standardise.mean, dtype=torch.float32))
         self.register_buffer("std", torch.tensor(standardise.std, dtype=torch.float32))

@@ -101,7 +101,25 @@ class TrainConfig:
     # (docs/quality.md): the high-level classifier's AUC fell from 0.889 to 0.864-0.880 (3 seeds)
     shower_layer_shares: bool = True
     # showers: y = ln(share + eps) with eps this quantile of the training data's non-zero shares
-    shower_log_offset_quantile: float = 0.01
+    # (= models.transforms.recipes.LOG_OFFSET_QUANTILE). Measured (docs/quality.md, 3 seeds):
+    # 0.01 -> 0.05 took the AUC from 0.864-0.880 to 0.848-0.852 and the median separation power
+    # from 0.015-0.017 to 0.008-0.010; 0.07 and 0.1 make the resolution 8-21 % too wide
+    shower_log_offset_quantile: float = 0.05
+    # showers: non-zero shares move up by this many eps, y = ln(share + eps + gap), so the
+    # blur of the empty voxels' point up to ln(eps + gap) reads as empty, with nothing lost
+    # (= recipes.GAP_FRACTION; 0: no gap). Measured (docs/quality.md, round 3, three seeds):
+    # AUC 0.826-0.835 -> 0.808-0.815, median separation power 0.008-0.010 -> 0.007-0.008;
+    # the resolution 2-7 % wide instead of 0-4 % narrow
+    shower_gap_fraction: float = 2.0
+    # showers: generated shares below this fraction of eps are read as empty, losing the real
+    # shares below it (= recipes.EMPTY_SHARE_FRACTION; 0: off). Measured without the gap: 0.5
+    # took the largest separation power from 0.12-0.13 to 0.09, the AUC unchanged
+    shower_empty_share_fraction: float = 0.0
+    # showers: each generated shower is rotated or reflected by a random element of the
+    # geometry's symmetry group (equal angular bins), at every generation: training's
+    # validation, the card and the service. Measured (docs/quality.md, 3 seeds): AUC 0.848-0.852
+    # -> 0.829-0.838. Turn off where the physics breaks the symmetry (a magnetic field)
+    shower_random_symmetry: bool = True
     # events with two four-vectors (E1, px1, .., pz2): learn the pair mass, pT, rapidity, azimuth
     # and decay angles instead of the eight momenta (False: momenta, energies on the mass shell)
     event_pair_frame: bool = True
@@ -127,7 +145,8 @@ class TrainConfig:
     # high-level classifier's AUC fell from 0.913 to 0.889 at the same 2,000 steps, the
     # dimuon seeds' AUC spread from 0.594-0.646 to 0.570-0.581
     ema_decay: float = 0.99
-    # showers: random rotations and reflections of the equal angular bins of real batches
+    # showers: random rotations and reflections of the equal angular bins of real and generated
+    # batches, so the critic compares them up to the symmetry (needs shower_random_symmetry)
     symmetry_augmentation: bool = False
     # --- validation and checkpoints
     # the best checkpoint has the lowest mean over the observables of this statistic of the
@@ -220,6 +239,18 @@ class TrainConfig:
             raise ConfigError(
                 "shower_log_offset_quantile must be in (0, 1), "
                 f"got {self.shower_log_offset_quantile}"
+            )
+        if self.shower_gap_fraction < 0:
+            raise ConfigError(f"shower_gap_fraction must be >= 0, got {self.shower_gap_fraction}")
+        if not 0.0 <= self.shower_empty_share_fraction <= 1.0:
+            raise ConfigError(
+                "shower_empty_share_fraction must be in [0, 1], "
+                f"got {self.shower_empty_share_fraction}"
+            )
+        if self.symmetry_augmentation and not self.shower_random_symmetry:
+            raise ConfigError(
+                "symmetry_augmentation trains the generator up to the symmetry, which only "
+                "shower_random_symmetry restores at generation: keep it true"
             )
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")

@@ -14,11 +14,11 @@ from hepgan.errors import ConfigError
 from hepgan.models.networks import Critic, GanConfig
 from hepgan.models.transforms import FeatureTransform
 from hepgan.models.transforms.kinematics import four_vector_groups
+from hepgan.models.transforms.symmetry import DihedralSymmetry, dihedral_permutations
 from hepgan.training.config import TrainConfig
 from hepgan.training.ema import GeneratorAverage
 from hepgan.training.symmetry import (
     RandomSymmetry,
-    dihedral_permutations,
     symmetrise_shower_transform,
 )
 
@@ -90,9 +90,22 @@ def build_symmetry(
         raise ConfigError("symmetry_augmentation needs showers (--voxels) with a known geometry")
     # the response column (and with layer shares the layers' fractions) stay in place
     n_extra = feature_transform.output_width(geometry.n_voxels) - geometry.n_voxels
-    permutations = dihedral_permutations(geometry, n_extra_columns=n_extra)
+    permutations = dihedral_permutations(geometry.shape, n_extra_columns=n_extra)
     symmetrise_shower_transform(feature_transform, permutations)
     return RandomSymmetry(permutations, device)
+
+
+def generation_symmetry(config: TrainConfig, geometry: Any) -> DihedralSymmetry | None:
+    """The symmetry group generated showers are randomised over (``shower_random_symmetry``,
+    showers with a known geometry of more than one angular bin), else None."""
+    if not config.shower_random_symmetry or config.kind != "showers":
+        return None
+    if geometry is None:
+        raise ConfigError(
+            "shower_random_symmetry needs showers (--voxels) with a known geometry: "
+            "set shower_random_symmetry = false for others"
+        )
+    return DihedralSymmetry(*geometry.shape) if geometry.n_angles > 1 else None
 
 
 def layer_size(config: TrainConfig, geometry: Any) -> int:

@@ -1,9 +1,5 @@
-"""Exact symmetries of a cylindrical geometry with equal angular bins, used as augmentation.
-
-With A equal angular bins, rotating a shower by k bins (a -> a + k mod A) and
-reflecting it (a -> A - 1 - a, i.e. phi -> -phi) are symmetries of the data: the
-2 A elements of the dihedral group. Each is a permutation of the voxels
-(index (layer A + angle) R + radius) that keeps layers and radii.
+"""Exact symmetries of a cylindrical geometry with equal angular bins, used as augmentation
+(the group and its permutations: :mod:`hepgan.models.transforms.symmetry`).
 
 The feature transform standardises each voxel column with its own fitted mean and
 width; :func:`symmetrise_shower_transform` averages those over each column's orbit,
@@ -16,26 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from hepgan.models.geometry import CylindricalGeometry
 from hepgan.models.transforms import FeatureTransform
 from hepgan.models.transforms.columns import ConditionalStandardise
-
-
-def dihedral_permutations(geometry: CylindricalGeometry, n_extra_columns: int = 0) -> np.ndarray:
-    """(2 A, V + n_extra) gather indices: ``voxels[:, p]`` is the shower rotated and/or
-    reflected; extra columns after the voxels (the response) are left in place."""
-    layers, angles, radii = geometry.shape
-    layer, angle, radius = np.meshgrid(
-        np.arange(layers), np.arange(angles), np.arange(radii), indexing="ij"
-    )
-    permutations = []
-    for reflect in (False, True):
-        for shift in range(angles):
-            source = ((angles - 1 - angle) if reflect else angle) + shift
-            index = (layer * angles + source % angles) * radii + radius
-            extra = np.arange(geometry.n_voxels, geometry.n_voxels + n_extra_columns)
-            permutations.append(np.concatenate([index.reshape(-1), extra]))
-    return np.unique(np.asarray(permutations), axis=0)  # one angle: identity and reflection agree
 
 
 def symmetrise_shower_transform(transform: FeatureTransform, permutations: np.ndarray) -> None:

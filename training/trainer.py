@@ -76,6 +76,9 @@ class Trainer:
             shower_threshold=threshold,
             shower_layer_size=fidelity.layer_size(config, data.geometry),
             shower_log_offset_quantile=config.shower_log_offset_quantile,
+            shower_empty_share_fraction=config.shower_empty_share_fraction,
+            shower_gap_fraction=config.shower_gap_fraction,
+            shower_symmetry=fidelity.generation_symmetry(config, data.geometry),
         )
         self.symmetry = fidelity.build_symmetry(
             config, data.geometry, self.feature_transform, device
@@ -177,10 +180,14 @@ class Trainer:
         rows = self.world.shard(order[position * size : (position + 1) * size])
         self.critic_batches += 1
         index = torch.from_numpy(rows).to(self.device)
-        features = self.train_features[index]
-        if self.symmetry is not None:
-            features = self.symmetry(features, self.noise)
-        return features, self.train_conditions[index]
+        return self.symmetrised(self.train_features[index]), self.train_conditions[index]
+
+    def symmetrised(self, features: torch.Tensor) -> torch.Tensor:
+        """Transformed showers (B, F), each moved by a random element of the geometry's symmetry
+        group with ``symmetry_augmentation``, real and generated alike: the critic then compares
+        the two samples up to the symmetry, which generation restores exactly
+        (``shower_random_symmetry``); unchanged without it."""
+        return features if self.symmetry is None else self.symmetry(features, self.noise)
 
     def _autocast(self):
         return torch.autocast(
@@ -194,7 +201,7 @@ class Trainer:
         real, conditions = self.next_batch()
         noise = self.generator.sample_noise(len(real), generator=self.noise, device=self.device)
         with torch.no_grad(), self._autocast():
-            fake = self.generator_forward(noise, conditions)  # (B, F)
+            fake = self.symmetrised(self.generator_forward(noise, conditions))  # (B, F)
         with self._autocast():
             terms = losses.critic_terms(
                 self.config.loss,
@@ -218,7 +225,7 @@ class Trainer:
         )
         self.critic.requires_grad_(False)  # the critic is not trained here: skip its gradients
         with self._autocast():
-            fake = self.generator_forward(noise, conditions)
+            fake = self.symmetrised(self.generator_forward(noise, conditions))
             terms = losses.generator_terms(self.config.loss, self.critic(fake, conditions))
         self.critic.requires_grad_(True)
         self.optimizer_generator.zero_grad(set_to_none=True)

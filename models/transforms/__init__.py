@@ -11,6 +11,8 @@ never refits.
 - :mod:`.columns`: column-wise steps (logs, standardisation, quantiles, thresholds);
 - :mod:`.kinematics`: four-vector steps (mass shell, the two-body pair frame);
 - :mod:`.showers`: shower steps (energy shares and response);
+- :mod:`.symmetry`: the rotations and reflections given to generated showers;
+- :mod:`.acceptance`: the region events are redrawn into;
 - :mod:`.chain`: the chain and its JSON form;
 - :mod:`.recipes`: what training fits for events, showers and conditions.
 """

@@ -20,6 +20,7 @@ from hepgan.models.transforms.columns import (
 from hepgan.models.transforms.kinematics import LabPair, MassShellEnergy, PairFrame
 from hepgan.models.transforms.showers import EnergyShares
 from hepgan.models.transforms.steps import Step
+from hepgan.models.transforms.symmetry import DihedralSymmetry
 
 STEP_KINDS: dict[str, type[Step]] = {
     cls.kind: cls
@@ -45,10 +46,13 @@ class FeatureTransform:
 
     ``acceptance`` (None: everywhere) is the region of physical space the training events
     cover; the sampler redraws generated events outside it (:mod:`.acceptance`).
+    ``symmetry`` (None: none) is the group of rotations and reflections of a shower geometry;
+    the sampler gives each generated shower a random element of it (:mod:`.symmetry`).
     """
 
     steps: list[Step] = field(default_factory=list)
     acceptance: Acceptance | None = None
+    symmetry: DihedralSymmetry | None = None
 
     def forward(self, values: np.ndarray, conditions: np.ndarray | None = None) -> np.ndarray:
         """Physical values (N, F) -> transformed (N, F) float32."""
@@ -74,6 +78,8 @@ class FeatureTransform:
         data: dict[str, Any] = {"steps": [step.to_dict() for step in self.steps]}
         if self.acceptance is not None:
             data["acceptance"] = self.acceptance.to_dict()
+        if self.symmetry is not None:
+            data["symmetry"] = self.symmetry.to_dict()
         return data
 
     @classmethod
@@ -94,4 +100,9 @@ class FeatureTransform:
                 del params["columns"]
             steps.append(step_class(**params))
         acceptance = data.get("acceptance")  # cards before the acceptance have none
-        return cls(steps, Acceptance.from_dict(acceptance) if acceptance is not None else None)
+        symmetry = data.get("symmetry")  # nor before the symmetry
+        return cls(
+            steps,
+            Acceptance.from_dict(acceptance) if acceptance is not None else None,
+            DihedralSymmetry.from_dict(symmetry) if symmetry is not None else None,
+        )

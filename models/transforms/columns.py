@@ -28,16 +28,28 @@ class DivideByCondition(ColumnStep):
 
 @dataclass
 class LogOffset(ColumnStep):
-    """y = ln(x + offset) for x >= 0; inverse x = max(exp(y) - offset, 0), so never negative."""
+    """y = ln(x + offset + gap) for x > 0 and y = ln(offset) for x = 0; inverse
+    x = max(exp(y) - offset - gap, 0), so never negative, and x = 0 where that is below
+    ``empty_below``.
+
+    Zeros sit at the point ln(offset), which a generator can only blur. A ``gap`` > 0 moves
+    the non-zero values up by it, so the blur up to ln(offset + gap) reads as empty and every
+    value still comes back; ``empty_below`` reads the blur as empty without the gap, at the
+    cost of the values below it (for shower shares, fractions of the offset:
+    :data:`~hepgan.models.transforms.recipes.EMPTY_SHARE_FRACTION`)."""
 
     offset: float = 0.0
+    empty_below: float = 0.0
+    gap: float = 0.0
     kind: ClassVar[str] = "log_offset"
 
     def _forward(self, x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
-        return np.log(np.maximum(x, 0.0) + self.offset)
+        x = np.maximum(x, 0.0)
+        return np.log(x + self.offset + np.where(x > 0, self.gap, 0.0))
 
     def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
-        return np.maximum(np.exp(np.minimum(y, 700.0)) - self.offset, 0.0)
+        x = np.maximum(np.exp(np.minimum(y, 700.0)) - self.offset - self.gap, 0.0)
+        return np.where(x < self.empty_below, 0.0, x) if self.empty_below > 0 else x
 
 
 @dataclass

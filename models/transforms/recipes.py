@@ -25,13 +25,22 @@ from hepgan.models.transforms.kinematics import (
 )
 from hepgan.models.transforms.showers import EnergyShares
 from hepgan.models.transforms.steps import Step
+from hepgan.models.transforms.symmetry import DihedralSymmetry
 
 # Columns with at most this many distinct integer values are treated as discrete (charges, flags).
 MAX_DISCRETE_VALUES = 16
 # Knots of the quantile transform: enough to follow a peak (the Z mass) closely.
 QUANTILE_KNOTS = 1001
-# eps of y = ln(share + eps) for showers: this quantile of the non-zero shares (docs/quality.md)
-LOG_OFFSET_QUANTILE = 0.01
+# eps of y = ln(share + eps) for showers: this quantile of the non-zero shares. 0.05 measured
+# best of 0.01, 0.03, 0.05, 0.07 and 0.1 (docs/quality.md, "the log offset")
+LOG_OFFSET_QUANTILE = 0.05
+# Non-zero shares move up by this many eps, y = ln(share + eps + gap), so the generator's blur
+# of the empty voxels' point at ln(eps) reads as empty up to ln(eps + gap), losslessly.
+# Measured (docs/quality.md, round 3): 2 against 0.5 and against a gap within layers only
+GAP_FRACTION = 2.0
+# Generated shower shares below this fraction of eps are read as empty (0: off): the same
+# blur cut without a gap, at the cost of real shares below it (docs/quality.md, round 3)
+EMPTY_SHARE_FRACTION = 0.0
 
 
 def fit_conditional_standardise(
@@ -132,6 +141,9 @@ def fit_shower_transform(
     threshold: float | None = None,
     layer_size: int = 0,
     log_offset_quantile: float = LOG_OFFSET_QUANTILE,
+    empty_share_fraction: float = EMPTY_SHARE_FRACTION,
+    gap_fraction: float = GAP_FRACTION,
+    symmetry: DihedralSymmetry | None = None,
 ) -> FeatureTransform:
     """For showers: voxels (N, V) MeV and incident energies (N,) MeV.
 
@@ -144,9 +156,13 @@ def fit_shower_transform(
     empty voxels (ln eps) sit close below the smallest deposits instead of far away.
     ``layer_size`` P > 0 (voxels per layer, layer by layer): hierarchical shares, within
     each layer and of the layers (width V + L + 1; see :class:`EnergyShares`), each group
-    with its own eps. ``threshold`` (MeV) is the readout threshold the inverse applies (None:
-    :func:`readout_threshold` of ``voxels``); give it when the empty voxels of ``voxels``
-    were filled with sub-threshold energies (:func:`dequantise_empty_voxels`).
+    with its own eps; the non-zero shares move up by ``gap_fraction`` eps, and generated
+    shares below ``empty_share_fraction`` eps read as 0 (:class:`LogOffset`).
+    ``symmetry``: generated showers get a random rotation or reflection of it (stored with
+    the transform, applied by the sampler). ``threshold`` (MeV) is the readout threshold the
+    inverse applies (None: :func:`readout_threshold` of ``voxels``); give it when the empty
+    voxels of ``voxels`` were filled with sub-threshold energies
+    (:func:`dequantise_empty_voxels`).
     """
     voxels = np.asarray(voxels, dtype=np.float64)
     energy = np.asarray(incident_energy, dtype=np.float64)[:, None]  # (N, 1)
@@ -165,7 +181,14 @@ def fit_shower_transform(
             values = scaled[:, list(group)]
             positive = values[values > 0]
             eps = float(np.quantile(positive, log_offset_quantile)) if positive.size else 1e-6
-            steps.append(LogOffset(columns=list(group), offset=eps))
+            steps.append(
+                LogOffset(
+                    columns=list(group),
+                    offset=eps,
+                    empty_below=empty_share_fraction * eps,
+                    gap=gap_fraction * eps,
+                )
+            )
     partial = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
     if energy_shares:
         steps.append(
@@ -175,7 +198,7 @@ def fit_shower_transform(
         )
     else:
         steps.append(_standardise(partial))
-    return FeatureTransform(steps)
+    return FeatureTransform(steps, symmetry=symmetry)
 
 
 def dequantise_empty_voxels(
@@ -219,6 +242,9 @@ def fit_transforms(
     shower_threshold: float | None = None,
     shower_layer_size: int = 0,
     shower_log_offset_quantile: float = LOG_OFFSET_QUANTILE,
+    shower_empty_share_fraction: float = EMPTY_SHARE_FRACTION,
+    shower_gap_fraction: float = GAP_FRACTION,
+    shower_symmetry: DihedralSymmetry | None = None,
     event_acceptance: bool = False,
 ) -> tuple[FeatureTransform, FeatureTransform]:
     """Feature and condition transforms for ``kind`` ("showers" or "events"), fitted on
@@ -234,6 +260,9 @@ def fit_transforms(
             threshold=shower_threshold,
             layer_size=shower_layer_size,
             log_offset_quantile=shower_log_offset_quantile,
+            empty_share_fraction=shower_empty_share_fraction,
+            gap_fraction=shower_gap_fraction,
+            symmetry=shower_symmetry,
         )
         return feature_transform, fit_condition_transform(conditions, log_columns=[0])
     feature_transform = fit_event_transform(

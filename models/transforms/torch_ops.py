@@ -345,10 +345,20 @@ def _column_functions(step: Step, direction: str) -> BlockFunction | None:
 
         return scale
     if isinstance(step, LogOffset):
-        offset = step.offset
+        offset, empty_below, gap = step.offset, step.empty_below, step.gap
         if direction == "forward":
-            return lambda x, c: torch.log(x.clamp(min=0.0) + offset)
-        return lambda x, c: (torch.exp(x.clamp(max=700.0)) - offset).clamp(min=0.0)
+
+            def log_offset(x: Tensor, c: Tensor) -> Tensor:
+                x = x.clamp(min=0.0)
+                return torch.log(x + offset + torch.where(x > 0, gap, 0.0))
+
+            return log_offset
+
+        def log_offset_inverse(x: Tensor, c: Tensor) -> Tensor:
+            x = (torch.exp(x.clamp(max=700.0)) - offset - gap).clamp(min=0.0)
+            return torch.where(x < empty_below, torch.zeros_like(x), x) if empty_below > 0 else x
+
+        return log_offset_inverse
     if isinstance(step, ZeroBelow):
         threshold = step.threshold
         if direction == "forward":

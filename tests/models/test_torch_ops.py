@@ -48,6 +48,12 @@ def _fitted_chains(rng: np.random.Generator):
         energy,
     )
     yield (
+        "showers-empty-cut",
+        fit_shower_transform(voxels, energy[:, 0], layer_size=6, empty_share_fraction=0.5),
+        voxels,
+        energy,
+    )
+    yield (
         "showers-ratio",
         fit_shower_transform(voxels, energy[:, 0], energy_shares=False),
         voxels,

@@ -218,15 +218,26 @@ def test_conditional_standardise_follows_the_resolution() -> None:
     assert np.std(x[high_energy]) == pytest.approx(np.std(response[high_energy]), rel=0.1)
 
 
+LAYERS, PER_LAYER = 5, 4  # the toy layered showers' shape
+
+
+def _layered_showers(seed: int, n: int, *, gamma_shape: float) -> tuple[np.ndarray, np.ndarray]:
+    """Toy showers of LAYERS x PER_LAYER voxels (N, 20), about 30 % of them empty, with gamma
+    deposits (smaller ``gamma_shape``: more tiny ones), and incident energies (N,)."""
+    rng = np.random.default_rng(seed)
+    width = LAYERS * PER_LAYER
+    voxels = rng.gamma(gamma_shape, 2.0, (n, width)) * (rng.random((n, width)) > 0.3)
+    return voxels, rng.uniform(50.0, 500.0, n)
+
+
 def test_layer_shares_are_normalised_exactly_and_invert() -> None:
     """Hierarchical shares: within each layer and over the layers they sum to exactly one
     after the inverse's renormalisation, whatever the generator gives; the voxels add up to
     r E_inc, and physical showers come back (empty layers too)."""
-    rng = np.random.default_rng(8)
-    n, layers, per_layer = 300, 5, 4
-    voxels = rng.gamma(0.5, 2.0, (n, layers * per_layer)) * (rng.random((n, 20)) > 0.3)
+    n, layers, per_layer = 300, LAYERS, PER_LAYER
+    voxels, energy = _layered_showers(8, n, gamma_shape=0.5)
     voxels[:10, 4:8] = 0.0  # a whole empty layer
-    energy = rng.uniform(50.0, 500.0, (n, 1))
+    energy = energy[:, None]
     step = EnergyShares(layer_size=per_layer)
     assert step.output_width(20) == 20 + layers + 1
     shares = step.forward(voxels, energy)
@@ -237,7 +248,7 @@ def test_layer_shares_are_normalised_exactly_and_invert() -> None:
     np.testing.assert_allclose(step.inverse(shares, energy), voxels, rtol=1e-12, atol=1e-12)
     # Any generator output (unnormalised, negative) gives non-negative voxels that sum to
     # r E_inc exactly, in layers holding the renormalised fractions of it.
-    raw = np.abs(rng.normal(0.3, 0.3, shares.shape))
+    raw = np.abs(np.random.default_rng(9).normal(0.3, 0.3, shares.shape))
     back = step.inverse(raw, energy)
     np.testing.assert_allclose(back.sum(axis=1), raw[:, -1] * energy[:, 0], rtol=1e-12)
     np.testing.assert_allclose(
@@ -251,14 +262,65 @@ def test_layer_shares_are_normalised_exactly_and_invert() -> None:
         step.forward(voxels[:, :19], energy)
 
 
+@pytest.mark.parametrize("fraction", [0.25, 0.5])
+def test_shares_below_a_fraction_of_eps_read_as_empty_and_the_rest_invert(fraction: float) -> None:
+    """Within layers and of the layers, a share below ``fraction`` eps comes back as 0 (the
+    generator's blur of the empty voxels' point at ln eps); every other voxel comes back."""
+    n, layers, per_layer = 500, LAYERS, PER_LAYER
+    voxels, energy = _layered_showers(12, n, gamma_shape=0.3)
+    transform = fit_shower_transform(
+        voxels, energy, layer_size=per_layer, empty_share_fraction=fraction
+    )
+    within, of_layers = (s for s in transform.steps if isinstance(s, LogOffset))
+    for step in (within, of_layers):
+        assert step.empty_below == pytest.approx(fraction * step.offset)
+    shares = EnergyShares(layer_size=per_layer).forward(voxels, energy[:, None])
+    small_layer = shares[:, 20:-1] < of_layers.empty_below  # (N, L): the layer reads as empty
+    cut = (shares[:, :20] < within.empty_below) | np.repeat(small_layer, per_layer, axis=1)
+    assert 0 < (cut & (voxels > 0)).sum() < 0.2 * (voxels > 0).sum()
+    transformed = transform.forward(voxels, energy[:, None])
+    back = transform.inverse(transformed, energy[:, None])
+    np.testing.assert_array_equal(back == 0, (voxels == 0) | cut)
+    # what is kept is the original voxels, each layer rescaled as one (renormalised over what
+    # the cut left of it and of the shower), and the shower's energy is the same
+    kept = (back > 0).reshape(n, layers, per_layer)
+    ratio = (back / np.where(back > 0, voxels, 1.0)).reshape(n, layers, per_layer)
+    largest = np.where(kept, ratio, -np.inf).max(axis=2)  # (N, L)
+    smallest = np.where(kept, ratio, np.inf).min(axis=2)
+    filled = kept.any(axis=2)
+    np.testing.assert_allclose(largest[filled], smallest[filled], rtol=1e-5)
+    np.testing.assert_allclose(back.sum(axis=1), voxels.sum(axis=1), rtol=1e-5)
+
+
+def test_the_gap_keeps_every_share_and_reads_the_blur_below_it_as_empty() -> None:
+    """Non-zero shares (within layers and of the layers) move up by gap = 2 eps (the default),
+    so the round trip is exact, and generated values between the empty point ln(eps) and
+    ln(eps + gap) come back as empty voxels."""
+    per_layer = PER_LAYER
+    voxels, energy = _layered_showers(13, 500, gamma_shape=0.3)
+    # a readout threshold, as in every shower file: float32 y cannot carry shares below about
+    # 1e-7 (eps + gap), gap or not
+    voxels[voxels < 1e-3] = 0.0
+    transform = fit_shower_transform(voxels, energy, layer_size=per_layer)
+    within, of_layers = (s for s in transform.steps if isinstance(s, LogOffset))
+    for step in (within, of_layers):
+        assert step.gap == pytest.approx(2 * step.offset)
+    back = transform.inverse(transform.forward(voxels, energy[:, None]), energy[:, None])
+    np.testing.assert_array_equal(back == 0, voxels == 0)
+    np.testing.assert_allclose(back, voxels, rtol=2e-5, atol=1e-5)
+    # the step alone: the empty point, the blur above it, the smallest share
+    eps, gap = within.offset, within.gap
+    y = np.log([[eps, eps * 1.01, eps + 0.99 * gap, eps + gap + 1e-3 * eps]])
+    got = LogOffset(offset=eps, gap=gap).inverse(y, None)[0]
+    assert list(got[:3]) == [0.0, 0.0, 0.0] and got[3] == pytest.approx(1e-3 * eps, rel=1e-6)
+
+
 @pytest.mark.parametrize("quantile", [0.01, 0.03])
 def test_the_log_offset_is_the_chosen_quantile_of_each_groups_shares(quantile: float) -> None:
     """eps of y = ln(share + eps): that quantile of the non-zero shares within layers and of
     the non-zero layer fractions, each group its own; the transform still inverts."""
-    rng = np.random.default_rng(10)
-    n, layers, per_layer = 400, 5, 4
-    voxels = rng.gamma(0.5, 2.0, (n, layers * per_layer)) * (rng.random((n, 20)) > 0.3)
-    energy = rng.uniform(50.0, 500.0, n)
+    per_layer = PER_LAYER
+    voxels, energy = _layered_showers(10, 400, gamma_shape=0.5)
     transform = fit_shower_transform(
         voxels, energy, layer_size=per_layer, log_offset_quantile=quantile
     )

@@ -7,6 +7,11 @@ from pathlib import Path
 import pytest
 
 from hepgan.errors import ConfigError
+from hepgan.models.transforms.recipes import (
+    EMPTY_SHARE_FRACTION,
+    GAP_FRACTION,
+    LOG_OFFSET_QUANTILE,
+)
 from hepgan.training.config import build_config, read_toml
 
 
@@ -33,6 +38,14 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
     assert config.run_folder == Path("m") / "run"
 
 
+def test_the_shower_transform_defaults_are_the_recipes_ones() -> None:
+    """The config cannot import the numpy recipes cheaply, so it repeats their defaults."""
+    config = build_config({})
+    assert config.shower_log_offset_quantile == LOG_OFFSET_QUANTILE
+    assert config.shower_empty_share_fraction == EMPTY_SHARE_FRACTION
+    assert config.shower_gap_fraction == GAP_FRACTION
+
+
 def test_errors_name_the_setting(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown setting.*learning_rate"):
         build_config({"learning_rate": 1e-3})
@@ -47,6 +60,14 @@ def test_errors_name_the_setting(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--max-minutes must be > 0"):
         build_config({"data": ["a"], "voxels": "v", "out": "m", "max_minutes": 0}).validate()
     shower = {"data": ["a"], "voxels": "v", "out": "m"}
+    with pytest.raises(ConfigError, match="shower_gap_fraction must be >= 0"):
+        build_config({**shower, "shower_gap_fraction": -1.0}).validate()
+    with pytest.raises(ConfigError, match="shower_empty_share_fraction must be in"):
+        build_config({**shower, "shower_empty_share_fraction": 1.5}).validate()
+    with pytest.raises(ConfigError, match="only shower_random_symmetry restores"):
+        build_config(
+            {**shower, "symmetry_augmentation": True, "shower_random_symmetry": False}
+        ).validate()
     with pytest.raises(ConfigError, match="set shower_layer_shares = false with it"):
         build_config({**shower, "critic_observables": True}).validate()
     with pytest.raises(ConfigError, match="selection_metric must be one of ks, separation_power"):
