@@ -27,6 +27,10 @@ shower_layer_shares = false
 learning_rate_final_fraction = 1.0
 n_critic = 5
 selection_metric = \"ks\"
+shower_log_offset_quantile = 0.01
+shower_gap_fraction = 0.0
+shower_empty_share_fraction = 0.0
+shower_random_symmetry = false
 [network]
 latent_dim = 64"
 declare -A VARIANTS=(
@@ -35,12 +39,18 @@ declare -A VARIANTS=(
     [ema_0.995]="ema_decay = 0.995"
     [ema]="ema_decay = 0.99"
     [minibatch_std]="minibatch_std_group = 4"
-    [symmetry]="symmetry_augmentation = true"
+    [symmetry]="symmetry_augmentation = true; shower_random_symmetry = true"
     [ema_dequantise]="ema_decay = 0.99; shower_dequantise = true"
     [ema_layers]="ema_decay = 0.99; shower_layer_shares = true"
     [ema_layers_dequantise]="ema_decay = 0.99; shower_layer_shares = true; shower_dequantise = true"
     [ema_layers_decay]="ema_decay = 0.99; shower_layer_shares = true; learning_rate_final_fraction = 0.1"
     [ema_layers_decay_critic2]="ema_decay = 0.99; shower_layer_shares = true; learning_rate_final_fraction = 0.1; n_critic = 2"
+    [ema_layers_eps0.05]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05"
+    [ema_layers_eps0.05_cut]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_empty_share_fraction = 0.5"
+    [ema_layers_eps0.05_rotate]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true"
+    [ema_layers_eps0.05_cut_rotate]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_empty_share_fraction = 0.5; shower_random_symmetry = true"
+    [ema_layers_eps0.05_rotate_gap]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0"
+    [ema_layers_eps0.05_rotate_augment]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; symmetry_augmentation = true"
 )
 for name in ${VARIANTS_TO_RUN:-${!VARIANTS[@]}}; do
     # A variant's settings replace the base's lines of the same name.
