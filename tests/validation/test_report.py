@@ -117,9 +117,23 @@ def test_blocks_of_features_in_threads_give_the_same_report(
     # each in a thread of its own even at this size.
     monkeypatch.setattr(compare_module, "MIN_THREAD_ELEMENTS", 1)
     compare_block, block_threads = compare_module._compare_block, set()
+    # The first two blocks in the pool wait for each other, so they must run side by side in
+    # two threads (a pool whose first thread took every block would time out here instead of
+    # passing or failing by the machine's load).
+    main, both_running, arrivals, lock = (
+        threading.get_ident(),
+        threading.Barrier(2, timeout=30),
+        [],
+        threading.Lock(),
+    )
 
     def recorded(*args: object) -> dict[str, np.ndarray]:
         block_threads.add(threading.get_ident())
+        with lock:
+            wait = threading.get_ident() != main and len(arrivals) < 2
+            arrivals.append(wait)
+        if wait:
+            both_running.wait()
         return compare_block(*args)
 
     monkeypatch.setattr(compare_module, "_compare_block", recorded)
