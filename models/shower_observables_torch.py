@@ -4,17 +4,21 @@ The critic works in the transformed space of :func:`~hepgan.models.transforms.fi
 (readout threshold, energy shares + response, y = ln(share + eps), conditional
 standardisation). :class:`TransformedShowerEnergies` undoes that chain in torch,
 
-    x = y s(E) + m(E);  share_i = max(exp(x_i) - eps, 0);  r = max(x_V, 0)
+    x = y s(E) + m(E);  share_i = max(exp(x_i) - eps - gap, 0);  r = max(x_last, 0)
     E_i = share_i / sum_j share_j * r * E_inc                       (MeV)
+
+or, with shares within layers and fractions of the layers,
+E_li = share_li / sum_j share_lj * f_l / sum_k f_k * r * E_inc,
 
 with m(E), s(E) interpolated linearly in ln E between the fitted knots, as the numpy
 step does. :func:`shower_observables_torch` then gives the observables of
 :func:`hepgan.validation.observables.shower_observables` (same names, same formulas),
 and :class:`ShowerObservableFeatures` turns them into standardised critic inputs:
-ln of the layer energies over E_inc, centres and widths per layer, the longitudinal
-centre of gravity, the response and a smooth non-zero count
+ln of the layer energies over E_inc, centres and widths per layer (softened, so that their
+gradients stay bounded), a smooth non-zero count per layer
 sum_i sigmoid((ln E_i - ln E_thr) / tau), which has a gradient where the hard count
-does not. (CaloGAN's discriminator sees layer energies and sparsity the same way.)
+does not, the longitudinal centre of gravity and the response. (CaloGAN's discriminator
+sees layer energies and sparsity the same way.)
 """
 
 from __future__ import annotations
@@ -27,9 +31,13 @@ from hepgan.models.physics_critic import StandardisedFeatures
 from hepgan.models.transforms import FeatureTransform
 from hepgan.models.transforms.columns import ConditionalStandardise, LogOffset, Standardise
 from hepgan.models.transforms.showers import EnergyShares
+from hepgan.models.transforms.torch_ops import EnergySharesInverse
 
 SMOOTH_COUNT_TEMPERATURE = 0.5  # tau of the smooth non-zero count, in ln E
-LAYER_ENERGY_FLOOR = 1e-6  # added to E_layer / E_inc before the log
+# f0 of the critic's layer observables: ln(E_layer / E_inc + f0), and centres and widths with
+# E_layer + f0 E_inc as their weight, so that no input gradient grows without bound
+CRITIC_LAYER_SOFTENING = 1e-4
+CRITIC_WIDTH_SOFTENING_MM2 = 1.0  # added to each width's variance (mm^2) before the root
 
 
 def interpolate_moments(
@@ -49,7 +57,8 @@ def interpolate_moments(
 
 
 class TransformedShowerEnergies(nn.Module):
-    """(transformed features (B, V + 1), transformed conditions (B, C)) -> (voxel energies (B, V)
+    """(transformed features (B, V + 1) or, with layer shares, (B, V + L + 1), transformed
+    conditions (B, C)) -> (voxel energies (B, V)
     MeV, incident energies (B,) MeV), differentiable; the inverse of the default shower
     transform without its two (non-differentiable) cuts: the readout threshold and the
     shares read as empty below ``LogOffset.empty_below``."""
@@ -67,16 +76,22 @@ class TransformedShowerEnergies(nn.Module):
                 "in-graph shower observables need the energy-shares shower transform "
                 f"(shower_energy_shares = true); got steps {[k.__name__ for k in kinds]}"
             )
-        if any(getattr(step, "layer_size", 0) for step in feature_transform.steps):
-            raise ValueError(
-                "in-graph shower observables need shares of the whole shower; "
-                "shower_layer_shares = true is not supported with critic_observables"
-            )
-        log_step = next(s for s in feature_transform.steps if isinstance(s, LogOffset))
+        shares_step = next(s for s in feature_transform.steps if isinstance(s, EnergyShares))
         standardise = feature_transform.steps[-1]
+        width = len(standardise.mean[0])  # V + L + 1: shares, layer fractions, response
         condition_scale = next(s for s in condition_transform.steps if isinstance(s, Standardise))
         self.index = energy_condition_index
-        self.eps = float(log_step.offset + log_step.gap)  # what exp(y) - eps undoes
+        # eps + gap per column, which exp(x) - eps - gap undoes; log_columns marks the columns of
+        # the log steps (every column but the response)
+        offsets, log_columns = torch.zeros(width), torch.zeros(width, dtype=torch.bool)
+        for step in feature_transform.steps:
+            if isinstance(step, LogOffset):
+                columns = list(range(width)) if step.columns is None else list(step.columns)
+                offsets[columns] = float(step.offset + step.gap)
+                log_columns[columns] = True
+        self.register_buffer("offsets", offsets)
+        self.register_buffer("log_columns", log_columns)
+        self.combine = EnergySharesInverse(shares_step, width)
         self.register_buffer("knots", torch.tensor(standardise.knots, dtype=torch.float32))
         self.register_buffer("mean", torch.tensor(standardise.mean, dtype=torch.float32))
         self.register_buffer("std", torch.tensor(standardise.std, dtype=torch.float32))
@@ -93,20 +108,31 @@ class TransformedShowerEnergies(nn.Module):
         k = self.index
         log_energy = conditions[:, k] * self.condition_std[k] + self.condition_mean[k]  # ln MeV
         mean, std = interpolate_moments(log_energy, self.knots, self.mean, self.std)
-        x = features * std + mean  # (B, V + 1)
-        shares = torch.clamp(torch.exp(torch.clamp(x[:, :-1], max=80.0)) - self.eps, min=0.0)
-        response = torch.clamp(x[:, -1], min=0.0)
+        x = features * std + mean  # (B, V + L + 1)
+        decoded = torch.clamp(torch.exp(torch.clamp(x, max=80.0)) - self.offsets, min=0.0)
+        values = torch.where(self.log_columns, decoded, x)
         incident = torch.exp(log_energy)
-        total = shares.sum(dim=1, keepdim=True).clamp(min=torch.finfo(shares.dtype).tiny)
-        return shares / total * (response * incident)[:, None], incident
+        physical = torch.cat([conditions[:, :k], incident[:, None], conditions[:, k + 1 :]], 1)
+        return self.combine(values, physical), incident
 
 
 def shower_observables_torch(
-    voxels: torch.Tensor, incident_energy: torch.Tensor, geometry: CylindricalGeometry
+    voxels: torch.Tensor,
+    incident_energy: torch.Tensor,
+    geometry: CylindricalGeometry,
+    *,
+    layer_softening: float = 0.0,
+    width_softening_mm2: float = 1e-12,
 ) -> dict[str, torch.Tensor]:
     """The observables of :func:`hepgan.validation.observables.shower_observables`, in torch,
     from voxels (N, V) MeV and incident energies (N,) MeV; each (N,). Centres and widths of an
-    empty layer are 0; ``n_nonzero`` is the hard count (no gradient)."""
+    empty layer are 0; ``n_nonzero`` is the hard count (no gradient).
+
+    With the defaults the formulas are the numpy ones. For a critic's input,
+    ``layer_softening`` = f0 divides each layer's moments by E_layer + f0 E_inc instead of
+    E_layer, and widths are sqrt(variance + ``width_softening_mm2``): the gradients of a
+    centre or width, (x_i - c) / E_layer, stay bounded for a layer whose energy tends to 0,
+    where the exact observables' grow without bound."""
     n, layers = len(voxels), geometry.n_layers
     cells = voxels.reshape(n, layers, -1)  # (N, L, A R)
     x, y = (
@@ -115,10 +141,15 @@ def shower_observables_torch(
     )
     energy = cells.sum(dim=2)  # (N, L)
     occupied = energy > 0
-    safe = torch.where(occupied, energy, torch.ones_like(energy))
+    weight = energy + layer_softening * incident_energy[:, None]
+    safe = torch.where(weight > 0, weight, torch.ones_like(weight))
     centre_x, centre_y = (cells @ x) / safe, (cells @ y) / safe
-    width_x = torch.sqrt(torch.clamp((cells @ (x * x)) / safe - centre_x**2, min=0.0) + 1e-12)
-    width_y = torch.sqrt(torch.clamp((cells @ (y * y)) / safe - centre_y**2, min=0.0) + 1e-12)
+    width_x = torch.sqrt(
+        torch.clamp((cells @ (x * x)) / safe - centre_x**2, min=0.0) + width_softening_mm2
+    )
+    width_y = torch.sqrt(
+        torch.clamp((cells @ (y * y)) / safe - centre_y**2, min=0.0) + width_softening_mm2
+    )
     zero = torch.zeros_like(energy)
     centre_x, centre_y = (
         torch.where(occupied, centre_x, zero),
@@ -149,18 +180,21 @@ def shower_observables_torch(
 def smooth_nonzero_count(
     voxels: torch.Tensor, threshold_mev: float, temperature: float = SMOOTH_COUNT_TEMPERATURE
 ) -> torch.Tensor:
-    """sum_i sigmoid((ln E_i - ln E_thr) / tau), (N,): the voxels above the readout threshold,
-    counted smoothly (the hard count as tau -> 0)."""
+    """sum_i sigmoid((ln E_i - ln E_thr) / tau) over the last axis: the voxels above the readout
+    threshold, counted smoothly (the hard count as tau -> 0); (N, V) -> (N,), (N, L, A R) ->
+    (N, L)."""
     threshold = max(threshold_mev, 1e-12)
     log_energy = torch.log(torch.clamp(voxels, min=threshold * 1e-6))
-    return torch.sigmoid((log_energy - torch.log(torch.tensor(threshold))) / temperature).sum(1)
+    return torch.sigmoid((log_energy - torch.log(torch.tensor(threshold))) / temperature).sum(-1)
 
 
 class ShowerObservableFeatures(StandardisedFeatures):
-    """Critic inputs from the transformed features: (B, 5 L + 3) standardised columns of
-    ln(E_layer / E_inc + 1e-6), centres and widths per layer (mm / 10), the longitudinal
-    centre of gravity (X0), the response E_tot / E_inc and the smooth non-zero count / V.
-    The standardisation (mean, width) is fitted once on real transformed training events."""
+    """Critic inputs from the transformed features: (B, 6 L + 2) standardised columns of
+    ln(E_layer / E_inc + f0), centres and widths per layer (mm / 10, softened by f0 and
+    ``CRITIC_WIDTH_SOFTENING_MM2``: see :func:`shower_observables_torch`), the smooth non-zero
+    count of each layer over its voxels, the longitudinal centre of gravity (X0) and the
+    response E_tot / E_inc. The standardisation (mean, width) is fitted once on real
+    transformed training events."""
 
     def __init__(
         self,
@@ -176,21 +210,26 @@ class ShowerObservableFeatures(StandardisedFeatures):
 
     @property
     def width(self) -> int:
-        return 5 * self.geometry.n_layers + 3
+        return 6 * self.geometry.n_layers + 2
 
     def raw(self, features: torch.Tensor, conditions: torch.Tensor) -> torch.Tensor:
         voxels, incident = self.energies(features, conditions)
-        observables = shower_observables_torch(voxels, incident, self.geometry)
+        observables = shower_observables_torch(
+            voxels,
+            incident,
+            self.geometry,
+            layer_softening=CRITIC_LAYER_SOFTENING,
+            width_softening_mm2=CRITIC_WIDTH_SOFTENING_MM2,
+        )
         layers = range(self.geometry.n_layers)
         columns = [
-            torch.log(observables[f"e_layer_{layer:02d}"] / incident + LAYER_ENERGY_FLOOR)
+            torch.log(observables[f"e_layer_{layer:02d}"] / incident + CRITIC_LAYER_SOFTENING)
             for layer in layers
         ]
         for prefix in ("centre_x_layer", "centre_y_layer", "width_x_layer", "width_y_layer"):
             columns += [observables[f"{prefix}_{layer:02d}"] / 10.0 for layer in layers]
-        columns += [
-            observables["longitudinal_cog_x0"],
-            observables["e_total_over_incident"],
-            smooth_nonzero_count(voxels, self.threshold) / voxels.shape[1],
-        ]
-        return torch.stack(columns, dim=1)  # (B, 5 L + 3)
+        cells = voxels.reshape(len(voxels), self.geometry.n_layers, -1)  # (B, L, A R)
+        counts = smooth_nonzero_count(cells, self.threshold) / cells.shape[2]  # (B, L)
+        columns += list(counts.unbind(dim=1))
+        columns += [observables["longitudinal_cog_x0"], observables["e_total_over_incident"]]
+        return torch.stack(columns, dim=1)  # (B, 6 L + 2)

@@ -45,9 +45,14 @@ def test_observables_in_the_graph_equal_the_numpy_ones(showers) -> None:
         np.testing.assert_allclose(got[name].numpy(), values, rtol=1e-9, atol=1e-5, err_msg=name)
 
 
-def test_inverse_transform_in_the_graph_is_the_numpy_inverse_and_sums_exactly(showers) -> None:
+@pytest.mark.parametrize(
+    "layer_size", [0, GEOMETRY.n_voxels // GEOMETRY.n_layers], ids=["shares", "layers"]
+)
+def test_inverse_transform_in_the_graph_is_the_numpy_inverse_and_sums_exactly(
+    showers, layer_size: int
+) -> None:
     incident, voxels = showers
-    features = fit_shower_transform(voxels, incident)
+    features = fit_shower_transform(voxels, incident, layer_size=layer_size)
     conditions = fit_condition_transform(incident[:, None], log_columns=[0])
     energies = TransformedShowerEnergies(features, conditions).double()
     transformed = features.forward(voxels, incident[:, None])
@@ -111,3 +116,39 @@ def test_physics_critic_sees_observables_and_the_batch_spread(showers) -> None:
     same[4:] = torch.arange(12.0).reshape(4, 3)
     spread = minibatch_standard_deviation(same, 4)
     assert spread[:4].max() < 1e-3 and spread[4:].min() > 1.0
+
+
+def test_softened_layer_moments_keep_the_input_gradients_bounded(showers) -> None:
+    """Shares of the whole shower, a generated last layer whose energy tends to 0 (every share at
+    the empty point, two a hair above it): the exact centre's gradient in the critic's input
+    grows like (eps + gap) / E_layer; the softened one stays below (eps + gap) s r / f0 times
+    the layer's size in mm (s: the largest width of the standardisation, r: the response)."""
+    incident, voxels = showers
+    features = fit_shower_transform(voxels, incident)
+    conditions = fit_condition_transform(incident[:, None], log_columns=[0])
+    energies = TransformedShowerEnergies(features, conditions).double()
+    x = torch.as_tensor(features.forward(voxels[:1], incident[:1, None]))
+    c = torch.as_tensor(conditions.forward(incident[:1, None]))
+    layer_size = GEOMETRY.n_voxels // GEOMETRY.n_layers
+    last = slice(GEOMETRY.n_voxels - layer_size, GEOMETRY.n_voxels)
+    log_energy = torch.log(torch.as_tensor(incident[:1], dtype=torch.float64))
+    moments = interpolate_moments(log_energy, energies.knots, energies.mean, energies.std)
+    mean, std = (m[0] for m in moments)
+    empty_y = (torch.log(energies.offsets) - mean)[last] / std[last]
+    x[0, last] = empty_y - 1e-3  # empty
+    x[0, last.start : last.start + 2] = empty_y[:2] + 1e-9 / std[last][:2]  # about 1e-9 eps
+    gradients = {}
+    for softening in (0.0, 1e-4):
+        inputs = x.clone().requires_grad_(True)
+        shower, incident_energy = energies(inputs, c)
+        observables = shower_observables_torch(
+            shower, incident_energy, GEOMETRY, layer_softening=softening
+        )
+        (gradient,) = torch.autograd.grad(observables["centre_x_layer_09"].sum(), inputs)
+        assert torch.isfinite(gradient).all()
+        gradients[softening] = gradient.abs().max().item()
+    extent_mm = float(np.abs(GEOMETRY.voxel_xy_mm()[0]).max())
+    response = float(x[0, -1] * std[-1] + mean[-1])
+    bound = float(energies.offsets[0] * std[last].max()) * response / 1e-4 * 2 * extent_mm
+    assert gradients[1e-4] < bound, (gradients, bound)
+    assert gradients[0.0] > 1e3 * bound, (gradients, bound)

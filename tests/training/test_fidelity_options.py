@@ -144,7 +144,6 @@ def test_the_averaged_weights_are_what_gets_saved(tmp_path: Path) -> None:
         seed=5,
         ema_decay=0.9,
         critic_observables=True,
-        shower_layer_shares=False,
         minibatch_std_group=4,
         symmetry_augmentation=True,
     )
