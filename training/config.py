@@ -111,6 +111,11 @@ class TrainConfig:
     # AUC 0.826-0.835 -> 0.808-0.815, median separation power 0.008-0.010 -> 0.007-0.008;
     # the resolution 2-7 % wide instead of 0-4 % narrow
     shower_gap_fraction: float = 2.0
+    # showers with layer shares: each layer's shares and each layer's fraction get their own
+    # eps (= recipes.LOG_OFFSET_PER_LAYER), instead of one for all shares and one for all
+    # fractions. Measured (docs/quality.md, round 4, three seeds): 32 % -> 17 % empty last
+    # layers (simulated 20 %), but AUC 0.808-0.824 against 0.808-0.815: a wash
+    shower_log_offset_per_layer: bool = False
     # showers: generated shares below this fraction of eps are read as empty, losing the real
     # shares below it (= recipes.EMPTY_SHARE_FRACTION; 0: off). Measured without the gap: 0.5
     # took the largest separation power from 0.12-0.13 to 0.09, the AUC unchanged

@@ -78,6 +78,7 @@ class Trainer:
             shower_log_offset_quantile=config.shower_log_offset_quantile,
             shower_empty_share_fraction=config.shower_empty_share_fraction,
             shower_gap_fraction=config.shower_gap_fraction,
+            shower_offset_per_layer=config.shower_log_offset_per_layer,
             shower_symmetry=fidelity.generation_symmetry(config, data.geometry),
         )
         self.symmetry = fidelity.build_symmetry(

@@ -41,6 +41,11 @@ GAP_FRACTION = 2.0
 # Generated shower shares below this fraction of eps are read as empty (0: off): the same
 # blur cut without a gap, at the cost of real shares below it (docs/quality.md, round 3)
 EMPTY_SHARE_FRACTION = 0.0
+# With layer shares, each layer's shares and each layer's fraction get their own eps (instead
+# of one eps for all within-layer shares and one for all layer fractions): the deep layers'
+# fractions are 10-100 times smaller than the pooled quantile. Measured (docs/quality.md,
+# round 4): fewer empty deep layers, the same AUC over three seeds, so off
+LOG_OFFSET_PER_LAYER = False
 
 
 def fit_conditional_standardise(
@@ -143,6 +148,7 @@ def fit_shower_transform(
     log_offset_quantile: float = LOG_OFFSET_QUANTILE,
     empty_share_fraction: float = EMPTY_SHARE_FRACTION,
     gap_fraction: float = GAP_FRACTION,
+    offset_per_layer: bool = LOG_OFFSET_PER_LAYER,
     symmetry: DihedralSymmetry | None = None,
 ) -> FeatureTransform:
     """For showers: voxels (N, V) MeV and incident energies (N,) MeV.
@@ -156,7 +162,8 @@ def fit_shower_transform(
     empty voxels (ln eps) sit close below the smallest deposits instead of far away.
     ``layer_size`` P > 0 (voxels per layer, layer by layer): hierarchical shares, within
     each layer and of the layers (width V + L + 1; see :class:`EnergyShares`), each group
-    with its own eps; the non-zero shares move up by ``gap_fraction`` eps, and generated
+    with its own eps (``offset_per_layer``: each layer's shares and each layer's fraction
+    with its own); the non-zero shares move up by ``gap_fraction`` eps, and generated
     shares below ``empty_share_fraction`` eps read as 0 (:class:`LogOffset`).
     ``symmetry``: generated showers get a random rotation or reflection of it (stored with
     the transform, applied by the sampler). ``threshold`` (MeV) is the readout threshold the
@@ -176,7 +183,7 @@ def fit_shower_transform(
         steps.append(DivideByCondition(condition_index=energy_condition_index))
     scaled = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
     n_layers = n_voxels // layer_size if energy_shares and layer_size else 0
-    for group in (range(n_voxels), range(n_voxels, n_voxels + n_layers)):
+    for group in _offset_groups(n_voxels, n_layers, per_layer=offset_per_layer):
         if len(group):
             values = scaled[:, list(group)]
             positive = values[values > 0]
@@ -199,6 +206,16 @@ def fit_shower_transform(
     else:
         steps.append(_standardise(partial))
     return FeatureTransform(steps, symmetry=symmetry)
+
+
+def _offset_groups(n_voxels: int, n_layers: int, *, per_layer: bool) -> list[range]:
+    """Columns of the shares-and-fractions layout (V shares, L fractions) that share one eps:
+    all shares and all fractions, or ``per_layer`` each layer's shares and each fraction."""
+    if not (per_layer and n_layers):
+        return [range(n_voxels), range(n_voxels, n_voxels + n_layers)]
+    size = n_voxels // n_layers
+    shares = [range(layer * size, (layer + 1) * size) for layer in range(n_layers)]
+    return shares + [range(n_voxels + layer, n_voxels + layer + 1) for layer in range(n_layers)]
 
 
 def dequantise_empty_voxels(
@@ -244,6 +261,7 @@ def fit_transforms(
     shower_log_offset_quantile: float = LOG_OFFSET_QUANTILE,
     shower_empty_share_fraction: float = EMPTY_SHARE_FRACTION,
     shower_gap_fraction: float = GAP_FRACTION,
+    shower_offset_per_layer: bool = LOG_OFFSET_PER_LAYER,
     shower_symmetry: DihedralSymmetry | None = None,
     event_acceptance: bool = False,
 ) -> tuple[FeatureTransform, FeatureTransform]:
@@ -262,6 +280,7 @@ def fit_transforms(
             log_offset_quantile=shower_log_offset_quantile,
             empty_share_fraction=shower_empty_share_fraction,
             gap_fraction=shower_gap_fraction,
+            offset_per_layer=shower_offset_per_layer,
             symmetry=shower_symmetry,
         )
         return feature_transform, fit_condition_transform(conditions, log_columns=[0])

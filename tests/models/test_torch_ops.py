@@ -54,6 +54,12 @@ def _fitted_chains(rng: np.random.Generator):
         energy,
     )
     yield (
+        "showers-offset-per-layer",
+        fit_shower_transform(voxels, energy[:, 0], layer_size=6, offset_per_layer=True),
+        voxels,
+        energy,
+    )
+    yield (
         "showers-ratio",
         fit_shower_transform(voxels, energy[:, 0], energy_shares=False),
         voxels,

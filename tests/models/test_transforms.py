@@ -330,3 +330,29 @@ def test_the_log_offset_is_the_chosen_quantile_of_each_groups_shares(quantile: f
         assert offset == pytest.approx(np.quantile(group[group > 0], quantile), rel=1e-6)
     back = transform.inverse(transform.forward(voxels, energy[:, None]), energy[:, None])
     np.testing.assert_allclose(back, voxels, rtol=2e-5, atol=1e-5)
+
+
+def test_a_log_offset_per_layer_is_each_layers_own_quantile() -> None:
+    """offset_per_layer: one eps for each layer's shares and one for each layer's fraction, each
+    the chosen quantile of that layer's non-zero values (a deep layer's fractions are far
+    smaller than the pooled quantile); the transform still inverts exactly."""
+    voxels, energy = _layered_showers(11, 400, gamma_shape=0.5)
+    voxels[:, PER_LAYER:] *= 1e-3  # a second layer with a thousandth of the first's energy
+    transform = fit_shower_transform(
+        voxels, energy, layer_size=PER_LAYER, offset_per_layer=True, log_offset_quantile=0.05
+    )
+    steps = [step for step in transform.steps if isinstance(step, LogOffset)]
+    shares = EnergyShares(layer_size=PER_LAYER).forward(voxels, energy[:, None])
+    n_voxels = LAYERS * PER_LAYER
+    groups = [list(range(layer * PER_LAYER, (layer + 1) * PER_LAYER)) for layer in range(LAYERS)]
+    groups += [[n_voxels + layer] for layer in range(LAYERS)]
+    assert [step.columns for step in steps] == groups
+    for step, group in zip(steps, groups, strict=True):
+        values = shares[:, group]
+        assert step.offset == pytest.approx(np.quantile(values[values > 0], 0.05), rel=1e-6)
+        assert step.gap == pytest.approx(2 * step.offset)
+    first, second = steps[LAYERS].offset, steps[LAYERS + 1].offset
+    assert second < 1e-2 * first
+    back = transform.inverse(transform.forward(voxels, energy[:, None]), energy[:, None])
+    np.testing.assert_array_equal(back == 0, voxels == 0)
+    np.testing.assert_allclose(back, voxels, rtol=2e-5, atol=1e-5)
