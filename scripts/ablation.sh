@@ -31,8 +31,11 @@ shower_log_offset_quantile = 0.01
 shower_gap_fraction = 0.0
 shower_empty_share_fraction = 0.0
 shower_random_symmetry = false
+shower_log_offset_per_layer = false
+batch_size = 256
 [network]
-latent_dim = 64"
+latent_dim = 64
+critic_hidden = [256, 256, 256]"
 declare -A VARIANTS=(
     [base]=""
     [observables]="critic_observables = true"
@@ -51,6 +54,15 @@ declare -A VARIANTS=(
     [ema_layers_eps0.05_cut_rotate]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_empty_share_fraction = 0.5; shower_random_symmetry = true"
     [ema_layers_eps0.05_rotate_gap]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0"
     [ema_layers_eps0.05_rotate_augment]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; symmetry_augmentation = true"
+    [round3_observables]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; critic_observables = true"
+    [round3_minibatch_std]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; minibatch_std_group = 4"
+    [round3_critic512]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; critic_hidden = [512, 512, 512]"
+    [round3_ema0.999]="ema_decay = 0.999; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0"
+    [round3_critic3]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; n_critic = 3"
+    [round3_batch1024]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; batch_size = 1024"
+    [round3_batch2048]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; batch_size = 2048"
+    [round3_offset_per_layer]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; shower_log_offset_per_layer = true"
+    [round3_offset_per_layer_batch1024]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; shower_log_offset_per_layer = true; batch_size = 1024"
 )
 for name in ${VARIANTS_TO_RUN:-${!VARIANTS[@]}}; do
     # A variant's settings replace the base's lines of the same name.
