@@ -36,6 +36,9 @@ batch_size = 256
 [network]
 latent_dim = 64
 critic_hidden = [256, 256, 256]"
+# Round 3's defaults, which round 4's variants change one or two at a time (a setting given
+# twice takes its last value).
+ROUND3="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0"
 declare -A VARIANTS=(
     [base]=""
     [observables]="critic_observables = true"
@@ -54,15 +57,15 @@ declare -A VARIANTS=(
     [ema_layers_eps0.05_cut_rotate]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_empty_share_fraction = 0.5; shower_random_symmetry = true"
     [ema_layers_eps0.05_rotate_gap]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0"
     [ema_layers_eps0.05_rotate_augment]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; symmetry_augmentation = true"
-    [round3_observables]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; critic_observables = true"
-    [round3_minibatch_std]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; minibatch_std_group = 4"
-    [round3_critic512]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; critic_hidden = [512, 512, 512]"
-    [round3_ema0.999]="ema_decay = 0.999; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0"
-    [round3_critic3]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; n_critic = 3"
-    [round3_batch1024]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; batch_size = 1024"
-    [round3_batch2048]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; batch_size = 2048"
-    [round3_offset_per_layer]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; shower_log_offset_per_layer = true"
-    [round3_offset_per_layer_batch1024]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0; shower_log_offset_per_layer = true; batch_size = 1024"
+    [round3_observables]="$ROUND3; critic_observables = true"
+    [round3_minibatch_std]="$ROUND3; minibatch_std_group = 4"
+    [round3_critic512]="$ROUND3; critic_hidden = [512, 512, 512]"
+    [round3_ema0.999]="$ROUND3; ema_decay = 0.999"
+    [round3_critic3]="$ROUND3; n_critic = 3"
+    [round3_batch1024]="$ROUND3; batch_size = 1024"
+    [round3_batch2048]="$ROUND3; batch_size = 2048"
+    [round3_offset_per_layer]="$ROUND3; shower_log_offset_per_layer = true"
+    [round3_offset_per_layer_batch1024]="$ROUND3; shower_log_offset_per_layer = true; batch_size = 1024"
 )
 for name in ${VARIANTS_TO_RUN:-${!VARIANTS[@]}}; do
     # A variant's settings replace the base's lines of the same name.
