@@ -36,8 +36,8 @@ batch_size = 256
 [network]
 latent_dim = 64
 critic_hidden = [256, 256, 256]"
-# Round 3's defaults, which round 4's variants change one or two at a time (a setting given
-# twice takes its last value).
+# Round 3's defaults (variant ema_layers_eps0.05_rotate_gap), which round 4's variants change
+# one or two at a time (a setting given twice takes its last value).
 ROUND3="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0"
 declare -A VARIANTS=(
     [base]=""
@@ -55,7 +55,7 @@ declare -A VARIANTS=(
     [ema_layers_eps0.05_cut]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_empty_share_fraction = 0.5"
     [ema_layers_eps0.05_rotate]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true"
     [ema_layers_eps0.05_cut_rotate]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_empty_share_fraction = 0.5; shower_random_symmetry = true"
-    [ema_layers_eps0.05_rotate_gap]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; shower_gap_fraction = 2.0"
+    [ema_layers_eps0.05_rotate_gap]="$ROUND3"
     [ema_layers_eps0.05_rotate_augment]="ema_decay = 0.99; shower_layer_shares = true; shower_log_offset_quantile = 0.05; shower_random_symmetry = true; symmetry_augmentation = true"
     [round3_observables]="$ROUND3; critic_observables = true"
     [round3_minibatch_std]="$ROUND3; minibatch_std_group = 4"
