@@ -16,11 +16,16 @@ from hepgan.models.shower_observables_torch import (
     shower_observables_torch,
     smooth_nonzero_count,
 )
-from hepgan.models.transforms import fit_condition_transform, fit_shower_transform
+from hepgan.models.transforms import (
+    ShowerTransformSettings,
+    fit_condition_transform,
+    fit_shower_transform,
+)
 from hepgan.simulators.showers import simulate_showers
 from hepgan.validation.observables import shower_observables
 
 GEOMETRY = get_geometry("small")
+WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +50,13 @@ def test_observables_in_the_graph_equal_the_numpy_ones(showers) -> None:
         np.testing.assert_allclose(got[name].numpy(), values, rtol=1e-9, atol=1e-5, err_msg=name)
 
 
-@pytest.mark.parametrize(
-    "layer_size", [0, GEOMETRY.n_voxels // GEOMETRY.n_layers], ids=["shares", "layers"]
-)
+@pytest.mark.parametrize("layer_shares", [False, True], ids=["shares", "layers"])
 def test_inverse_transform_in_the_graph_is_the_numpy_inverse_and_sums_exactly(
-    showers, layer_size: int
+    showers, layer_shares: bool
 ) -> None:
     incident, voxels = showers
-    features = fit_shower_transform(voxels, incident, layer_size=layer_size)
+    settings = ShowerTransformSettings(layer_shares=layer_shares, random_symmetry=False)
+    features = fit_shower_transform(voxels, incident, settings, shape=GEOMETRY.shape)
     conditions = fit_condition_transform(incident[:, None], log_columns=[0])
     energies = TransformedShowerEnergies(features, conditions).double()
     transformed = features.forward(voxels, incident[:, None])
@@ -95,7 +99,7 @@ def test_smooth_count_tends_to_the_hard_count(showers) -> None:
 
 def test_physics_critic_sees_observables_and_the_batch_spread(showers) -> None:
     incident, voxels = showers
-    features = fit_shower_transform(voxels, incident)
+    features = fit_shower_transform(voxels, incident, WHOLE_SHOWER)
     conditions = fit_condition_transform(incident[:, None], log_columns=[0])
     x = torch.as_tensor(features.forward(voxels, incident[:, None]))
     c = torch.as_tensor(conditions.forward(incident[:, None]))
@@ -124,7 +128,7 @@ def test_softened_layer_moments_keep_the_input_gradients_bounded(showers) -> Non
     grows like (eps + gap) / E_layer; the softened one stays below (eps + gap) s r / f0 times
     the layer's size in mm (s: the largest width of the standardisation, r: the response)."""
     incident, voxels = showers
-    features = fit_shower_transform(voxels, incident)
+    features = fit_shower_transform(voxels, incident, WHOLE_SHOWER)
     conditions = fit_condition_transform(incident[:, None], log_columns=[0])
     energies = TransformedShowerEnergies(features, conditions).double()
     x = torch.as_tensor(features.forward(voxels[:1], incident[:1, None]))

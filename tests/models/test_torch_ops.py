@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from hepgan.models.transforms import (
+    EventTransformSettings,
     FeatureTransform,
+    ShowerTransformSettings,
     fit_condition_transform,
     fit_event_transform,
     fit_shower_transform,
@@ -36,43 +38,31 @@ def _dimuons(rng: np.random.Generator, n: int = 400):
     return np.column_stack([events[name] for name in names]).astype(np.float64), names
 
 
+SHAPE = (5, 1, 6)  # the toy showers' 30 voxels as layers of 6
+WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
+
+
 def _fitted_chains(rng: np.random.Generator):
     """(name, transform, physical values, conditions) for every recipe the library fits."""
     voxels, energy = _showers(rng)
     events, names = _dimuons(rng)
-    yield "showers", fit_shower_transform(voxels, energy[:, 0]), voxels, energy
-    yield (
-        "showers-layers",
-        fit_shower_transform(voxels, energy[:, 0], layer_size=6),
-        voxels,
-        energy,
-    )
-    yield (
-        "showers-empty-cut",
-        fit_shower_transform(voxels, energy[:, 0], layer_size=6, empty_share_fraction=0.5),
-        voxels,
-        energy,
-    )
-    yield (
-        "showers-offset-per-layer",
-        fit_shower_transform(voxels, energy[:, 0], layer_size=6, offset_per_layer=True),
-        voxels,
-        energy,
-    )
-    yield (
-        "showers-ratio",
-        fit_shower_transform(voxels, energy[:, 0], energy_shares=False),
-        voxels,
-        energy,
-    )
+
+    def shower(settings: ShowerTransformSettings) -> FeatureTransform:
+        return fit_shower_transform(voxels, energy[:, 0], settings, shape=SHAPE)
+
+    yield "showers", shower(WHOLE_SHOWER), voxels, energy
+    yield "showers-layers", shower(ShowerTransformSettings()), voxels, energy
+    cut = ShowerTransformSettings(empty_share_fraction=0.5)
+    yield "showers-empty-cut", shower(cut), voxels, energy
+    per_layer = ShowerTransformSettings(log_offset_per_layer=True)
+    yield "showers-offset-per-layer", shower(per_layer), voxels, energy
+    ratio = ShowerTransformSettings(energy_shares=False, layer_shares=False)
+    yield "showers-ratio", shower(ratio), voxels, energy
     yield "dimuon-pair-frame", fit_event_transform(events, names), events, None
-    yield "dimuon-lab-pair", fit_event_transform(events, names, pair_variables="lab"), events, None
-    yield (
-        "dimuon-mass-shell",
-        fit_event_transform(events, names, pair_frame=False),
-        events,
-        None,
-    )
+    lab = EventTransformSettings(pair_variables="lab")
+    yield "dimuon-lab-pair", fit_event_transform(events, names, lab), events, None
+    mass_shell = EventTransformSettings(pair_frame=False)
+    yield "dimuon-mass-shell", fit_event_transform(events, names, mass_shell), events, None
 
 
 @pytest.mark.parametrize(
