@@ -6,7 +6,7 @@ reads them from the ``[shower]`` and ``[events]`` tables of its TOML file
 (``hepgan.training.config.TrainConfig.shower`` / ``.events``), type-checks them field by
 field, and stores them, resolved, in the run's ``options.json`` and the model card.
 
-Adding a setting is a change in two functions of this folder and nowhere else:
+Adding a setting is a change in two places of this folder and nowhere else:
 
 1. a field here, with its default and a comment that says what it does and its unit (and
    its range check in ``validate``, if it has one);
