@@ -87,7 +87,9 @@ def test_a_dimuon_critic_that_sees_each_muon_trains_and_keeps_the_acceptance(
     root's infinite slope there gave NaN losses from step 2 on these 3,000 events until the
     roots were floored)."""
     out, config, data = tmp_path / "dimuon", tmp_path / "critic.toml", tmp_path / "d.root"
-    config.write_text("critic_observables = true\nvalidate_every = 4\n[events]\nacceptance = true\n")
+    config.write_text(
+        "critic_observables = true\nvalidate_every = 4\n[events]\nacceptance = true\n"
+    )
     _hepgan("simulate", "dimuon", "-n", "3000", "--seed", "2", "-o", str(data))
     _hepgan(
         "train", "--data", str(data), "--tree", "events",
