@@ -214,22 +214,33 @@ class ShowerObservableFeatures(StandardisedFeatures):
 
     def raw(self, features: torch.Tensor, conditions: torch.Tensor) -> torch.Tensor:
         voxels, incident = self.energies(features, conditions)
-        observables = shower_observables_torch(
-            voxels,
-            incident,
-            self.geometry,
-            layer_softening=CRITIC_LAYER_SOFTENING,
-            width_softening_mm2=CRITIC_WIDTH_SOFTENING_MM2,
-        )
-        layers = range(self.geometry.n_layers)
-        columns = [
-            torch.log(observables[f"e_layer_{layer:02d}"] / incident + CRITIC_LAYER_SOFTENING)
-            for layer in layers
-        ]
-        for prefix in ("centre_x_layer", "centre_y_layer", "width_x_layer", "width_y_layer"):
-            columns += [observables[f"{prefix}_{layer:02d}"] / 10.0 for layer in layers]
-        cells = voxels.reshape(len(voxels), self.geometry.n_layers, -1)  # (B, L, A R)
-        counts = smooth_nonzero_count(cells, self.threshold) / cells.shape[2]  # (B, L)
-        columns += list(counts.unbind(dim=1))
-        columns += [observables["longitudinal_cog_x0"], observables["e_total_over_incident"]]
-        return torch.stack(columns, dim=1)  # (B, 6 L + 2)
+        return critic_shower_columns(voxels, incident, self.geometry, self.threshold)
+
+
+def critic_shower_columns(
+    voxels: torch.Tensor,
+    incident: torch.Tensor,
+    geometry: CylindricalGeometry,
+    threshold_mev: float,
+) -> torch.Tensor:
+    """The unstandardised columns of :class:`ShowerObservableFeatures` (B, 6 L + 2) from
+    voxels (B, V) MeV and incident energies (B,) MeV."""
+    observables = shower_observables_torch(
+        voxels,
+        incident,
+        geometry,
+        layer_softening=CRITIC_LAYER_SOFTENING,
+        width_softening_mm2=CRITIC_WIDTH_SOFTENING_MM2,
+    )
+    layers = range(geometry.n_layers)
+    columns = [
+        torch.log(observables[f"e_layer_{layer:02d}"] / incident + CRITIC_LAYER_SOFTENING)
+        for layer in layers
+    ]
+    for prefix in ("centre_x_layer", "centre_y_layer", "width_x_layer", "width_y_layer"):
+        columns += [observables[f"{prefix}_{layer:02d}"] / 10.0 for layer in layers]
+    cells = voxels.reshape(len(voxels), geometry.n_layers, -1)  # (B, L, A R)
+    counts = smooth_nonzero_count(cells, threshold_mev) / cells.shape[2]  # (B, L)
+    columns += list(counts.unbind(dim=1))
+    columns += [observables["longitudinal_cog_x0"], observables["e_total_over_incident"]]
+    return torch.stack(columns, dim=1)  # (B, 6 L + 2)

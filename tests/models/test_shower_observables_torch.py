@@ -12,6 +12,7 @@ from hepgan.models.physics_critic import PhysicsCritic, minibatch_standard_devia
 from hepgan.models.shower_observables_torch import (
     ShowerObservableFeatures,
     TransformedShowerEnergies,
+    critic_shower_columns,
     interpolate_moments,
     shower_observables_torch,
     smooth_nonzero_count,
@@ -156,3 +157,69 @@ def test_softened_layer_moments_keep_the_input_gradients_bounded(showers) -> Non
     bound = float(energies.offsets[0] * std[last].max()) * response / 1e-4 * 2 * extent_mm
     assert gradients[1e-4] < bound, (gradients, bound)
     assert gradients[0.0] > 1e3 * bound, (gradients, bound)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        WHOLE_SHOWER,
+        ShowerTransformSettings(random_symmetry=False),
+        ShowerTransformSettings(log_offset_per_layer=True, random_symmetry=False),
+    ],
+    ids=["shares", "layers", "eps-per-layer"],
+)
+def test_the_critics_float32_observables_are_the_float64_numpy_ones(showers, settings) -> None:
+    """What the critic sees (float32, from the transformed features) is what the numpy inverse
+    without its two cuts (the readout threshold and the empty-share cut) gives in float64,
+    to float32 rounding, for real and generated-like inputs."""
+    incident, voxels = showers
+    features = fit_shower_transform(voxels, incident, settings, shape=GEOMETRY.shape)
+    conditions = fit_condition_transform(incident[:, None], log_columns=[0])
+    x = features.forward(voxels, incident[:, None])
+    c = conditions.forward(incident[:, None])
+    observables = ShowerObservableFeatures(
+        TransformedShowerEnergies(features, conditions),
+        GEOMETRY,
+        GEOMETRY.readout_threshold_mev,
+        torch.as_tensor(x),
+        torch.as_tensor(c),
+    )
+    noisy = x + 0.3 * np.random.default_rng(9).normal(size=x.shape).astype(np.float32)
+    energy = incident[:, None]
+
+    def columns(log_values: np.ndarray) -> np.ndarray:
+        """The critic's columns from the log-space values, by the numpy inverse in float64."""
+        values = log_values
+        for step in reversed(features.steps[1:-1]):  # the log offsets, the energy shares
+            values = step.inverse(values, energy)
+        return critic_shower_columns(
+            torch.as_tensor(values),
+            torch.as_tensor(incident),
+            GEOMETRY,
+            GEOMETRY.readout_threshold_mev,
+        ).numpy()
+
+    rng = np.random.default_rng(10)
+    for inputs in (x, noisy):
+        with torch.no_grad():
+            got = observables.raw(torch.as_tensor(inputs), torch.as_tensor(c)).numpy()
+        assert got.dtype == np.float32 and np.isfinite(got).all()
+        # Float32 rounding, measured where it matters: the log-space values z = y s(E) + m(E)
+        # (ln(share + eps + gap), and the response) that the shares are decoded from. Float32
+        # carries each to a few of its steps there (the rounding of y, s, m, the product and
+        # the sum), which a share just above the empty point turns into a large relative error
+        # (exp(z) - eps - gap cancels). The float64 columns moved by up to 4 float32 steps of
+        # every z (random draws) bound the float32 columns, to 4 times that spread.
+        log_values = features.steps[-1].inverse(inputs.astype(np.float64), energy)
+        expected = columns(log_values)
+        steps = 4 * np.spacing(log_values.astype(np.float32)).astype(np.float64)
+        spread = np.max(
+            [
+                np.abs(columns(log_values + rng.uniform(-1, 1, steps.shape) * steps) - expected)
+                for _ in range(4)
+            ],
+            axis=0,
+        )
+        bound = 4 * spread + 4e-6 * (1 + np.abs(expected))
+        worst = np.unravel_index(np.argmax(np.abs(got - expected) / bound), got.shape)
+        assert np.all(np.abs(got - expected) <= bound), (worst, got[worst], expected[worst])
