@@ -40,7 +40,7 @@ def build_critic(
     each particle's kinematics for events with four-vectors among ``feature_names``."""
     if not config.critic_observables and config.minibatch_std_group == 0:
         return Critic(gan_config)
-    from hepgan.models.physics_critic import PhysicsCritic
+    from hepgan.models.critic.physics_critic import PhysicsCritic
 
     observables: nn.Module | None = None
     if config.critic_observables and geometry is None:
@@ -50,7 +50,7 @@ def build_critic(
                 "critic_observables needs showers (--voxels) with a known geometry, or "
                 "events with four-vectors (E1, px1, py1, pz1, ...)"
             )
-        from hepgan.models.particle_kinematics_torch import ParticleKinematicsFeatures
+        from hepgan.models.critic.particle_kinematics import ParticleKinematicsFeatures
 
         physical_widths = (len(feature_names), gan_config.n_conditions)
         observables = ParticleKinematicsFeatures(
@@ -61,12 +61,14 @@ def build_critic(
             real[1][:OBSERVABLE_FIT_EVENTS],
         )
     elif config.critic_observables:
-        from hepgan.models.shower_observables_torch import (
+        from hepgan.models.critic.shower_observables import (
             ShowerObservableFeatures,
             TransformedShowerEnergies,
         )
 
-        energies = TransformedShowerEnergies(*transforms)
+        energies = TransformedShowerEnergies(
+            transforms, (geometry.n_voxels, gan_config.n_conditions)
+        )
         observables = ShowerObservableFeatures(
             energies.to(real[0].device),
             geometry,

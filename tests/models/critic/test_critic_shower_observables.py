@@ -6,27 +6,33 @@ import numpy as np
 import pytest
 import torch
 
-from hepgan.models.geometry import get_geometry
-from hepgan.models.networks import GanConfig
-from hepgan.models.physics_critic import PhysicsCritic, minibatch_standard_deviation
-from hepgan.models.shower_observables_torch import (
+from hepgan.models.critic.physics_critic import PhysicsCritic, minibatch_standard_deviation
+from hepgan.models.critic.shower_observables import (
     ShowerObservableFeatures,
     TransformedShowerEnergies,
     critic_shower_columns,
-    interpolate_moments,
     shower_observables_torch,
     smooth_nonzero_count,
 )
+from hepgan.models.geometry import get_geometry
+from hepgan.models.networks import GanConfig
 from hepgan.models.transforms import (
     ShowerTransformSettings,
     fit_condition_transform,
     fit_shower_transform,
 )
+from hepgan.models.transforms.columns import LogOffset
 from hepgan.simulators.showers import simulate_showers
 from hepgan.validation.observables import shower_observables
 
 GEOMETRY = get_geometry("small")
 WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
+WIDTHS = (GEOMETRY.n_voxels, 1)  # physical widths: voxels, conditions (the incident energy)
+
+
+def _graph_moments(energies: TransformedShowerEnergies, incident: torch.Tensor):
+    """m(E), s(E) (N, F) of the graph's conditional standardisation (the first inverse step)."""
+    return energies.features_out.steps[0].moments(incident[:, None])
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +65,7 @@ def test_inverse_transform_in_the_graph_is_the_numpy_inverse_and_sums_exactly(
     settings = ShowerTransformSettings(layer_shares=layer_shares, random_symmetry=False)
     features = fit_shower_transform(voxels, incident, settings, shape=GEOMETRY.shape)
     conditions = fit_condition_transform(incident[:, None], log_columns=[0])
-    energies = TransformedShowerEnergies(features, conditions).double()
+    energies = TransformedShowerEnergies((features, conditions), WIDTHS).double()
     transformed = features.forward(voxels, incident[:, None])
     # Generated-like inputs: the real ones plus noise, so the shares no longer sum to 1 before
     # the in-graph normalisation.
@@ -80,8 +86,7 @@ def test_inverse_transform_in_the_graph_is_the_numpy_inverse_and_sums_exactly(
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-4, atol=2e-5)
     # The normalisation holds exactly: the voxels add up to the response the graph decoded
     # (its float32-stored moments) times E_inc, to float64 rounding.
-    log_energy = torch.log(got_incident)
-    mean, std = interpolate_moments(log_energy, energies.knots, energies.mean, energies.std)
+    mean, std = _graph_moments(energies, got_incident)
     response = (
         torch.as_tensor(noisy[:, -1], dtype=torch.float64) * std[:, -1] + mean[:, -1]
     ).clamp(min=0)
@@ -105,7 +110,7 @@ def test_physics_critic_sees_observables_and_the_batch_spread(showers) -> None:
     x = torch.as_tensor(features.forward(voxels, incident[:, None]))
     c = torch.as_tensor(conditions.forward(incident[:, None]))
     observables = ShowerObservableFeatures(
-        TransformedShowerEnergies(features, conditions), GEOMETRY, 0.01515, x, c
+        TransformedShowerEnergies((features, conditions), WIDTHS), GEOMETRY, 0.01515, x, c
     )
     standardised = observables(x, c)
     assert standardised.shape == (len(x), observables.width)
@@ -131,15 +136,17 @@ def test_softened_layer_moments_keep_the_input_gradients_bounded(showers) -> Non
     incident, voxels = showers
     features = fit_shower_transform(voxels, incident, WHOLE_SHOWER)
     conditions = fit_condition_transform(incident[:, None], log_columns=[0])
-    energies = TransformedShowerEnergies(features, conditions).double()
-    x = torch.as_tensor(features.forward(voxels[:1], incident[:1, None]))
-    c = torch.as_tensor(conditions.forward(incident[:1, None]))
+    energies = TransformedShowerEnergies((features, conditions), WIDTHS).double()
+    (shares_offset,) = (s for s in features.steps if isinstance(s, LogOffset))
+    offset = shares_offset.offset + shares_offset.gap  # eps + gap of every share
+    # float64 inputs, which carry a share of 1e-9 eps above the empty point
+    x = torch.as_tensor(features.forward(voxels[:1], incident[:1, None]), dtype=torch.float64)
+    c = torch.as_tensor(conditions.forward(incident[:1, None]), dtype=torch.float64)
     layer_size = GEOMETRY.n_voxels // GEOMETRY.n_layers
     last = slice(GEOMETRY.n_voxels - layer_size, GEOMETRY.n_voxels)
-    log_energy = torch.log(torch.as_tensor(incident[:1], dtype=torch.float64))
-    moments = interpolate_moments(log_energy, energies.knots, energies.mean, energies.std)
+    moments = _graph_moments(energies, energies(x, c)[1])  # at the E_inc the graph decodes
     mean, std = (m[0] for m in moments)
-    empty_y = (torch.log(energies.offsets) - mean)[last] / std[last]
+    empty_y = (np.log(offset) - mean)[last] / std[last]
     x[0, last] = empty_y - 1e-3  # empty
     x[0, last.start : last.start + 2] = empty_y[:2] + 1e-9 / std[last][:2]  # about 1e-9 eps
     gradients = {}
@@ -154,7 +161,7 @@ def test_softened_layer_moments_keep_the_input_gradients_bounded(showers) -> Non
         gradients[softening] = gradient.abs().max().item()
     extent_mm = float(np.abs(GEOMETRY.voxel_xy_mm()[0]).max())
     response = float(x[0, -1] * std[-1] + mean[-1])
-    bound = float(energies.offsets[0] * std[last].max()) * response / 1e-4 * 2 * extent_mm
+    bound = float(offset * std[last].max()) * response / 1e-4 * 2 * extent_mm
     assert gradients[1e-4] < bound, (gradients, bound)
     assert gradients[0.0] > 1e3 * bound, (gradients, bound)
 
@@ -165,8 +172,9 @@ def test_softened_layer_moments_keep_the_input_gradients_bounded(showers) -> Non
         WHOLE_SHOWER,
         ShowerTransformSettings(random_symmetry=False),
         ShowerTransformSettings(log_offset_per_layer=True, random_symmetry=False),
+        ShowerTransformSettings(energy_shares=False, layer_shares=False, random_symmetry=False),
     ],
-    ids=["shares", "layers", "eps-per-layer"],
+    ids=["shares", "layers", "eps-per-layer", "fractions"],
 )
 def test_the_critics_float32_observables_are_the_float64_numpy_ones(showers, settings) -> None:
     """What the critic sees (float32, from the transformed features) is what the numpy inverse
@@ -178,7 +186,7 @@ def test_the_critics_float32_observables_are_the_float64_numpy_ones(showers, set
     x = features.forward(voxels, incident[:, None])
     c = conditions.forward(incident[:, None])
     observables = ShowerObservableFeatures(
-        TransformedShowerEnergies(features, conditions),
+        TransformedShowerEnergies((features, conditions), WIDTHS),
         GEOMETRY,
         GEOMETRY.readout_threshold_mev,
         torch.as_tensor(x),
