@@ -20,7 +20,7 @@ from hepgan.models.card import ModelCard, ReferenceSample, TrainingProvenance
 from hepgan.models.sampler import Sampler
 from hepgan.training.config import TrainConfig
 from hepgan.training.data import Split, TrainingData
-from hepgan.validation.observables import ObservableDefinition
+from hepgan.validation.report.observables import ObservableDefinition
 
 # How the checkpoint was chosen, by the setting selection_metric (card.training.selection_metric)
 SELECTION_METRIC_LABELS = {
@@ -70,7 +70,7 @@ def reference_report(run: FinishedRun) -> tuple[Any, dict, dict]:
     (float32) with seed ``config.seed + 2``, through the artefact's own sampler: the same
     events, observables and report as a service report of that seed and those conditions.
     """
-    from hepgan.validation.report import build_report
+    from hepgan.validation.report.build import build_report
 
     rows = run.split.reference
     features = run.data.features[rows].astype(np.float32)  # (M, F), as stored
@@ -172,7 +172,7 @@ def write_plots(
 ) -> None:
     """``history.png`` (losses and the selection metric by step) and real vs generated
     histograms of the ``max_observables`` observables with the largest KS, in HEP style."""
-    from hepgan.validation.plots import hep_style, plot_overlays
+    from hepgan.validation.report.plots import hep_style, plot_overlays
 
     folder.mkdir(parents=True, exist_ok=True)
     loss_records = [r for r in history if "losses" in r and r.get("event") is None]

@@ -1,7 +1,7 @@
 """``hepgan validate``: judge a candidate sample against a reference sample.
 
 Both files are ROOT or CaloChallenge HDF5. What is compared is
-:func:`hepgan.validation.tables.table_observables`: shower files on the shower
+:func:`hepgan.validation.report.tables.table_observables`: shower files on the shower
 observables of their geometry (stored in the file, else the preset with their voxel
 count; any other count is compared voxel by voxel), with the reference matched to the
 candidate's incident energies; event files on their features plus the derived
@@ -57,8 +57,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hepgan.validation.report import build_report
-    from hepgan.validation.report_schema import ReportThresholds
+    from hepgan.validation.report.build import build_report
+    from hepgan.validation.report.schema import ReportThresholds
 
     if not 0.0 < args.significance < 1.0:
         raise ConfigError(f"--significance must lie in (0, 1), got {args.significance}")
@@ -102,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
         args.report.write_text(report.model_dump_json(indent=2) + "\n")
         print(f"report written to {args.report}")
     if args.plots is not None:
-        from hepgan.validation.plots import plot_overlays
+        from hepgan.validation.report.plots import plot_overlays
 
         written = plot_overlays(candidate, matched, args.plots, report=report)
         print(f"{len(written)} plots written to {args.plots}")
@@ -129,7 +129,7 @@ def _observables(table: dict, path: Path) -> tuple[dict, dict | None, dict[str, 
     import numpy as np
 
     from hepgan.datafiles.metadata import stored_json
-    from hepgan.validation.tables import table_observables
+    from hepgan.validation.report.tables import table_observables
 
     for name, values in table.items():
         if np.issubdtype(np.asarray(values).dtype, np.floating) and not np.all(np.isfinite(values)):
@@ -146,7 +146,7 @@ def _matched(reference: dict, candidate_conditions, reference_conditions) -> tup
     conditions: the same (seeded) choice :func:`build_report` makes."""
     if candidate_conditions is None:
         return reference, None
-    from hepgan.validation.conditions import match_reference
+    from hepgan.validation.report.conditions import match_reference
 
     chosen, _ = match_reference(candidate_conditions, reference_conditions)
     return (
@@ -161,7 +161,7 @@ def _classifier(candidate: tuple, matched_reference: tuple, seed: int):
     per-event observables. Each argument is (observables, conditions or None)."""
     import numpy as np
 
-    from hepgan.validation.high_level_classifier import (
+    from hepgan.validation.judges.high_level_classifier import (
         high_level_classifier_test,
         shower_high_level_features,
     )
