@@ -41,7 +41,11 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import numpy as np
 
 from hepgan.validation.report.compare import compare_features, default_threads
-from hepgan.validation.report.conditions import PreparedConditions, match_reference
+from hepgan.validation.report.conditions import (
+    ConditionSelection,
+    PreparedConditions,
+    match_reference,
+)
 from hepgan.validation.report.reference import PreparedReference
 from hepgan.validation.report.schema import (
     SCHEMA_VERSION,
@@ -62,6 +66,7 @@ class ReportOptions(TypedDict, total=False):
 
     candidate_conditions: Mapping[str, np.ndarray] | None
     reference_conditions: Mapping[str, np.ndarray] | PreparedConditions | None
+    reference_match: tuple[np.ndarray, ConditionSelection] | None
     units: Mapping[str, str] | None
     thresholds: ReportThresholds | None
     extrapolated: bool
@@ -85,6 +90,7 @@ def build_report_dict(
     *,
     candidate_conditions: Mapping[str, np.ndarray] | None = None,
     reference_conditions: Mapping[str, np.ndarray] | PreparedConditions | None = None,
+    reference_match: tuple[np.ndarray, ConditionSelection] | None = None,
     units: Mapping[str, str] | None = None,
     thresholds: ReportThresholds | None = None,
     extrapolated: bool = False,
@@ -99,6 +105,8 @@ def build_report_dict(
     With conditions given for both, the reference is first restricted to the
     candidate's condition bins (:func:`hepgan.validation.report.conditions.match_reference`;
     ``reference_conditions`` prepared once for many reports, or by name).
+    ``reference_match``: instead of the conditions, that function's result already at hand
+    (the matched reference events' indices and the record of how they were chosen).
     ``threads``: how many blocks of features are compared at once (numpy's sort and
     the compiled sweep release the GIL); None: :func:`default_threads`. ``histograms``:
     attach each observable's binned samples (the bins of its JS and separation power).
@@ -113,11 +121,9 @@ def build_report_dict(
     else:
         prepared = PreparedReference(reference, keep_integral=False)
     per_event, pooled = _split_observables(candidate, prepared)
-    selection, condition_match = None, None
-    if candidate_conditions is not None or reference_conditions is not None:
-        if candidate_conditions is None or reference_conditions is None:
-            raise ValueError("give conditions for both the candidate and the reference, or neither")
-        selection, condition_match = match_reference(candidate_conditions, reference_conditions)
+    selection, condition_match = _reference_selection(
+        candidate_conditions, reference_conditions, reference_match
+    )
 
     n_candidate = len(candidate[per_event[0]])
     reference_sorted = prepared.sorted_events(per_event, selection)
@@ -143,6 +149,24 @@ def build_report_dict(
         "observables": _rows(scores),
         "classifier": None,
     }
+
+
+def _reference_selection(
+    candidate_conditions: Mapping[str, np.ndarray] | None,
+    reference_conditions: Mapping[str, np.ndarray] | PreparedConditions | None,
+    reference_match: tuple[np.ndarray, ConditionSelection] | None,
+) -> tuple[np.ndarray | None, ConditionSelection | None]:
+    """The reference events to compare (indices; None for all) and how they were matched."""
+    given_conditions = candidate_conditions is not None or reference_conditions is not None
+    if reference_match is not None:
+        if given_conditions:
+            raise ValueError("give the conditions or their reference_match, not both")
+        return reference_match
+    if not given_conditions:
+        return None, None
+    if candidate_conditions is None or reference_conditions is None:
+        raise ValueError("give conditions for both the candidate and the reference, or neither")
+    return match_reference(candidate_conditions, reference_conditions)
 
 
 def _compare_pooled(

@@ -28,6 +28,16 @@ class TableObservables:
     conditions: dict[str, np.ndarray] | None
     units: dict[str, str]
 
+    def events(self, rows: np.ndarray) -> TableObservables:
+        """The events ``rows`` (indices) of every observable and condition."""
+        return TableObservables(
+            {name: values[rows] for name, values in self.observables.items()},
+            None
+            if self.conditions is None
+            else {name: values[rows] for name, values in self.conditions.items()},
+            self.units,
+        )
+
 
 def table_observables(
     table: Mapping[str, np.ndarray], *, stored_geometry: dict | None = None

@@ -275,3 +275,26 @@ def test_too_few_events_give_no_verdict_but_say_the_minimum() -> None:
         )
     enough = build_report(_sample(rng, thresholds.min_events_for_verdict), reference).summary
     assert enough.status != "insufficient"
+
+
+def test_a_reference_match_at_hand_gives_the_report_of_the_conditions() -> None:
+    rng = np.random.default_rng(11)
+    reference = {"energy": rng.normal(size=2000)}
+    reference_conditions = {"e_inc": rng.uniform(1.0, 100.0, 2000)}
+    candidate = {"energy": rng.normal(size=300)}
+    candidate_conditions = {"e_inc": rng.uniform(10.0, 20.0, 300)}
+    match = match_reference(candidate_conditions, reference_conditions)
+    by_conditions = build_report(
+        candidate,
+        reference,
+        candidate_conditions=candidate_conditions,
+        reference_conditions=reference_conditions,
+    )
+    assert by_conditions.summary.n_reference == len(match[0]) < 2000
+    assert build_report(candidate, reference, reference_match=match) == by_conditions
+    with pytest.raises(ValueError, match="not both"):
+        build_report(
+            candidate, reference, candidate_conditions=candidate_conditions, reference_match=match
+        )
+    with pytest.raises(ValueError, match="for both the candidate and the reference, or neither"):
+        build_report(candidate, reference, candidate_conditions=candidate_conditions)
