@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from hepgan.commands import new_command, parse_condition_flag, range_distribution
+from hepgan.commands import new_command, output_format, parse_condition_flag, range_distribution
 from hepgan.errors import ConfigError
-
-SUFFIXES = (".root", ".h5", ".hdf5")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -94,8 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.events < 1:
         raise ConfigError(f"-n/--events must be a positive integer, got {args.events}")
     output = Path(args.output)
-    if output.suffix.lower() not in SUFFIXES:
-        raise ConfigError(f"-o/--output: {output} must end in {', '.join(SUFFIXES)}")
+    file_format = output_format(output)
     if not output.parent.is_dir():
         raise ConfigError(f"-o/--output: folder {output.parent} does not exist")
     position = _shard_position(args)
@@ -109,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     features = artefact.generate(
         args.events, conditions=conditions, seed=args.seed, device=str(device)
     )
-    if output.suffix.lower() == ".root":
+    if file_format == "root":
         from hepgan.datafiles.root_writer import write_root
 
         write_root(
