@@ -17,6 +17,7 @@ import numpy as np
 
 from hepgan.models.artefact import save_artefact
 from hepgan.models.card import ModelCard, ReferenceSample, TrainingProvenance
+from hepgan.models.run_history import loss_records, validation_records
 from hepgan.models.sampler import Sampler
 from hepgan.training.config import TrainConfig
 from hepgan.training.data import Split, TrainingData
@@ -93,9 +94,7 @@ def write_artefact(run: FinishedRun, history: list[dict[str, Any]]) -> Path:
     """Report on the chosen generator, write the artefact folder and the plots."""
     config, data, split = run.config, run.data, run.split
     report, generated, reference = reference_report(run)
-    best_validation = next(
-        (r for r in reversed(history) if r.get("event") == "validation" and r.get("best")), {}
-    )
+    best_validation = next((r for r in reversed(validation_records(history)) if r.get("best")), {})
     reference_rows = split.reference
     card = ModelCard(
         kind=data.kind,
@@ -175,21 +174,20 @@ def write_plots(
     from hepgan.validation.report.plots import hep_style, plot_overlays
 
     folder.mkdir(parents=True, exist_ok=True)
-    loss_records = [r for r in history if "losses" in r and r.get("event") is None]
-    validations = [r for r in history if r.get("event") == "validation"]
+    logged, validations = loss_records(history), validation_records(history)
     best = [r["step"] for r in validations if r.get("best")]
     with hep_style() as (plt, _):
         figure, (loss_axes, metric_axes) = plt.subplots(
             1, 2, figsize=(13, 5.5), layout="constrained"
         )
-        for name in loss_records[0]["losses"] if loss_records else []:
+        for name in logged[0]["losses"] if logged else []:
             loss_axes.plot(
-                [r["step"] for r in loss_records],
-                [r["losses"][name] for r in loss_records],
-                label=f"{name} ({len(loss_records)} points)",
+                [r["step"] for r in logged],
+                [r["losses"][name] for r in logged],
+                label=f"{name} ({len(logged)} points)",
             )
         loss_axes.set(xlabel="generator step", ylabel="loss")
-        if loss_records:
+        if logged:
             loss_axes.legend(fontsize="small")
         metric_axes.plot(
             [r["step"] for r in validations],
