@@ -5,7 +5,7 @@ The classifier two-sample test that judges models is
 :func:`hepgan.validation.judges.high_level_classifier.high_level_classifier_test`; a trained
 discriminator's output on held-out events gives the GAN value and from it a JS estimate,
 JS ~ ln 2 + 1/2 E_ref[ln D] + 1/2 E_cand[ln(1 - D)] (:mod:`hepgan.validation.judges.gan_theory`),
-which is how DESIGN's identity V(G, D*) = 2 JS - 2 ln 2 is tested.
+which is how the identity V(G, D*) = 2 JS - 2 ln 2 (Goodfellow et al. 2014) is tested.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ Calibration (Platt scaling): D(x) = sigmoid(a t(x) + b), with t the network's
 logit and (a, b) minimising the cross-entropy on the validation split. Scaling by
 a > 0 does not change the AUC, but it makes D an estimate of the probability
 p_ref / (p_ref + p_cand), so the GAN value on the test split gives the JS divergence
-(DESIGN.md section 1), in nats:
+(V(G, D*) = 2 JS - 2 ln 2, :mod:`hepgan.validation.judges.gan_theory`), in nats:
 
     JS = ln 2 + 1/2 E_ref[ln D] + 1/2 E_cand[ln(1 - D)]   (clipped at 0)
 

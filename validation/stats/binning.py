@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hepgan.validation.stats.sorting import SortedColumns, sort_columns
+from hepgan.validation.stats.sorting import SortedColumns
 from hepgan.validation.stats.sweep import bin_counts
 
 DEFAULT_BINS = 50
@@ -46,13 +46,6 @@ def shared_histograms(
         reference=bin_counts(reference.values, edges),
         edges=edges,
     )
-
-
-def histogram_pair(
-    candidate: np.ndarray, reference: np.ndarray, *, n_bins: int = DEFAULT_BINS
-) -> HistogramPair:
-    """:func:`shared_histograms` on raw samples: candidate (n, F), reference (m, F)."""
-    return shared_histograms(sort_columns(candidate), sort_columns(reference), n_bins=n_bins)
 
 
 def plotting_edges(

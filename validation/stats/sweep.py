@@ -73,20 +73,10 @@ def ks_and_wasserstein(candidate: SortedColumns, reference: SortedColumns) -> Sw
     return SweepResult(ks=ks, w1=w1)
 
 
-def count_below(rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """#{rows[f] < keys[f, e]}, (F, E) int64, for rows (F, N) ascending and keys (F, E)
-    ascending per row (histogram edges)."""
-    rows = np.ascontiguousarray(rows, dtype=np.float64)
-    keys = np.ascontiguousarray(keys, dtype=np.float64)
-    counts = np.empty(keys.shape, dtype=np.int64)
-    _count_below(rows, keys, counts)
-    return counts
-
-
 def bin_counts(rows: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Entries of each row in each bin, (F, E + 1) float64, for rows (F, N) ascending and
     interior edges (F, E) ascending per row: bin 0 is x < e_0, bin b is e_(b-1) <= x < e_b,
-    the last x >= e_(E-1); the differences of :func:`count_below` in one compiled pass."""
+    the last x >= e_(E-1): the differences of #{x < e_b}, in one compiled pass."""
     rows = np.ascontiguousarray(rows, dtype=np.float64)
     edges = np.ascontiguousarray(edges, dtype=np.float64)
     counts = np.empty((edges.shape[0], edges.shape[1] + 1), dtype=np.float64)
@@ -178,16 +168,6 @@ def _sweep(points, other, integral, other_mean, ks_numerator, w1):
             cell_start = cell_end
         ks_numerator[feature] = largest
         w1[feature] = total
-
-
-@njit(nogil=True, cache=True)
-def _count_below(rows, keys, counts):
-    """counts[f, e] = #{rows[f] < keys[f, e]}, the keys ascending per row."""
-    for feature in range(rows.shape[0]):
-        found = 0
-        for edge in range(keys.shape[1]):
-            found = _first_not_before(rows[feature], found, keys[feature, edge], True)
-            counts[feature, edge] = found
 
 
 @njit(nogil=True, cache=True)

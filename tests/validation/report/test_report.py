@@ -15,9 +15,10 @@ from hepgan.validation.report.conditions import match_reference
 from hepgan.validation.report.reference import PreparedReference
 from hepgan.validation.report.schema import ReportThresholds, ValidationReport
 from hepgan.validation.report.verdict import js_noise_floor
-from hepgan.validation.stats.binning import histogram_pair
+from hepgan.validation.stats.binning import shared_histograms
 from hepgan.validation.stats.divergences import js_divergence
 from hepgan.validation.stats.multiple_testing import benjamini_hochberg_adjusted, holm_adjusted
+from hepgan.validation.stats.sorting import sort_columns
 
 
 def _sample(rng: np.random.Generator, n: int, shift: float = 0.0) -> dict[str, np.ndarray]:
@@ -254,7 +255,7 @@ def test_multiple_testing_corrections() -> None:
 def test_js_noise_floor_is_the_mean_js_of_samples_of_one_distribution() -> None:
     rng = np.random.default_rng(10)
     candidate, reference = rng.normal(size=(500, 400)), rng.normal(size=(2000, 400))
-    pair = histogram_pair(candidate, reference, n_bins=20)
+    pair = shared_histograms(sort_columns(candidate), sort_columns(reference), n_bins=20)
     mean_js = js_divergence(pair.candidate, pair.reference).mean()
     assert mean_js == pytest.approx(js_noise_floor(500, 2000, n_bins=20), rel=0.1)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hepgan.validation.stats.binning import histogram_pair
+from hepgan.validation.stats.binning import shared_histograms
 from hepgan.validation.stats.sorting import sort_columns
 from hepgan.validation.stats.sweep import ks_and_wasserstein
 
@@ -20,7 +20,7 @@ def test_histograms_equal_numpy_on_the_same_open_bins() -> None:
     rng = np.random.default_rng(0)
     candidate = rng.normal(0.5, 2.0, size=(3000, 4))
     reference = np.round(rng.normal(size=(5000, 4)), 1)  # ties among the edges
-    pair = histogram_pair(candidate, reference, n_bins=20)
+    pair = shared_histograms(sort_columns(candidate), sort_columns(reference), n_bins=20)
     for feature in range(4):
         edges = np.concatenate([[-np.inf], pair.edges[feature], [np.inf]])
         for sample, counts in ((candidate, pair.candidate), (reference, pair.reference)):
@@ -32,7 +32,7 @@ def test_histograms_equal_numpy_on_the_same_open_bins() -> None:
 
 def test_reference_quantile_bins_hold_equal_reference_counts() -> None:
     reference = np.random.default_rng(1).exponential(size=(10_000, 2))
-    pair = histogram_pair(reference[:100], reference, n_bins=10)
+    pair = shared_histograms(sort_columns(reference[:100]), sort_columns(reference), n_bins=10)
     np.testing.assert_array_equal(pair.reference, 1000.0)
 
 

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from hepgan.validation.stats.sorting import sort_columns
-from hepgan.validation.stats.sweep import SCAN_ENTRIES, count_below, ks_and_wasserstein
+from hepgan.validation.stats.sweep import SCAN_ENTRIES, bin_counts, ks_and_wasserstein
 
 N_FEATURES = 5
 
@@ -103,14 +103,15 @@ def test_features_must_match() -> None:
 
 
 @pytest.mark.parametrize("gap", [1, SCAN_ENTRIES - 1, SCAN_ENTRIES, SCAN_ENTRIES + 1, 1_000])
-def test_edge_counts_equal_numpy(gap: int) -> None:
-    """#{row < key} for ascending keys, ties and keys past both ends included, whatever the
-    distance between consecutive answers (inside the branch-free scan or galloping)."""
+def test_bin_counts_equal_numpy(gap: int) -> None:
+    """Entries per bin of ascending edges, ties and edges past both ends included, whatever
+    the distance between consecutive edges' counts (inside the branch-free scan or galloping)."""
     rng = np.random.default_rng(gap)
     rows = np.sort(np.round(rng.normal(size=(3, 40 * gap)), 1), axis=1)
     keys = np.concatenate([[-9.0], rows[0, ::gap], [9.0]])
     keys = np.broadcast_to(keys, (3, len(keys)))
-    expected = np.stack(
+    below = np.stack(
         [np.searchsorted(row, key, side="left") for row, key in zip(rows, keys, strict=True)]
-    )
-    np.testing.assert_array_equal(count_below(rows, keys), expected)
+    )  # (F, E): #{row < edge}
+    expected = np.diff(below, prepend=0, append=rows.shape[1])  # (F, E + 1), open outer bins
+    np.testing.assert_array_equal(bin_counts(rows, keys), expected)
