@@ -37,9 +37,9 @@ def _session(path: Path):
 
 # ONNX Runtime and the artefact's path: the same float32 generator, the same float64
 # transforms. Measured (benchmarks/bench_onnx_parity.py, docs/onnx.md), per column, at most
-# 2.4 float32 ULPs of the column's largest value (bit for bit in over 99.99 % of the values;
-# a muon's pz near zero inherits its error from the larger numbers it is computed from). An
-# error of 5e-6 relative is 42 to 84 ULPs at the column's largest value.
+# 2.4 float32 ULPs of the column's largest value, most values bit for bit (a muon's pz near
+# zero inherits its error from the larger numbers it is computed from). An error of 5e-6
+# relative is 42 to 84 ULPs at the column's largest value.
 MAX_ULPS = 4
 
 
