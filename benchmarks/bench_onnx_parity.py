@@ -9,9 +9,9 @@ runs it on ONNX Runtime's CPU provider and ``Sampler.generate_from_noise`` on th
 and conditions, and prints per column the largest difference in float32 units in the last
 place (:func:`tests.support.onnx_parity.worst_ulps`): ULPs of the column's largest value
 (|onnx - torch| / spacing(max |column|), the metric tests/models/test_export.py holds), and
-ULPs of each value itself. Prints one JSON document: per model and batch, the worst column
-by each, the fraction of values equal bit for bit, and how many columns have each worst
-ULP count; with the versions, CPU and load of the run.
+ULPs of each value itself. Prints JSON lines: the run (versions, CPU, load), then one line
+per model and batch size with the fraction of values equal bit for bit and, for each
+metric, the worst column and every column's figure; last the load after the run.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import os
 import platform
 import tempfile
 import time
-from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +44,9 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
-def parity(folder: Path, work: Path, batches: list[int], seed: int) -> dict:
-    """Per batch size: the share of exact values; the worst ULPs (of the column, of the
-    value) and the columns at each worst ULP count."""
+def parity(folder: Path, work: Path, batches: list[int], seed: int) -> Iterator[dict]:
+    """Per batch size: the share of exact values and, in ULPs of the column and of the
+    value, the worst column and each column's figure."""
     import onnxruntime
 
     from hepgan.models.artefact import load_artefact
@@ -56,25 +56,23 @@ def parity(folder: Path, work: Path, batches: list[int], seed: int) -> dict:
     path = export_onnx(artefact, work / f"{folder.name}.onnx")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = artefact.card.feature_names
-    results = {}
     for n_events in batches:
         events, expected = onnx_and_sampler(artefact, session, n_events=n_events, seed=seed)
-        figures = {"values_bit_for_bit": round(float(np.mean(events == expected)), 6)}
+        figures: dict = {
+            "model": folder.name,
+            "generator_hidden": artefact.card.architecture["generator_hidden"],
+            "batch": n_events,
+            "values_bit_for_bit": round(float(np.mean(events == expected)), 6),
+        }
         for of in ("column", "value"):
             worst = worst_ulps(events, expected, of=of)  # (F,)
             column = int(np.argmax(worst))
-            counts = Counter(worst.tolist())
             figures[f"ulps_of_{of}"] = {
                 "worst": float(worst[column]),
                 "worst_column": names[column],
-                "columns_by_worst": {f"{ulps:g}": counts[ulps] for ulps in sorted(counts)},
+                "per_column": dict(zip(names, worst.tolist(), strict=True)),
             }
-        results[f"batch_{n_events}"] = figures
-    return {
-        "features": len(names),
-        "generator_hidden": artefact.card.architecture["generator_hidden"],
-        **results,
-    }
+        yield figures
 
 
 def main() -> None:
@@ -86,7 +84,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     batches = [int(value) for value in args.batches.split(",")]
-    figures = {
+    run = {
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpu": _cpu(),
         "cpus": os.cpu_count(),
@@ -97,19 +95,19 @@ def main() -> None:
             "numpy": np.__version__,
         },
     }
+    print(json.dumps(run), flush=True)
     with tempfile.TemporaryDirectory() as temporary:
         work = Path(temporary)
-        models = {
-            "tiny_showers": make_tiny_artefact(work / "tiny_showers", kind="showers"),
-            "toy_events": make_tiny_artefact(work / "toy_events", kind="events"),
-            "dimuon": make_dimuon_artefact(work / "dimuon"),
-            "showers_default_network": build_model(work / "showers_default_network"),
-        }
-        figures["models"] = {
-            name: parity(folder, work, batches, args.seed) for name, folder in models.items()
-        }
-    figures["load_after"] = [round(value, 2) for value in os.getloadavg()]
-    print(json.dumps(figures, indent=1))
+        models = [
+            make_tiny_artefact(work / "tiny_showers", kind="showers"),
+            make_tiny_artefact(work / "toy_events", kind="events"),
+            make_dimuon_artefact(work / "dimuon"),
+            build_model(work / "showers_default_network"),
+        ]
+        for folder in models:
+            for figures in parity(folder, work, batches, args.seed):
+                print(json.dumps(figures), flush=True)
+    print(json.dumps({"load_after": [round(value, 2) for value in os.getloadavg()]}))
 
 
 if __name__ == "__main__":
