@@ -68,8 +68,10 @@ def reference_report(run: FinishedRun) -> tuple[Any, dict, dict]:
     with the generated and reference observables it compared.
 
     The events are generated for the reference conditions as the artefact stores them
-    (float32) with seed ``config.seed + 2``, through the artefact's own sampler: the same
-    events, observables and report as a service report of that seed and those conditions.
+    (float32) with seed ``config.seed + 2``, through the artefact's own sampler: the report
+    the service gives for those events (``/v2`` with their noise); a ``/v1`` request with that
+    seed draws each chunk's noise from a seed of its own, so it scores other draws
+    (:mod:`hepgan.models.sampler`).
     """
     from hepgan.validation.report.build import build_report
 
