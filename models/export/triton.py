@@ -15,7 +15,6 @@ else there is refused, and nothing outside ``REPO/NAME`` is touched.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from pathlib import Path
@@ -163,7 +162,7 @@ def export_triton(
     repository = Path(repository)
     if not repository.parent.is_dir():
         raise ConfigError(f"-o/--output: folder {repository.parent} does not exist")
-    if repository.exists() and not repository.is_dir():
+    if (repository.exists() or repository.is_symlink()) and not repository.is_dir():
         raise ConfigError(f"-o/--output: {repository} is not a folder")
     text = triton_config(
         artefact,
@@ -173,17 +172,14 @@ def export_triton(
         kind=kind,
         max_queue_delay_us=max_queue_delay_us,
     )
-    created = not repository.exists()
-    repository.mkdir(exist_ok=True)
     folder = repository / name
-    try:
-        with atomic_folder(folder, replace=_replaceable(folder)) as partial:
-            (partial / VERSION).mkdir()
-            export_onnx(artefact, partial / VERSION / MODEL_FILE)
-            (partial / CONFIG_FILE).write_text(text)
-    except BaseException:
-        if created:  # the repository this call made (empty again: the model folder is not)
-            with contextlib.suppress(OSError):
-                repository.rmdir()
-        raise
+    if repository.exists():
+        destination, replace = folder, _replaceable(folder)
+    else:  # a new repository: it is the folder renamed into place, with the model inside
+        destination, replace = repository, False
+    with atomic_folder(destination, replace=replace) as partial:
+        model_folder = partial if destination == folder else partial / name
+        (model_folder / VERSION).mkdir(parents=True)
+        export_onnx(artefact, model_folder / VERSION / MODEL_FILE)
+        (model_folder / CONFIG_FILE).write_text(text)
     return folder

@@ -75,14 +75,46 @@ def test_an_artefact_name_that_is_not_a_model_name_asks_for_name(
     assert not (tmp_path / "repo").exists()
 
 
-def test_a_folder_that_export_did_not_write_is_refused(model: Path, tmp_path: Path, capsys) -> None:
-    repository = tmp_path / "repo"
-    mine = _folder_with_sentinel(repository / "calo")
+def _someone_elses(folder: Path, what: str) -> None:
+    """Put at ``folder`` something that hepgan export did not write."""
+    if what == "a user's folder":
+        _folder_with_sentinel(folder)
+    elif what == "another tool's Triton model":  # the same layout, without hepgan's metadata
+        (folder / "1").mkdir(parents=True)
+        (folder / "1" / "model.onnx").write_bytes(b"their model")
+        (folder / "config.pbtxt").write_text('name: "calo" platform: "onnxruntime_onnx"')
+    elif what == "a link to a folder":
+        folder.symlink_to(_folder_with_sentinel(folder.parent.parent / "elsewhere"))
+    else:
+        folder.write_text("a user's file")
+
+
+@pytest.mark.parametrize(
+    "what", ["a user's folder", "another tool's Triton model", "a link to a folder", "a file"]
+)
+def test_a_model_folder_that_export_did_not_write_is_refused(
+    model: Path, tmp_path: Path, capsys, what: str
+) -> None:
+    repository = _folder_with_sentinel(tmp_path / "repo")
+    _someone_elses(repository / "calo", what)
+    before = _contents(tmp_path)
     assert main(_export_triton(model, repository, "--name", "calo")) == 2
     message = capsys.readouterr().err
-    assert "--name" in message and "-o/--output" in message and SENTINEL in message
-    assert _contents(mine) == {SENTINEL: b"a user's file"}
-    assert sorted(path.name for path in repository.iterdir()) == ["calo"]  # no temporary left
+    assert "--name" in message and "-o/--output" in message and "not written by" in message
+    assert _contents(tmp_path) == before
+    assert sorted(path.name for path in repository.iterdir()) == ["calo", SENTINEL]  # no temporary
+
+
+def test_a_new_repository_appears_whole(model: Path, tmp_path: Path) -> None:
+    """A repository that did not exist is made beside its name and renamed into place."""
+    parent = _folder_with_sentinel(tmp_path / "DIR")
+    assert main(_export_triton(model, parent / "repo", "--name", "calo")) == 0
+    assert sorted(_contents(parent)) == [
+        SENTINEL,
+        "repo/calo/1/model.onnx",
+        "repo/calo/config.pbtxt",
+    ]
+    assert sorted(path.name for path in parent.iterdir()) == [SENTINEL, "repo"]
 
 
 @pytest.mark.slow

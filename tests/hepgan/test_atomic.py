@@ -68,3 +68,11 @@ def test_an_error_removes_only_the_new_folder(tmp_path: Path) -> None:
         raise RuntimeError("disk full")
     assert (target / "file").read_text() == "old"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["model"]
+
+
+def test_a_failed_rename_puts_the_old_folder_back(tmp_path: Path) -> None:
+    target = _filled(tmp_path / "model", "old")
+    with pytest.raises(FileNotFoundError), atomic_folder(target, replace=True) as partial:
+        partial.rmdir()  # the new folder is gone when it is to be renamed into place
+    assert (target / "file").read_text() == "old"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model"]
