@@ -43,7 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sharding.add_argument("--rank", type=int, default=None, help="this process's shard")
     sharding.add_argument("--world-size", type=int, default=None, help="number of shards")
     sharding.add_argument(
-        "--resume", action="store_true", help="keep shards already written by this production"
+        "--resume",
+        action="store_true",
+        help="keep the shards already written by this production (the same settings, and "
+        "intact by their .sha256 file); regenerate the others, saying why",
     )
     parser.set_defaults(run=_run)
 
