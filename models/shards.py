@@ -128,9 +128,10 @@ def _stored_record(path: Path) -> dict[str, Any] | None:
 
     try:
         with uproot.open(path) as handle:
-            return json.loads(str(handle[SHARD_KEY]))
+            record = json.loads(str(handle[SHARD_KEY]))
     except (OSError, KeyError, ValueError):
         return None
+    return record if isinstance(record, dict) else None
 
 
 def _recorded_sha256(plan: ShardPlan, rank: int) -> str | None:
@@ -251,8 +252,8 @@ def _manifest_plan(path: Path, manifest: Any) -> ShardPlan:
         )
     try:
         return ShardPlan.from_manifest(manifest, path)
-    except (KeyError, TypeError) as error:
-        raise ConfigError(f"{path}: the plan is incomplete ({error})") from None
+    except (KeyError, TypeError, ValueError) as error:  # ValueError: an output name with a "/"
+        raise ConfigError(f"{path}: the plan is incomplete or malformed ({error})") from None
 
 
 def _entries(file: Path) -> int:
@@ -284,9 +285,9 @@ def check_manifest(path: str | Path) -> dict[str, Any]:
         )
     for shard in manifest["shards"]:
         rank = shard["rank"]
-        file = path.with_name(shard["file"])
-        if shard["file"] != plan.path(rank).name:
-            raise ConfigError(f"{path}: rank {rank} is {file.name}, not {plan.path(rank).name}")
+        file = plan.path(rank)
+        if shard.get("file") != file.name:
+            raise ConfigError(f"{path}: rank {rank} is {shard.get('file')!r}, not {file.name}")
         if not file.is_file():
             raise ConfigError(f"{path}: shard {file} is missing")
         if sha256_of(file) != shard["sha256"]:
