@@ -313,6 +313,13 @@ def test_a_manifest_pointing_at_another_productions_shard_fails_the_check(
     path.write_text(json.dumps({**manifest, "format": "hepgan-shards/1"}))
     with pytest.raises(ConfigError, match="hepgan-shards/2"):
         check_manifest(path)
+    path.write_text(json.dumps({**manifest, "output": "../out.root"}))
+    with pytest.raises(ConfigError, match="malformed"):
+        check_manifest(path)
+    elsewhere = {**manifest["shards"][0], "file": "../theirs/out.rank00000.root"}
+    path.write_text(json.dumps({**manifest, "shards": [elsewhere]}))
+    with pytest.raises(ConfigError, match="rank 0 is"):
+        check_manifest(path)
 
 
 def test_a_shard_being_written_again_is_not_done(model: Path, tmp_path: Path) -> None:
