@@ -1,21 +1,22 @@
 """A model's training history for the web page: losses and the selection metric by step.
 
 Read from ``run/metrics.jsonl`` in the artefact folder, where ``hepgan train`` writes it
-(one JSON object per line: ``{"step", "losses": {name: value}}`` every few steps and
-``{"step", "event": "validation", "metric"}`` at each validation). An artefact copied
-without its run folder has no history; the answer then says so.
+(the format and its reader: :mod:`hepgan.models.run_history`). An artefact copied without
+its run folder has no history; the answer then says so.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
+from hepgan.models.run_history import METRICS_FILE as RUN_METRICS_FILE
+from hepgan.models.run_history import loss_records, read_records, validation_records
 from hepgan.service.schemas import TrainingHistory
 
-METRICS_FILE = Path("run") / "metrics.jsonl"
+# In the artefact's run folder (models.artefact.RUN_FOLDER, not imported here: it loads torch).
+METRICS_FILE = Path("run") / RUN_METRICS_FILE
 # Most loss points sent: a long run is thinned to every k-th record (validations all kept).
 MAX_LOSS_POINTS = 2000
 
@@ -33,19 +34,17 @@ def read_history(folder: Path, card_training: dict[str, Any] | None) -> Training
             selection_metric=selection,
             best_step=best_step,
         )
-    losses, validations, unreadable = [], [], 0
-    with open(path, encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                unreadable += 1  # a run stopped mid-line
-                continue
-            if record.get("event") == "validation" and _finite(record.get("metric")):
-                validations.append({"step": record["step"], "metric": record["metric"]})
-            elif record.get("event") is None and isinstance(record.get("losses"), dict):
-                if all(_finite(value) for value in record["losses"].values()):
-                    losses.append({"step": record["step"], "losses": record["losses"]})
+    records, unreadable = read_records(path)
+    validations = [
+        {"step": r["step"], "metric": r["metric"]}
+        for r in validation_records(records)
+        if _finite(r["metric"])
+    ]
+    losses = [
+        {"step": r["step"], "losses": r["losses"]}
+        for r in loss_records(records)
+        if all(_finite(value) for value in r["losses"].values())
+    ]
     stride = -(-len(losses) // MAX_LOSS_POINTS) or 1
     return TrainingHistory(
         available=True,

@@ -23,7 +23,7 @@ from hepgan.models.transforms import (
 )
 from hepgan.models.transforms.columns import LogOffset
 from hepgan.simulators.showers import simulate_showers
-from hepgan.validation.observables import shower_observables
+from hepgan.validation.report.observables import shower_observables
 
 GEOMETRY = get_geometry("small")
 WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
