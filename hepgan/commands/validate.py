@@ -113,21 +113,18 @@ def _feature_list(text: str | None) -> list[str] | None:
 
 
 def _classifier(candidate: tuple, matched_reference: tuple, seed: int):
-    """The high-level classifier two-sample test (CaloChallenge style): for showers on the
-    energy, centres and widths per layer and the incident energy, for events on the
-    per-event observables. Each argument is (observables, conditions or None)."""
-    import numpy as np
-
+    """The high-level classifier two-sample test (CaloChallenge style, trained to
+    convergence): for showers on the energy, centres, widths and hit counts per layer and
+    the incident energy, for events on the per-event observables. Each argument is
+    (observables, conditions or None)."""
     from hepgan.validation.judges.high_level_classifier import (
+        classifier_inputs,
         high_level_classifier_test,
-        shower_high_level_features,
     )
 
-    def inputs(observables: dict, conditions: dict | None) -> np.ndarray:
-        if conditions is not None and "e_layer_00" in observables:
-            return shower_high_level_features(observables, conditions["incident_energy"])
-        names = [name for name, values in observables.items() if np.ndim(values) == 1]
-        return np.stack([observables[name] for name in names], axis=1)
+    def inputs(observables: dict, conditions: dict | None):
+        energy = None if conditions is None else conditions.get("incident_energy")
+        return classifier_inputs(observables, energy)
 
     return high_level_classifier_test(
         inputs(*candidate), inputs(*matched_reference), seed=seed
@@ -174,7 +171,9 @@ def _print_summary(report, args: argparse.Namespace) -> None:
     if report.classifier is not None:
         print(
             f"classifier AUC {report.classifier.auc:.3f} (0.5 = indistinguishable), "
-            f"JS estimate {report.classifier.js_estimate_nats:.3g} nats",
+            f"JS estimate {report.classifier.js_estimate_nats:.3g} nats; trained "
+            f"{report.classifier.epochs} epochs, kept epoch {report.classifier.best_epoch}, "
+            f"stopped by {report.classifier.stopped_by}",
             file=out,
         )
     print(f"status: {summary.status.upper()}", file=out)

@@ -82,7 +82,7 @@ def shower_observables_torch(
 ) -> dict[str, torch.Tensor]:
     """The observables of :func:`hepgan.validation.report.observables.shower_observables`, in torch,
     from voxels (N, V) MeV and incident energies (N,) MeV; each (N,). Centres and widths of an
-    empty layer are 0; ``n_nonzero`` is the hard count (no gradient).
+    empty layer are 0; ``n_nonzero`` and ``n_hits_layer_LL`` are hard counts (no gradient).
 
     With the defaults the formulas are the numpy ones. For a critic's input,
     ``layer_softening`` = f0 divides each layer's moments by E_layer + f0 E_inc instead of
@@ -130,6 +130,8 @@ def shower_observables_torch(
         total > 0, (energy @ depth) / safe_total, torch.zeros_like(total)
     )
     observables["n_nonzero"] = (voxels > 0).sum(dim=1).to(voxels.dtype)
+    hits = (cells > 0).sum(dim=2).to(voxels.dtype)  # (N, L), hard counts (no gradient)
+    observables.update({f"n_hits_layer_{layer:02d}": hits[:, layer] for layer in range(layers)})
     return observables
 
 

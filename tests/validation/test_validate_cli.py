@@ -86,9 +86,15 @@ def test_features_plots_classifier_and_fail_on_fail(
         *("validate", "--reference", str(reference), "--candidate", str(shifted)),
         *("--tree", "events", "--features", "M,E1", "--plots", str(plots), "--classifier"),
     ]
-    assert main(arguments) == 0  # a failing report still exits 0 by default
+    report_path = tmp_path / "report.json"
+    assert main([*arguments, "--report", str(report_path)]) == 0  # a fail still exits 0
     out = capsys.readouterr().out
-    assert "status: FAIL" in out and "classifier AUC" in out
+    assert "status: FAIL" in out and "classifier AUC" in out and "stopped by" in out
+    # how the judge trained is kept in the report: a capped or unconverged judge shows
+    classifier = json.loads(report_path.read_text())["classifier"]
+    assert 1 <= classifier["best_epoch"] <= classifier["epochs"] <= 50
+    assert classifier["stopped_by"] in ("patience", "max_epochs")
+    assert classifier["max_seconds"] is None
     assert sorted(path.name for path in plots.iterdir()) == ["E1.png", "M.png"]
     assert (plots / "M.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main([*arguments, "--fail-on-fail"]) == 1

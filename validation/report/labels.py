@@ -36,6 +36,7 @@ _LAYER_SYMBOLS = {
     "centre_y_layer": r"\langle y \rangle_{{{k}}}",
     "width_x_layer": r"\sigma_{{x,{k}}}",
     "width_y_layer": r"\sigma_{{y,{k}}}",
+    "n_hits_layer": r"N_{{\mathrm{{hits}},{k}}}",
 }
 
 

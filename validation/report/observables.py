@@ -87,7 +87,7 @@ class ObservableDefinition:
 
 @dataclass(frozen=True)
 class ShowerLayout:
-    """What the shower observables read of a geometry: their names in order (1 + 5 L + 2),
+    """What the shower observables read of a geometry: their names in order (1 + 6 L + 2),
     the transverse voxel centres of a layer x, y (A R,) mm, and the layer-centre depths (L,) X0.
     """
 
@@ -109,6 +109,7 @@ class ShowerLayout:
             *_per_layer("width_y_layer", n_layers),
             "longitudinal_cog_x0",
             "n_nonzero",
+            *_per_layer("n_hits_layer", n_layers),
         )
         return cls(
             names=names,
@@ -133,6 +134,8 @@ def shower_observables(
     - ``width_x_layer_LL``, ``width_y_layer_LL`` = sqrt(<x^2> - <x>^2), mm (0 for an empty layer)
     - ``longitudinal_cog_x0`` = sum_l E_l t_l / sum_l E_l, layer-centre depth t_l in X0
     - ``n_nonzero`` = number of voxels with energy > 0 (sparsity)
+    - ``n_hits_layer_LL`` = number of voxels of layer LL with energy > 0 (the sparsity of each
+      layer: a deep layer of a real shower often lights one voxel or none)
 
     Computed in float64 in one compiled pass over the voxels; returned in float32 when
     the voxels are float32 (as a generator gives them), so a report sorts them at
@@ -156,16 +159,17 @@ def shower_observables(
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _shower_rows(voxels, incident_energy, x, y, depth, rows):
-    """The observables of each shower into rows (1 + 5 L + 2, N), in the order of
+    """The observables of each shower into rows (1 + 6 L + 2, N), in the order of
     :func:`shower_observables`' names: one pass over the voxels (N, L A R), float64 sums."""
     n_layers, per_layer = len(depth), len(x)
     for event in range(voxels.shape[0]):
         total, depth_sum, nonzero = 0.0, 0.0, 0
         for layer in range(n_layers):
             energy, sum_x, sum_xx, sum_y, sum_yy = 0.0, 0.0, 0.0, 0.0, 0.0
+            hits = 0
             for cell in range(per_layer):
                 deposit = np.float64(voxels[event, layer * per_layer + cell])
-                nonzero += deposit > 0
+                hits += deposit > 0
                 energy += deposit
                 sum_x += deposit * x[cell]
                 sum_xx += deposit * x[cell] * x[cell]
@@ -181,6 +185,8 @@ def _shower_rows(voxels, incident_energy, x, y, depth, rows):
             rows[1 + 2 * n_layers + layer, event] = centre_y
             rows[1 + 3 * n_layers + layer, event] = width_x
             rows[1 + 4 * n_layers + layer, event] = width_y
+            rows[3 + 5 * n_layers + layer, event] = hits
+            nonzero += hits
             total += energy
             depth_sum += energy * depth[layer]
         rows[0, event] = total / incident_energy[event]

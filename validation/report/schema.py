@@ -115,6 +115,14 @@ class ClassifierScore(BaseModel):
     n_test: int
     n_features: int
     seed: int
+    epochs: int | None = Field(default=None, description="epochs the judge trained")
+    best_epoch: int | None = Field(default=None, description="the 1-based epoch kept")
+    stopped_by: str | None = Field(
+        default=None,
+        description='why training stopped: "patience" (converged), "max_epochs" or '
+        '"max_seconds" (a wall-clock cap, given in max_seconds)',
+    )
+    max_seconds: float | None = Field(default=None, description="the wall-clock cap, if any")
 
 
 class ReportSummary(BaseModel):

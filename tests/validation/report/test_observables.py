@@ -142,4 +142,7 @@ def test_random_showers_equal_the_layer_formulas_in_numpy() -> None:
     )
     np.testing.assert_allclose(result["longitudinal_cog_x0"], cog, rtol=1e-12)
     np.testing.assert_array_equal(result["n_nonzero"], np.count_nonzero(voxels > 0, axis=1))
+    hits = np.count_nonzero(voxels.reshape(len(voxels), SMALL.n_layers, -1) > 0, axis=2)
+    for layer in range(SMALL.n_layers):
+        np.testing.assert_array_equal(result[f"n_hits_layer_{layer:02d}"], hits[:, layer])
     assert result["longitudinal_cog_x0"][-1] == 0.0 and result["width_x_layer_00"][0] == 0.0
