@@ -151,8 +151,9 @@ def shower_high_level_features(
     incident_energy_mev: np.ndarray,
     groups: Sequence[str] = SHOWER_INPUT_GROUPS,
 ) -> np.ndarray:
-    """(N, k L + 1) judge inputs from :func:`~hepgan.validation.report.observables.shower_observables`,
-    per layer for each of ``groups``: "energies" log10(E_layer / MeV + 1e-8); "centres"
+    """(N, k L + 1) judge inputs from the shower observables
+    (:func:`~hepgan.validation.report.observables.shower_observables`), per layer for each of
+    ``groups``: "energies" log10(E_layer / MeV + 1e-8); "centres"
     centre_x, centre_y and "widths" width_x, width_y (mm / 100); "hits" the number of hit
     voxels; then log10(E_inc / GeV). :data:`CALOCHALLENGE_INPUT_GROUPS` are the
     CaloChallenge's inputs; the hit counts are ours, since the sparsity of deep layers is
