@@ -36,7 +36,7 @@ def test_mass_peak_ignores_a_one_bin_spike() -> None:
 
 
 def test_response_and_resolution_per_bin_by_hand() -> None:
-    energy = np.array([1.0, 1.5, 2.0, 3.9, 4.0])  # log-spaced edges 1, 2, 4: the top edge in
+    energy = np.array([1.0, 1.5, 2.5, 3.9, 4.0])  # log-spaced edges 1, 2, 4: the top edge in
     generated = {"e_total_over_incident": np.array([1.0, 3.0, 2.0, 4.0, 6.0])}
     reference = {"e_total_over_incident": 2.0 * generated["e_total_over_incident"]}
     low, high = response_by_energy(generated, reference, energy, n_bins=2)
