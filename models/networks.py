@@ -28,12 +28,20 @@ class GanConfig:
     generator_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
     critic_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
     negative_slope: float = 0.2  # slope of LeakyReLU for negative inputs
+    # columns whose value the generator gates by a hit decision (a hit mask): the last
+    # len(hit_mask_columns) outputs are the decisions h_j in {0, 1}, and output j is multiplied
+    # by h_j (see hepgan.models.transforms.hit_mask); [] for no hit mask
+    hit_mask_columns: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.n_features < 1 or self.n_conditions < 0 or self.latent_dim < 1:
             raise ValueError(f"invalid network sizes: {self}")
         self.generator_hidden = [int(width) for width in self.generator_hidden]
         self.critic_hidden = [int(width) for width in self.critic_hidden]
+        self.hit_mask_columns = [int(column) for column in self.hit_mask_columns]
+        n_values = self.n_features - len(self.hit_mask_columns)
+        if any(not 0 <= column < n_values for column in self.hit_mask_columns):
+            raise ValueError(f"hit_mask_columns must index the first {n_values} outputs")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,8 +75,31 @@ class Generator(nn.Module):
             config.negative_slope,
         )
 
+        n_masked = len(config.hit_mask_columns)
+        if n_masked:
+            # selection (M, F - M): row j is one-hot at the j-th masked column
+            selection = torch.zeros(n_masked, config.n_features - n_masked)
+            selection[torch.arange(n_masked), torch.tensor(config.hit_mask_columns)] = 1.0
+            self.register_buffer("hit_selection", selection, persistent=False)
+
     def forward(self, noise: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(join_conditions(noise, conditions))  # (B, F)
+        out = self.net(join_conditions(noise, conditions))  # (B, F)
+        if not self.config.hit_mask_columns:
+            return out
+        return self._gate(out)
+
+    def _gate(self, out: torch.Tensor) -> torch.Tensor:
+        """The hit mask: h = H(t) for the last M outputs t (logits), straight-through in
+        training (dh/dt = sigmoid'(t)); the other outputs y -> y (1 + (h - 1) S), S the
+        selection, so a masked column is y_j h_j and the rest pass unchanged. (B, F)."""
+        n_values = out.shape[1] - self.hit_selection.shape[0]
+        values, logits = out[:, :n_values], out[:, n_values:]  # (B, F - M), (B, M)
+        hits = (logits > 0).to(out.dtype)
+        if self.training:
+            soft = torch.sigmoid(logits)
+            hits = hits + soft - soft.detach()
+        gate = 1.0 + (hits - 1.0) @ self.hit_selection.to(out.dtype)  # (B, F - M)
+        return torch.cat([values * gate, hits], dim=1)
 
     def sample_noise(
         self,

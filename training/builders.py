@@ -13,6 +13,7 @@ from torch import nn
 from hepgan.errors import ConfigError
 from hepgan.models.networks import Critic, GanConfig
 from hepgan.models.transforms import FeatureTransform
+from hepgan.models.transforms.hit_mask import gated_columns
 from hepgan.models.transforms.kinematics import four_vector_groups
 from hepgan.models.transforms.symmetry import dihedral_permutations
 from hepgan.training.config import TrainConfig
@@ -43,6 +44,8 @@ def build_critic(
     from hepgan.models.critic.physics_critic import PhysicsCritic
 
     observables: nn.Module | None = None
+    if config.critic_observables and gated_columns(transforms[0].steps)[0]:
+        raise ConfigError("critic_observables does not read showers with shower.hit_mask yet")
     if config.critic_observables and geometry is None:
         groups = four_vector_groups(feature_names)
         if not groups:
@@ -90,6 +93,10 @@ def build_symmetry(
         return None
     if geometry is None:
         raise ConfigError("symmetry_augmentation needs showers (--voxels) with a known geometry")
+    if gated_columns(feature_transform.steps)[0]:
+        raise ConfigError(
+            "symmetry_augmentation does not permute the hit indicators of shower.hit_mask yet"
+        )
     # the response column (and with layer shares the layers' fractions) stay in place
     n_extra = feature_transform.output_width(geometry.n_voxels) - geometry.n_voxels
     permutations = dihedral_permutations(geometry.shape, n_extra_columns=n_extra)

@@ -26,6 +26,7 @@ from hepgan.errors import ConfigError, HepganError
 from hepgan.models.networks import GanConfig, Generator
 from hepgan.models.sampler import Sampler
 from hepgan.models.transforms import fit_transforms
+from hepgan.models.transforms.hit_mask import gated_columns
 from hepgan.training import builders, distributed, losses
 from hepgan.training.checkpoint import load_checkpoint, save_checkpoint
 from hepgan.training.config import TrainConfig
@@ -82,6 +83,7 @@ class Trainer:
             latent_dim=config.network.latent_dim,
             generator_hidden=config.network.generator_hidden,
             critic_hidden=config.network.critic_hidden,
+            hit_mask_columns=gated_columns(self.feature_transform.steps)[0],
         )
         self.generator = Generator(self.gan_config).to(device)
         self.critic = builders.build_critic(

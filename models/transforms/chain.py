@@ -17,6 +17,7 @@ from hepgan.models.transforms.columns import (
     Standardise,
     ZeroBelow,
 )
+from hepgan.models.transforms.hit_mask import HitIndicators, ZeroWhereEmpty
 from hepgan.models.transforms.kinematics import LabPair, MassShellEnergy, PairFrame
 from hepgan.models.transforms.showers import EnergyShares
 from hepgan.models.transforms.steps import Step
@@ -36,6 +37,8 @@ STEP_KINDS: dict[str, type[Step]] = {
         PairFrame,
         LabPair,
         ConditionalStandardise,
+        HitIndicators,
+        ZeroWhereEmpty,
     )
 }
 

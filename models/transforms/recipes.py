@@ -19,6 +19,7 @@ from hepgan.models.transforms.columns import (
     Standardise,
     ZeroBelow,
 )
+from hepgan.models.transforms.hit_mask import HitIndicators, ZeroWhereEmpty
 from hepgan.models.transforms.kinematics import (
     LabPair,
     MassShellEnergy,
@@ -150,6 +151,9 @@ def fit_shower_transform(
     (``log_offset_per_layer``: each layer's shares and each layer's fraction with its own);
     the non-zero shares move up by ``gap_fraction`` eps, and generated shares below
     ``empty_share_fraction`` eps read as 0 (:class:`LogOffset`).
+    ``hit_mask`` (with energy shares): each share and layer fraction also gets a hit
+    indicator that the generator decides, and its standardised value reads 0 where empty
+    (:mod:`~hepgan.models.transforms.hit_mask`; width 2 (V + L) + 1).
     ``random_symmetry``: generated showers get a random rotation or reflection of the
     geometry's angular bins (stored with the transform, applied by the sampler).
     ``threshold`` (MeV) is the readout threshold the inverse applies (None:
@@ -169,8 +173,12 @@ def fit_shower_transform(
         steps.append(EnergyShares(condition_index=energy_condition_index, layer_size=layer_size))
     else:
         steps.append(DivideByCondition(condition_index=energy_condition_index))
-    scaled = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
     n_layers = n_voxels // layer_size if settings.energy_shares and layer_size else 0
+    n_values = n_voxels + n_layers + (1 if settings.energy_shares else 0)  # with the response
+    masked = list(range(n_voxels + n_layers)) if settings.hit_mask else []
+    if masked:
+        steps.append(HitIndicators(columns=masked))
+    scaled = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
     for group in _offset_groups(n_voxels, n_layers, per_layer=settings.log_offset_per_layer):
         if len(group):
             values = scaled[:, list(group)]
@@ -190,13 +198,16 @@ def fit_shower_transform(
             )
     partial = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
     if settings.energy_shares:
-        steps.append(
-            fit_conditional_standardise(
-                partial, energy[:, 0], condition_index=energy_condition_index
-            )
+        standardise = fit_conditional_standardise(
+            partial[:, :n_values], energy[:, 0], condition_index=energy_condition_index
         )
+        standardise.columns = list(range(n_values)) if masked else None
+        steps.append(standardise)
     else:
         steps.append(_standardise(partial))
+    if masked:  # the indicators follow the values: columns n_values, n_values + 1, ...
+        indicators = list(range(n_values, n_values + len(masked)))
+        steps.append(ZeroWhereEmpty(columns=masked, indicators=indicators))
     return FeatureTransform(steps, symmetry=symmetry)
 
 

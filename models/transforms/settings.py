@@ -61,6 +61,11 @@ class ShowerTransformSettings:
     # group (equal angular bins), wherever it is generated; false where the physics breaks the
     # symmetry (a magnetic field)
     random_symmetry: bool = True
+    # with energy shares: each share and layer fraction also gets a hit indicator that the
+    # generator decides with a hard threshold (straight-through gradients), and its value reads
+    # 0 where empty, so a deep layer can light exactly one voxel or none
+    # (hepgan.models.transforms.hit_mask)
+    hit_mask: bool = False
 
     def validate(self) -> None:
         """Raises ConfigError naming the first setting out of its range."""
@@ -70,6 +75,11 @@ class ShowerTransformSettings:
             )
         if self.gap_fraction < 0:
             raise ConfigError(f"shower.gap_fraction must be >= 0, got {self.gap_fraction}")
+        if self.hit_mask and (self.dequantise or not self.energy_shares):
+            raise ConfigError(
+                "shower.hit_mask needs shower.energy_shares and no shower.dequantise "
+                "(the decision replaces the blur of the empty voxels)"
+            )
         if not 0.0 <= self.empty_share_fraction <= 1.0:
             raise ConfigError(
                 f"shower.empty_share_fraction must be in [0, 1], got {self.empty_share_fraction}"

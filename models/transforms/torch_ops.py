@@ -40,6 +40,8 @@ from hepgan.models.transforms.columns import (
     Standardise,
     ZeroBelow,
 )
+from hepgan.models.transforms.hit_mask import HitIndicators, ZeroWhereEmpty
+from hepgan.models.transforms.hit_mask_torch import HitIndicatorsInverse, Identity
 from hepgan.models.transforms.kinematics import LabPair, MassShellEnergy, PairFrame
 from hepgan.models.transforms.showers import EnergyShares
 from hepgan.models.transforms.steps import ColumnStep, Step
@@ -287,6 +289,10 @@ def _module(step: Step, width: int, direction: str, differentiable: bool = False
         module = LabPairInverse(step, width)
     elif direction == "inverse" and isinstance(step, EnergyShares):
         module = EnergySharesInverse(step, width)
+    elif direction == "inverse" and isinstance(step, HitIndicators):
+        module = HitIndicatorsInverse(step, width)
+    elif direction == "inverse" and isinstance(step, ZeroWhereEmpty):
+        module = Identity()
     if module is None:
         raise NotExportable(f"transform step {step.kind!r} has no ONNX form for its {direction}")
     return module

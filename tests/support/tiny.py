@@ -103,15 +103,17 @@ def make_tiny_artefact(
     n_events: int = 2000,
     steps: int = 20,
     seed: int = 0,
+    **settings,
 ) -> Path:
     """Train a small model of ``kind`` on toy data for ``steps`` steps; returns the artefact folder.
+    ``settings`` are further :class:`~hepgan.training.config.TrainConfig` fields.
 
     The run files (history, checkpoints) go to ``folder/run`` as with ``hepgan train``.
     """
     from hepgan.training.loop import run_training
 
     data = toy_training_data(kind, n_events=n_events, seed=seed)
-    result = run_training(tiny_config(folder, data, steps=steps, seed=seed), data)
+    result = run_training(tiny_config(folder, data, steps=steps, seed=seed, **settings), data)
     if result.artefact is None:
         raise RuntimeError(f"training of the tiny model was stopped by {result.stopped_by}")
     return result.artefact
