@@ -2,6 +2,7 @@
 
     python -m benchmarks.bench_generate [--model DIR [DIR ...]] [--device cuda]
         [--sizes 1,1000,100000] [--repeats 5] [--rounds 1] [--compare-device cpu]
+        [--cpu-time --threads 1]
 
 ``artefact.generate`` in-process (the models: ``--model DIR ...``, e.g. before and after
 a change, timed in turns for ``--rounds`` rounds in one run; else the small shower model
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,15 +29,19 @@ COMPARED_EVENTS = 10_000
 
 
 def generation_times(
-    model: Path, *, device: str, sizes: list[int], repeats: int
+    model: Path, *, device: str, sizes: list[int], repeats: int, cpu_time: bool = False
 ) -> dict[int, float]:
-    """Best seconds per ``generate`` call for each batch size, after a warm-up call."""
+    """Best seconds per ``generate`` call for each batch size, after a warm-up call: wall
+    time, or with ``cpu_time`` this process's CPU time (for the CPU on a shared machine)."""
     from hepgan.models.artefact import load_artefact
 
+    clock = time.process_time if cpu_time else time.perf_counter
     artefact = load_artefact(model).to(device)
     artefact.generate(1000, seed=0, device=device)  # warm-up: kernels, allocator
     return {
-        n: best_time(lambda n=n: artefact.generate(n, seed=1, device=device), repeats=repeats)
+        n: best_time(
+            lambda n=n: artefact.generate(n, seed=1, device=device), repeats=repeats, clock=clock
+        )
         for n in sizes
     }
 
@@ -63,7 +69,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,1000,100000", help="events per generate call")
     parser.add_argument("--repeats", type=int, default=5, help="calls per size; the best counts")
     parser.add_argument("--compare-device", help="also generate one seed here and compare")
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time by this process's CPU time instead of wall time (CPU only: a shared "
+        "machine's other processes disturb it far less; use with --threads 1)",
+    )
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     from hepgan.devices import resolve_device
 
     device = str(resolve_device(args.device))
@@ -72,9 +89,13 @@ def main() -> None:
         models = args.model or [build_model(Path(scratch) / "showers")]
         for round_ in range(1, args.rounds + 1):
             for model in models:
-                print(f"round {round_}: generation on {device} ({model}), best of {args.repeats}")
+                clock = "CPU time" if args.cpu_time else "wall time"
+                print(
+                    f"round {round_}: generation on {device} ({model}), best {clock} of "
+                    f"{args.repeats}"
+                )
                 for n, seconds in generation_times(
-                    model, device=device, sizes=sizes, repeats=args.repeats
+                    model, device=device, sizes=sizes, repeats=args.repeats, cpu_time=args.cpu_time
                 ).items():
                     rate = n / seconds
                     print(f"   {n:7d} events: {seconds * 1000:9.2f} ms, {rate:12.0f} events/s")

@@ -67,7 +67,7 @@ class ColumnStep(Step):
         if self.columns is None:
             return function(values, conditions)
         out = values.copy()
-        cols = np.asarray(self.columns, dtype=np.intp)
+        cols = _as_slice(self.columns)
         out[:, cols] = function(out[:, cols], conditions)
         return out
 
@@ -82,6 +82,13 @@ class ColumnStep(Step):
 class RowStep(Step):
     """A step that maps whole rows: ``forward``/``inverse`` (and ``output_width`` when the
     width changes) are the subclass's own."""
+
+
+def _as_slice(columns: list[int]) -> slice | np.ndarray:
+    """Consecutive ascending columns as a slice (a view, no gather), else an index array."""
+    if columns and bool(np.all(np.diff(columns) == 1)):
+        return slice(columns[0], columns[-1] + 1)
+    return np.asarray(columns, dtype=np.intp)
 
 
 def condition_column(conditions: np.ndarray | None, index: int) -> np.ndarray:
