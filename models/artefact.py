@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from hepgan.atomic import atomic_destination
 from hepgan.errors import ArtefactError, ConfigError
 from hepgan.models.card import CARD_CHECKSUM_FIELD, ModelCard, card_sha256
+from hepgan.models.output_kinematics import derived_kinematics
 from hepgan.models.sampler import Sampler
 from hepgan.models.transforms import FeatureTransform
 
@@ -296,7 +297,9 @@ class ModelArtefact:
         return conditions
 
     def output_columns(self, features: np.ndarray, conditions: np.ndarray) -> dict[str, np.ndarray]:
-        """The branches of the training input's layout, e.g. ``incident_energy`` + ``voxels``."""
+        """The branches of the training input's layout, e.g. ``incident_energy`` + ``voxels``;
+        for event models also the branches derived from four-vectors (pt, eta, phi per
+        particle and the pair mass M, :mod:`hepgan.models.output_kinematics`), float64 GeV."""
         sources = {
             "features": np.asarray(features),
             "conditions": np.asarray(conditions).reshape(len(features), -1),
@@ -305,4 +308,16 @@ class ModelArtefact:
         for column in self.card.output.columns:
             values = sources[column.source][:, column.start : column.stop]
             columns[column.name] = (values[:, 0] if column.flat else values).astype(column.dtype)
+        if self.card.kind == "events":
+            derived = derived_kinematics(features, self.card.feature_names)
+            columns.update({name: v for name, v in derived.items() if name not in columns})
         return columns
+
+    def output_metadata(self) -> dict[str, str]:
+        """Strings stored beside generated events (ROOT objects, HDF5 root attributes): the
+        model's name and, for showers, its geometry as JSON under ``geometry``, as in the
+        files ``hepgan simulate`` writes."""
+        metadata = {"model": self.name}
+        if self.card.geometry is not None:
+            metadata["geometry"] = json.dumps(self.card.geometry)
+        return metadata

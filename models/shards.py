@@ -198,7 +198,7 @@ def write_shard(
         plan.path(rank),
         artefact.output_columns(features, conditions),
         tree=artefact.card.output.tree,
-        metadata={"model": artefact.name, SHARD_KEY: json.dumps(plan.shard_record(rank))},
+        metadata={**artefact.output_metadata(), SHARD_KEY: json.dumps(plan.shard_record(rank))},
     )
     with atomic_destination(plan.checksum_path(rank)) as partial:
         partial.write_text(f"{sha256_of(path)}  {path.name}\n")
