@@ -74,4 +74,3 @@ def output_format(path: str | Path) -> str:
         return file_format(path)
     except ConfigError as error:
         raise ConfigError(f"-o/--output: {error}") from None
-

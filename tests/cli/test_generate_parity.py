@@ -107,9 +107,7 @@ def test_cli_and_service_draw_a_range_by_one_rule(showers: Path, tmp_path: Path)
         assert abs(np.log(np.median(values) / geometric_mean)) < 0.05 * np.log(high / low)
 
 
-def test_shower_outputs_keep_the_geometry_and_attributes(
-    showers: Path, tmp_path: Path
-) -> None:
+def test_shower_outputs_keep_the_geometry_and_attributes(showers: Path, tmp_path: Path) -> None:
     card = load_artefact(showers).card
     root_output = tmp_path / "new" / "folder" / "showers.root"
     argv = ["generate", "--model", str(showers), "-n", "20", "--seed", "3"]
@@ -145,7 +143,9 @@ def test_dimuon_output_has_the_derived_branches(dimuon: Path, tmp_path: Path) ->
     derived = ["pt1", "eta1", "phi1", "pt2", "eta2", "phi2", "M"]
     assert set(derived) <= set(events)
     for i in "12":
-        e, px, py, pz = (events[f"{name}{i}"].astype(np.float64) for name in ("E", "px", "py", "pz"))
+        e, px, py, pz = (
+            events[f"{name}{i}"].astype(np.float64) for name in ("E", "px", "py", "pz")
+        )
         np.testing.assert_allclose(events[f"pt{i}"], np.hypot(px, py), rtol=1e-12)
         np.testing.assert_allclose(events[f"phi{i}"], np.arctan2(py, px), rtol=1e-12)
         np.testing.assert_allclose(

@@ -166,9 +166,7 @@ def test_condition_forms(http: httpx.Client) -> None:
             n_events=2000,
             seed=1,
             format="npz",
-            conditions={
-                "incident_energy": {"min": 10000, "max": 20000, "distribution": "uniform"}
-            },
+            conditions={"incident_energy": {"min": 10000, "max": 20000, "distribution": "uniform"}},
         ).content
     )
     values = uniform.conditions[:, 0]
