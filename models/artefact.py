@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -258,6 +259,7 @@ class ModelArtefact:
         seed: int | None = None,
         device: str = "cpu",
         batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         """Generate ``n_events`` events: features (N, F) float32 in physical units.
 
@@ -267,14 +269,16 @@ class ModelArtefact:
         the same seed (and ``batch_size``) gives the same noise on any device, the same
         events bit for bit on one machine, and events equal to float32 rounding on
         another device (the module docstring of :mod:`hepgan.models.sampler` says how
-        close).
+        close). ``progress`` gets the number of events of each batch once it is done.
         """
         if n_events < 0:
             raise ConfigError(f"n_events must be >= 0, got {n_events}")
         conditions = self._check_conditions(n_events, conditions, seed)
         if device != self.device:
             self.to(device)
-        return self.sampler.generate(conditions, seed=seed, device=device, batch_size=batch_size)
+        return self.sampler.generate(
+            conditions, seed=seed, device=device, batch_size=batch_size, progress=progress
+        )
 
     def _check_conditions(
         self, n_events: int, conditions: np.ndarray | None, seed: int | None

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hepgan.commands import new_command, output_format, parse_condition_flag
+from hepgan.progress import Progress
 from hepgan.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -119,9 +120,14 @@ def _run(args: argparse.Namespace) -> int:
     conditions = draw_conditions(bounds, args.events, seed=args.seed)
     if conditions is None:
         conditions = artefact.sample_conditions(args.events, seed=args.seed)
-    features = artefact.generate(
-        args.events, conditions=conditions, seed=args.seed, device=str(device)
-    )
+    with Progress("generate", total=args.events, unit="events") as progress:
+        features = artefact.generate(
+            args.events,
+            conditions=conditions,
+            seed=args.seed,
+            device=str(device),
+            progress=progress.update,
+        )
     if file_format == "root":
         from hepgan.datafiles.root_writer import write_root
 

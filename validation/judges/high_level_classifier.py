@@ -29,7 +29,7 @@ samples; calibrated, it gives about 0.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,9 +128,11 @@ def high_level_classifier_test(
     options: HighLevelClassifierOptions | None = None,
     seed: int = 0,
     device: str = "cpu",
+    progress: Callable[[int, float], None] | None = None,
 ) -> HighLevelClassifierResult:
     """Train the judge on candidate (n, F) vs reference (m, F) inputs; AUC and calibrated JS
-    on the held-out test split. Deterministic for a seed (on the CPU)."""
+    on the held-out test split. Deterministic for a seed (on the CPU). ``progress``, when
+    given, is called after each epoch with (epoch, validation BCE in nats)."""
     options = options or HighLevelClassifierOptions()
     candidate, reference = paired_samples(candidate, reference)
     rng = np.random.default_rng(seed)
@@ -158,7 +160,7 @@ def high_level_classifier_test(
         name: (((x - mean) / width).astype(np.float32), y.astype(np.float32))
         for name, (x, y) in splits.items()
     }
-    logits, epochs, best_epoch, stopped_by, wall = _train(scaled, options, seed, device)
+    logits, epochs, best_epoch, stopped_by, wall = _train(scaled, options, seed, device, progress)
     validation_logits = logits(scaled["validation"][0])
     a, b = _platt(validation_logits, scaled["validation"][1])
     test_x, test_y = scaled["test"]
@@ -181,7 +183,13 @@ def high_level_classifier_test(
     )
 
 
-def _train(scaled: dict, options: HighLevelClassifierOptions, seed: int, device: str):
+def _train(
+    scaled: dict,
+    options: HighLevelClassifierOptions,
+    seed: int,
+    device: str,
+    progress: Callable[[int, float], None] | None = None,
+):
     """Adam on the BCE with early stopping on the validation loss; the best epoch's weights.
     Returns (logit function, epochs, best epoch, why it stopped, wall seconds)."""
     import torch
@@ -216,6 +224,8 @@ def _train(scaled: dict, options: HighLevelClassifierOptions, seed: int, device:
         for epoch in range(1, options.max_epochs + 1):
             train_one_epoch(network, optimiser, x, y, options.batch_size, order_source)
             validation_loss = _bce(logits(scaled["validation"][0]), scaled["validation"][1])
+            if progress is not None:
+                progress(epoch, validation_loss)
             if validation_loss < best_loss:
                 best_loss, best_epoch = validation_loss, epoch
                 best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}

@@ -7,7 +7,7 @@ matplotlib (Agg backend, no display needed) and mplhep are imported only when pl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ def plot_overlays(
     units: Mapping[str, str] | None = None,
     n_bins: int = 40,
     max_plots: int = 200,
+    progress: Callable[[Path], None] | None = None,
 ) -> list[Path]:
     """Write ``<observable>.png`` for each observable in both samples; returns the paths.
 
@@ -38,7 +39,8 @@ def plot_overlays(
     Bins are uniform between the 0.5 % and 99.5 % quantiles of the pooled samples
     (log-spaced when both samples are positive and span over two decades).
     2-D observables are pooled, NaN entries dropped, as in the report.
-    ``units``: observable -> unit, where no report gives them.
+    ``units``: observable -> unit, where no report gives them. ``progress``, when given, is
+    called with each file's path once it is written.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -57,6 +59,8 @@ def plot_overlays(
             figure.savefig(path, dpi=80)
             plt.close(figure)
             written.append(path)
+            if progress is not None:
+                progress(path)
     return written
 
 
