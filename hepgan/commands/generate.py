@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hepgan.commands import new_command, output_format, parse_condition_flag
-from hepgan.progress import Progress
 from hepgan.errors import ConfigError
+from hepgan.progress import Progress
 
 if TYPE_CHECKING:
     from hepgan.models.card import ModelCard

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from hepgan.commands import new_command
-from hepgan.progress import Progress
 from hepgan.errors import ConfigError, InputFileError
+from hepgan.progress import Progress
 
 ROWS_SHOWN = 15  # observables listed in the terminal table, worst KS first
 

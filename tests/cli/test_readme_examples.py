@@ -1,7 +1,8 @@
 """The README's ``hepgan simulate``, ``generate`` and ``validate`` examples run as written
-(issue 27, part 4), in one folder (simulate, generate, then validate): the models they name (``models/showers``,
-``models/dimuon``) are small artefacts trained there first, in place of the README's
-10-minute trainings. The torchrun line is the sharded path of tests/cli/test_generate_shards.py.
+(issue 27, part 4), in one folder (simulate, generate, then validate): the models they name
+(``models/showers``, ``models/dimuon``) are small artefacts trained there first, in place of
+the README's 10-minute trainings. The torchrun line is the sharded path of
+tests/cli/test_generate_shards.py.
 """
 
 from __future__ import annotations
