@@ -31,20 +31,25 @@ def dimuon(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_dimuon_artefact(tmp_path_factory.mktemp("parity") / "dimuon")
 
 
+def _service_plan(model: Path, conditions: dict, n_events: int, entropy: int) -> ConditionPlan:
+    """The service's conditions of this request body (``hepgan.service.conditions``)."""
+    card = load_artefact(model).card
+    request = GenerateRequest.model_validate({"n_events": n_events, "conditions": conditions})
+    return ConditionPlan(
+        request.conditions,
+        names=card.condition_names,
+        ranges=card.condition_ranges,
+        sample_reference=lambda n, seed: np.zeros((n, 1)),
+        n_events=n_events,
+        entropy=entropy,
+        extrapolate=False,
+    )
+
+
 def _service_refusal(model: Path, conditions: dict) -> str:
     """The message the service's condition check gives for this request body."""
-    card = load_artefact(model).card
-    request = GenerateRequest.model_validate({"n_events": 10, "conditions": conditions})
     with pytest.raises(RequestInputError) as error:
-        ConditionPlan(
-            request.conditions,
-            names=card.condition_names,
-            ranges=card.condition_ranges,
-            sample_reference=lambda n, seed: np.zeros((n, 1)),
-            n_events=10,
-            entropy=1,
-            extrapolate=False,
-        )
+        _service_plan(model, conditions, 10, 1)
     return str(error.value)
 
 
@@ -86,19 +91,7 @@ def test_cli_and_service_draw_a_range_by_one_rule(showers: Path, tmp_path: Path)
     assert main([*argv, "--condition", spec]) == 0
     with uproot.open(output) as handle:
         energies = handle["showers"]["incident_energy"].array(library="np")
-    card = load_artefact(showers).card
-    request = GenerateRequest.model_validate(
-        {"n_events": 4000, "conditions": {"incident_energy": {"min": low, "max": high}}}
-    )
-    plan = ConditionPlan(
-        request.conditions,
-        names=card.condition_names,
-        ranges=card.condition_ranges,
-        sample_reference=lambda n, seed: np.zeros((n, 1)),
-        n_events=4000,
-        entropy=2,
-        extrapolate=False,
-    )
+    plan = _service_plan(showers, {"incident_energy": {"min": low, "max": high}}, 4000, 2)
     served = plan.chunk(0, 0, 4000)[:, 0]
     geometric_mean = np.sqrt(low * high)  # the median of a log-uniform draw
     for values in (energies, served):
