@@ -228,7 +228,15 @@ def _run_shard(args: argparse.Namespace, rank: int, world_size: int) -> int:
                 print(f"rank {rank}: regenerating {path}: {problem}")
             n_events = plan.events(rank)
             conditions = draw_conditions(plan.conditions, n_events, seed=plan.stream_seed(rank))
-            write_shard(artefact, plan, rank, conditions=conditions, device=device)
+            with Progress(f"generate rank {rank}", total=n_events, unit="events") as progress:
+                write_shard(
+                    artefact,
+                    plan,
+                    rank,
+                    conditions=conditions,
+                    device=device,
+                    progress=progress.update,
+                )
             print(f"rank {rank}: wrote {n_events} events from model {artefact.name} to {path}")
         context.barrier()
         # Under torchrun rank 0 writes the manifest after everyone; independent jobs (Slurm

@@ -116,11 +116,12 @@ def test_shower_outputs_keep_the_geometry_and_attributes(showers: Path, tmp_path
 
 
 def test_sharded_output_creates_its_folder_and_keeps_the_geometry(
-    showers: Path, tmp_path: Path
+    showers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     output = tmp_path / "prod" / "showers.root"
     argv = ["generate", "--model", str(showers), "-n", "30", "--seed", "4", "-o", str(output)]
     assert main([*argv, "--rank", "0", "--world-size", "1"]) == 0
+    assert "hepgan generate rank 0: 30/30 events (100%)" in capsys.readouterr().err
     shard = output.with_name("showers.rank00000.root")
     with uproot.open(shard) as handle:
         assert json.loads(str(handle["geometry"])) == load_artefact(showers).card.geometry
