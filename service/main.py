@@ -19,7 +19,7 @@ from hepgan.service.docs import OPENAPI_URL, add_protected_openapi, docs_are_pub
 from hepgan.service.errors import install_error_handlers
 from hepgan.service.limits import BodyLimitMiddleware
 from hepgan.service.metrics import MetricsMiddleware, ServiceMetrics
-from hepgan.service.oip_errors import install_oip_error_handlers
+from hepgan.service.oip.errors import install_oip_error_handlers
 from hepgan.service.registry import ModelRegistry
 from hepgan.service.routers import (
     docs,

@@ -1,9 +1,9 @@
 """Open Inference Protocol (KServe v2) model routes: metadata, readiness and inference.
 
 ``GET /v2/models/{name}``, ``GET /v2/models/{name}/ready`` and
-``POST /v2/models/{name}/infer`` (:mod:`hepgan.service.oip_inference` says what goes in and
-out; :mod:`hepgan.service.tensors` how tensors are coded). Errors are a status and
-``{"error": message}`` (:mod:`hepgan.service.oip_errors`).
+``POST /v2/models/{name}/infer`` (:mod:`hepgan.service.oip.inference` says what goes in and
+out; :mod:`hepgan.service.oip.tensors` how tensors are coded). Errors are a status and
+``{"error": message}`` (:mod:`hepgan.service.oip.errors`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from hepgan.service.dependencies import MetricsDep, RegistryDep, SettingsDep
 from hepgan.service.errors import ModelNotReadyError, UnknownModelError
 from hepgan.service.footprint import whole_response_bytes
 from hepgan.service.model import LoadedModel
-from hepgan.service.oip_errors import OipError
-from hepgan.service.oip_inference import CONDITIONS, EVENTS, NOISE, Inference
+from hepgan.service.oip.errors import OipError
+from hepgan.service.oip.inference import CONDITIONS, EVENTS, NOISE, Inference
+from hepgan.service.oip.tensors import HEADER_LENGTH, TensorError, decode_request, encode_response
 from hepgan.service.registry import ModelRegistry
-from hepgan.service.tensors import HEADER_LENGTH, TensorError, decode_request, encode_response
 
 router = APIRouter(prefix="/v2/models", tags=["open inference protocol"])
 

@@ -22,10 +22,10 @@ from hepgan.service.errors import RequestInputError
 from hepgan.service.jobs import GenerationJob
 from hepgan.service.metrics import ServiceMetrics
 from hepgan.service.model import LoadedModel
-from hepgan.service.oip_errors import OipError
+from hepgan.service.oip.errors import OipError
+from hepgan.service.oip.tensors import InferenceRequest
 from hepgan.service.schemas import GenerateRequest
 from hepgan.service.settings import Settings
-from hepgan.service.tensors import InferenceRequest
 
 CONDITIONS = "conditions"
 NOISE = "noise"
