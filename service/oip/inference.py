@@ -159,6 +159,12 @@ class Inference:
                 conditions,
                 device=self.model.device,
             )
+            if not np.all(np.isfinite(events)):  # e.g. noise of 3e38: N(0, 1) draws never are
+                raise OipError(
+                    400,
+                    f"input {NOISE!r} gives events that are not finite numbers; "
+                    "noise is a draw of N(0, 1) per value",
+                )
             chunks = [(events, conditions)]
         events = np.concatenate([chunk[0] for chunk in chunks])
         parameters: dict[str, Any] = {"validation_status": "skipped"}

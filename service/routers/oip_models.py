@@ -8,6 +8,10 @@ out; :mod:`hepgan.service.oip.tensors` how tensors are coded). Errors are a stat
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from hepgan.service.dependencies import MetricsDep, RegistryDep, SettingsDep
@@ -18,7 +22,9 @@ from hepgan.service.oip.errors import OipError
 from hepgan.service.oip.inference import CONDITIONS, EVENTS, NOISE, Inference
 from hepgan.service.oip.tensors import HEADER_LENGTH, TensorError, decode_request, encode_response
 from hepgan.service.registry import ModelRegistry
+from hepgan.service.request_body import INLINE_PARSE_BYTES, PARSED_VALUE_BYTES
 
+T = TypeVar("T")
 router = APIRouter(prefix="/v2/models", tags=["open inference protocol"])
 
 VERSION = "1"  # one version per served artefact folder
@@ -37,6 +43,13 @@ def _model(registry: ModelRegistry, name: str) -> LoadedModel:
         raise OipError(404, str(error)) from None
     except ModelNotReadyError as error:
         raise OipError(503, str(error), headers={"Retry-After": "5"}) from None
+
+
+async def _off_the_loop_if_large(size: int, function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)``, in a worker thread when ``size`` (bytes) is over INLINE_PARSE_BYTES."""
+    if size <= INLINE_PARSE_BYTES:
+        return function(*args)
+    return await anyio.to_thread.run_sync(function, *args)
 
 
 def _tensor(name: str, width: int) -> dict:
@@ -131,7 +144,13 @@ async def infer(
     model = _model(registry, name)
     try:
         body = await request.body()
-        decoded = decode_request(body, request.headers.get(HEADER_LENGTH))
+        # Decoding builds up to PARSED_VALUE_BYTES per value (commas + 1): charged first, and
+        # done in a worker thread for a large body, so /healthz keeps its latency.
+        values = body.count(b",") + 1
+        request.app.state.budgets["memory"].take(request.scope, values * PARSED_VALUE_BYTES)
+        decoded = await _off_the_loop_if_large(
+            len(body), decode_request, body, request.headers.get(HEADER_LENGTH)
+        )
     except TensorError as error:
         raise OipError(400, str(error)) from None
     except HTTPException as error:  # the body size limit, met while reading a chunked body
@@ -149,6 +168,8 @@ async def infer(
     document = {"model_name": name, "model_version": VERSION, "parameters": parameters}
     if decoded.id is not None:
         document["id"] = decoded.id
-    content, headers = encode_response(document, {EVENTS: events}, decoded)
+    content, headers = await _off_the_loop_if_large(
+        events.nbytes, encode_response, document, {EVENTS: events}, decoded
+    )
     media_type = headers.pop("Content-Type")
     return Response(content, media_type=media_type, headers=headers)
