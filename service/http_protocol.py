@@ -10,7 +10,7 @@ What uvicorn leaves open, and what this protocol does about it:
   answered 200). Here a head over ``HEPGAN_MAX_HEAD_BYTES``, or with more than
   ``HEPGAN_MAX_HEADER_FIELDS`` fields, gets 431 and the connection is closed, as soon as the
   bytes read while the head is incomplete pass the bound (so at most one read, 256 KiB,
-  beyond it is ever held);
+  beyond it is ever held). Only a request's own head counts, from its first byte;
 - a client that asks for a large response and never reads it: uvicorn waits for the socket
   to drain forever, holding the request's memory budget. Here a response whose bytes wait
   in the write buffer (asyncio's ``pause_writing`` without ``resume_writing``) for
@@ -59,7 +59,7 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._head_deadline: asyncio.TimerHandle | None = None
         self._send_deadline: asyncio.TimerHandle | None = None
-        self._reading_head = False
+        self._in_head = False  # between a request's first byte and the end of its head
         self._head_read = 0  # bytes read while the head is incomplete
         self._head_parsed = 0  # bytes of the URL, header names and values parsed
         self._head_fields = 0
@@ -108,8 +108,6 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
 
     def _await_head(self) -> None:
         self._stop_waiting()
-        self._reading_head = True
-        self._head_read = self._head_parsed = self._head_fields = 0
         self._head_deadline = self.loop.call_later(
             _settings().header_timeout_s, self._head_too_late
         )
@@ -136,12 +134,13 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refusal is not None:
             return
-        if self._reading_head:
-            self._head_read += len(data)
+        in_head = self._in_head
         super().data_received(data)  # a callback's _HeadTooLarge ends in send_400_response
-        if self._reading_head and self._refusal is None and not self.transport.is_closing():
-            # Still incomplete: every byte read since it began is the head's, and the parser
-            # holds them (a long header value reaches on_header only once complete).
+        if in_head and self._in_head and not self.transport.is_closing():
+            # A read that began and ended inside a head is all head, and the parser holds it
+            # (a long header value reaches on_header only once complete). The read in which
+            # the head began is not counted: the bound is loose by at most one read.
+            self._head_read += len(data)
             self._refusal = self._over_limits(self._head_read)
             if self._refusal is not None:
                 self.send_400_response("")
@@ -162,7 +161,8 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
             raise _HeadTooLarge
 
     def on_message_begin(self) -> None:
-        self._head_parsed = self._head_fields = 0  # each request's head has its own limits
+        self._in_head = True  # each request's head has its own limits
+        self._head_read = self._head_parsed = self._head_fields = 0
         super().on_message_begin()
 
     def on_url(self, url: bytes) -> None:
@@ -175,7 +175,7 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._stop_waiting()
-        self._reading_head = False
+        self._in_head = False
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:

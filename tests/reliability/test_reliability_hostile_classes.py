@@ -53,27 +53,27 @@ def test_nested_bodies_are_refused_before_anything_is_parsed(
         b'{"inputs":[{"name":"conditions","shape":[2000000,1],"datatype":"FP32","data":[%s]}]}'
         % b",".join([b"[[[]]]"] * 2_000_000)
     )
-    figures = {}
+    figures, answers, watches = {}, {}, []
     for label, route, body in (("v1", SHOWERS, v1), ("v2", INFER, v2)):
         with watched(hostile) as watch:
             started = time.perf_counter()
-            response = client.post(route, content=body, headers=JSON)
+            answers[label] = client.post(route, content=body, headers=JSON)
             seconds = time.perf_counter() - started
-        if label == "v1":
-            assert response.status_code == 422, response.text[:300]
-            (item,) = response.json()["detail"]
-            assert item["type"] == "too_many_containers", item
-        else:
-            assert response.status_code == 400, response.text[:300]
-            assert "$.inputs[0].data[0][0]" in response.json()["error"]
-        holds(watch)
         figures[label] = {
             "body_mb": round(len(body) / 1e6, 1),
-            "status": response.status_code,
+            "status": answers[label].status_code,
             "seconds": round(seconds, 2),
             **watch.figures(),
         }
-    record_figures("hostile_nesting", figures)
+        watches.append(watch)
+    record_figures("hostile_nesting", figures)  # before the checks: main's figures too
+    assert answers["v1"].status_code == 422, answers["v1"].text[:300]
+    (item,) = answers["v1"].json()["detail"]
+    assert item["type"] == "too_many_containers", item
+    assert answers["v2"].status_code == 400, answers["v2"].text[:300]
+    assert "$.inputs[0].data[0][0]" in answers["v2"].json()["error"]
+    for watch in watches:
+        holds(watch)
 
 
 def _head_answer(server: LiveServer, head: bytes) -> bytes:
@@ -103,13 +103,13 @@ def test_request_heads_are_bounded_in_size_and_fields(hostile: LiveServer) -> No
                 first_line = _head_answer(hostile, head)
             figures[label] = first_line.decode()
         small = _head_answer(hostile, start + b"X-Ok: 1\r\n\r\n")
+    record_figures("hostile_heads", {**figures, **watch.figures()})
     assert figures == {
         "huge_value": "HTTP/1.1 431 Request Header Fields Too Large",
         "many_fields": "HTTP/1.1 431 Request Header Fields Too Large",
     }
     assert small == b"HTTP/1.1 200 OK"
     holds(watch)
-    record_figures("hostile_heads", {**figures, **watch.figures()})
 
 
 def _ask_and_never_read(server: LiveServer, body: bytes) -> socket.socket:
@@ -146,10 +146,10 @@ def test_clients_that_never_read_give_back_their_budget(
         finally:
             for connection in stalled:
                 connection.close()
+    record_figures("hostile_slow_readers", {"statuses_after": statuses, **watch.figures()})
     assert statuses[-1] == 200, statuses
     assert len(statuses) <= 2, statuses  # at most one 503 while the last ones are dropped
     holds(watch)
-    record_figures("hostile_slow_readers", {"statuses_after": statuses, **watch.figures()})
 
 
 @pytest.mark.slow
@@ -192,9 +192,9 @@ def test_one_client_cannot_take_every_connection(hostile: LiveServer) -> None:
     finally:
         stop.set()
         attacker.join(timeout=30)
+    record_figures("hostile_one_client", {"statuses": statuses, "attacker_sockets": 32})
     assert statuses == [200] * 20, statuses
     assert MAX_CONNECTIONS_PER_CLIENT < MAX_CONNECTIONS
-    record_figures("hostile_one_client", {"statuses": statuses, "attacker_sockets": 32})
 
 
 @pytest.mark.slow
@@ -217,7 +217,7 @@ def test_v2_encodes_a_large_json_answer_off_the_event_loop(
     }
     with watched(hostile) as watch:
         response = client.post(INFER, json=body)
+    record_figures("hostile_v2_json", {"events": n_events, **watch.figures()})
     assert response.status_code == 200, response.text[:300]
     assert response.json()["outputs"][0]["shape"][0] == n_events
     holds(watch, margin_mib=64)
-    record_figures("hostile_v2_json", {"events": n_events, **watch.figures()})
