@@ -50,7 +50,7 @@ class InferenceRequest:
     inputs: dict[str, np.ndarray]
     parameters: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> parameters
-    id: str | None = None
+    id: str | msgspec.UnsetType = msgspec.UNSET  # a string when given (null is refused)
 
     def wants_binary(self, name: str) -> bool:
         """Whether output ``name`` goes back as binary data."""
@@ -82,7 +82,7 @@ class _Request(msgspec.Struct):
     inputs: list[_Tensor]
     outputs: list[_Output] = msgspec.field(default_factory=list)
     parameters: dict[str, Scalar] = msgspec.field(default_factory=dict)
-    id: str | None = None
+    id: str | msgspec.UnsetType = msgspec.UNSET  # a string when given (null is refused)
 
 
 # Typed decoding: each value is checked as it is read, and the first wrong one stops the
@@ -170,7 +170,7 @@ def decode_request(body: bytes, header_length: str | None) -> InferenceRequest:
         inputs=inputs,
         parameters=document.parameters,
         outputs={output.name: output.parameters for output in document.outputs},
-        id=document.id,
+        id=None if document.id is msgspec.UNSET else document.id,
     )
 
 

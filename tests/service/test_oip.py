@@ -185,6 +185,10 @@ def _json_input(name: str, values: list, shape: list[int], datatype: str = "FP32
         ),
         ({"inputs": [_json_input("conditions", [5e3], [1, 1])], "id": 7}, "got `int` - at `$.id`"),
         (
+            {"inputs": [_json_input("conditions", [5e3], [1, 1])], "id": None},
+            "got `null` - at `$.id`",
+        ),
+        (
             {
                 "inputs": [_json_input("conditions", [5e3], [1, 1])],
                 "parameters": {"validate": "no"},
