@@ -8,11 +8,12 @@ out; :mod:`hepgan.service.oip.tensors` how tensors are coded). Errors are a stat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import StreamingResponse
 
 from hepgan.service.dependencies import MetricsDep, RegistryDep, SettingsDep
 from hepgan.service.errors import ModelNotReadyError, UnknownModelError
@@ -140,7 +141,7 @@ async def infer(
     registry: RegistryDep,
     settings: SettingsDep,
     metrics: MetricsDep,
-) -> Response:
+) -> StreamingResponse:
     model = _model(registry, name)
     try:
         body = await request.body()
@@ -168,8 +169,17 @@ async def infer(
     document = {"model_name": name, "model_version": VERSION, "parameters": parameters}
     if decoded.id is not None:
         document["id"] = decoded.id
-    content, headers = await _off_the_loop_if_large(
+    pieces, headers = await _off_the_loop_if_large(
         events.nbytes, encode_response, document, {EVENTS: events}, decoded
     )
     media_type = headers.pop("Content-Type")
-    return Response(content, media_type=media_type, headers=headers)
+    headers["Content-Length"] = str(sum(len(piece) for piece in pieces))
+    return StreamingResponse(_sent_in_turn(pieces), media_type=media_type, headers=headers)
+
+
+async def _sent_in_turn(pieces: list[bytes]) -> AsyncIterator[bytes]:
+    """The pieces of a body one by one, each released once sent (a whole body of hundreds of
+    megabytes would be copied into the socket's buffer in one go, on the event loop)."""
+    pieces.reverse()
+    while pieces:
+        yield pieces.pop()
