@@ -61,9 +61,9 @@ def main() -> None:
     import torch
     from scipy import stats
 
-    from hepgan.validation.compare import default_threads
-    from hepgan.validation.reference import PreparedReference
-    from hepgan.validation.report import build_report
+    from hepgan.validation.report.build import build_report
+    from hepgan.validation.report.compare import default_threads
+    from hepgan.validation.report.reference import PreparedReference
 
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)

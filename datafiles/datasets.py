@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -19,6 +20,18 @@ from hepgan.errors import ConfigError, InputFileError
 
 ROOT_SUFFIXES = (".root",)
 HDF5_SUFFIXES = (".h5", ".hdf5")
+DATA_FILE_SUFFIXES = ROOT_SUFFIXES + HDF5_SUFFIXES  # what read_table reads and hepgan writes
+
+
+def file_format(path: str | Path) -> Literal["root", "hdf5"]:
+    """How a data file is written (and read), by its suffix in any case: ``"root"`` for
+    .root, ``"hdf5"`` (CaloChallenge) for .h5 and .hdf5; any other is a :class:`ConfigError`."""
+    suffix = Path(path).suffix.lower()
+    if suffix in ROOT_SUFFIXES:
+        return "root"
+    if suffix in HDF5_SUFFIXES:
+        return "hdf5"
+    raise ConfigError(f"{path} must end in one of {', '.join(DATA_FILE_SUFFIXES)}")
 
 
 def is_hdf5(path: str | Path) -> bool:
@@ -102,12 +115,12 @@ def flatten_columns(
 
 
 def _common_suffix(files: Sequence[Path]) -> str:
-    known = ROOT_SUFFIXES + HDF5_SUFFIXES
     suffixes = {path.suffix.lower() for path in files}
     for path in files:
-        if path.suffix.lower() not in known:
+        if path.suffix.lower() not in DATA_FILE_SUFFIXES:
             raise InputFileError(
-                f"cannot tell the format of {path}: expected a name ending in {', '.join(known)}"
+                f"cannot tell the format of {path}: expected a name ending in "
+                f"{', '.join(DATA_FILE_SUFFIXES)}"
             )
     if len({suffix in HDF5_SUFFIXES for suffix in suffixes}) > 1:
         raise InputFileError(f"cannot mix ROOT and HDF5 files in one input: {sorted(suffixes)}")

@@ -3,11 +3,15 @@
 Every file the project writes for others to read (ROOT and HDF5 outputs, checkpoints,
 artefact files, downloaded batches) is written to ``.NAME.partial`` beside its final
 name and renamed into place only once complete; ``os.replace`` is atomic on POSIX.
+A folder (a Triton model) is filled in a fresh sibling folder and renamed the same way
+(:func:`atomic_folder`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,4 +44,41 @@ def atomic_destination(
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
+        raise
+
+
+def _sibling_folder(path: Path, suffix: str) -> Path:
+    """A new, empty folder ``.NAME.XXXXXXXX.SUFFIX`` beside ``path``, made for this caller."""
+    return Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".{suffix}"))
+
+
+@contextmanager
+def atomic_folder(path: str | Path, *, replace: bool = False) -> Iterator[Path]:
+    """Yield a new, empty folder beside ``path`` to fill; on success rename it to ``path``,
+    on error remove it (and only it).
+
+    ``path`` must not exist (:class:`FileExistsError` otherwise), unless ``replace``: then the
+    folder there (which the caller has judged replaceable) is renamed aside, the new one renamed
+    into place, and the old one removed; if the second rename fails the old one is put back.
+    Nothing but the folders this function made is ever removed.
+    """
+    path = Path(path)
+    partial = _sibling_folder(path, "partial")
+    try:
+        yield partial
+        if not (replace and os.path.lexists(path)):
+            if os.path.lexists(path):  # rename() would silently replace an empty folder
+                raise FileExistsError(f"{path} exists")
+            os.rename(partial, path)
+            return
+        aside = _sibling_folder(path, "old")
+        os.rename(path, aside)  # onto the empty folder just made: POSIX allows it
+        try:
+            os.rename(partial, path)
+        except BaseException:
+            os.rename(aside, path)
+            raise
+        shutil.rmtree(aside, ignore_errors=True)  # a leftover here loses nothing
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
         raise

@@ -263,7 +263,10 @@ class ModelArtefact:
         ``conditions`` (N, C) in physical units (MeV for incident energies); when
         omitted for a conditional model they are drawn by :meth:`sample_conditions`
         with ``seed``. Generation is :meth:`hepgan.models.sampler.Sampler.generate`:
-        the same seed (and ``batch_size``) gives the same events on any device.
+        the same seed (and ``batch_size``) gives the same noise on any device, the same
+        events bit for bit on one machine, and events equal to float32 rounding on
+        another device (the module docstring of :mod:`hepgan.models.sampler` says how
+        close).
         """
         if n_events < 0:
             raise ConfigError(f"n_events must be >= 0, got {n_events}")

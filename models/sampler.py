@@ -1,11 +1,24 @@
 """The one way events are generated: noise and conditions through the generator and back to
 physical units. Training's validation, the artefact, ``hepgan generate`` and the service all
-call :meth:`Sampler.generate`, so the card's scores and a service report of the same seed
-come from the same events.
+call :meth:`Sampler.generate`, and the card's report and the service's are built alike, so the
+same events get the same scores: the card's reference report is the service's report of the
+card's events (the reference conditions, the noise of the training seed + 2).
 
 A seed fixes the noise: ``torch.Generator().manual_seed(s)`` with ``s`` the first word of
-``numpy.random.SeedSequence(seed)``; the noise is drawn on the CPU in chunks of
-``batch_size`` events, so the same seed and batch size give the same events on any device.
+``numpy.random.SeedSequence(seed)``, drawn on the CPU in batches of ``batch_size`` events, so
+the same seed, conditions and batch size give the same noise on any device, and on one
+machine the same events bit for bit. On another device the events agree to float32
+rounding of a different summation order (cuBLAS against the CPU's BLAS), not bit for bit:
+tests/cuda/test_cuda_paths.py holds every value to within 1e-4 of its column's largest
+value plus 1e-5 of itself, for showers 99.9 % of the voxels (a voxel within rounding of
+the readout threshold may be empty on one device only) and each shower's sum to 1e-3.
+
+The service calls :meth:`Sampler.generate` once per chunk of ``HEPGAN_CHUNK_EVENTS`` events,
+with the chunk's own seed ``chunk_seed(seed, chunk, 0)`` (:mod:`hepgan.service.conditions`),
+so that a request's events do not depend on how it is batched or streamed; a request with a
+seed therefore gets other events than one call with that seed, and a service report of the
+training seed + 2 scores other draws of the model than the card's (tests/service/
+test_card_agrees_with_service.py).
 
 When the feature transform carries an acceptance (:mod:`hepgan.models.transforms.acceptance`),
 events outside it are redrawn with the next noise of the same seed, in rounds over all the

@@ -12,7 +12,7 @@ E_li = share_li / sum_j share_lj * f_l / sum_k f_k * r * E_inc,
 
 with m(E), s(E) interpolated linearly in ln E between the fitted knots, as the numpy
 step does. :func:`shower_observables_torch` then gives the observables of
-:func:`hepgan.validation.observables.shower_observables` (same names, same formulas),
+:func:`hepgan.validation.report.observables.shower_observables` (same names, same formulas),
 and :class:`ShowerObservableFeatures` turns them into standardised critic inputs:
 ln of the layer energies over E_inc, centres and widths per layer (softened, so that their
 gradients stay bounded), a smooth non-zero count per layer
@@ -124,7 +124,7 @@ def shower_observables_torch(
     layer_softening: float = 0.0,
     width_softening_mm2: float = 1e-12,
 ) -> dict[str, torch.Tensor]:
-    """The observables of :func:`hepgan.validation.observables.shower_observables`, in torch,
+    """The observables of :func:`hepgan.validation.report.observables.shower_observables`, in torch,
     from voxels (N, V) MeV and incident energies (N,) MeV; each (N,). Centres and widths of an
     empty layer are 0; ``n_nonzero`` is the hard count (no gradient).
 

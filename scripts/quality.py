@@ -8,7 +8,7 @@ training or in the checkpoint choice. The model generates as many events as
 the test file holds (for showers, at the test events' incident energies).
 
 The classifier is the CaloChallenge-style high-level judge
-(:mod:`hepgan.validation.high_level_classifier`: two hidden layers of 2,048 units,
+(:mod:`hepgan.validation.judges.high_level_classifier`: two hidden layers of 2,048 units,
 early stopping, calibrated JS); for showers on log10 energy per layer, centres and
 widths per layer and log10 E_inc, for events on the features.
 
@@ -30,14 +30,14 @@ import numpy as np
 
 from hepgan.datafiles.datasets import is_hdf5, read_table
 from hepgan.models.artefact import load_artefact
-from hepgan.validation.high_level_classifier import (
+from hepgan.validation.judges.high_level_classifier import (
     HighLevelClassifierOptions,
     high_level_classifier_test,
     shower_high_level_features,
 )
-from hepgan.validation.ks import ks_statistics
-from hepgan.validation.observables import ObservableDefinition
-from hepgan.validation.report import build_report
+from hepgan.validation.report.build import build_report
+from hepgan.validation.report.observables import ObservableDefinition
+from hepgan.validation.stats.ks import ks_statistics
 
 PEAK_WINDOW_GEV = (70.0, 110.0)
 PEAK_BIN_GEV = 0.25

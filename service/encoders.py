@@ -14,7 +14,9 @@ one chunk whatever the batch size. The report travels inside every format:
   and header in the schema metadata;
 - ``root``: a ROOT file of the artefact's output columns (the layout of
   ``hepgan generate``) with the report as TObjString ``report``; uproot needs a
-  seekable file, so it is written to a temporary file and streamed from there.
+  seekable file, so it is written to a temporary file and streamed from there once
+  complete: its first byte waits for the whole file, which is why a request for more
+  than ``HEPGAN_ROOT_MAX_BUFFERED_BYTES`` of ROOT is refused before it starts.
 """
 
 from __future__ import annotations

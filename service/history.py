@@ -1,21 +1,22 @@
 """A model's training history for the web page: losses and the selection metric by step.
 
 Read from ``run/metrics.jsonl`` in the artefact folder, where ``hepgan train`` writes it
-(one JSON object per line: ``{"step", "losses": {name: value}}`` every few steps and
-``{"step", "event": "validation", "metric"}`` at each validation). An artefact copied
-without its run folder has no history; the answer then says so.
+(the format and its reader: :mod:`hepgan.models.run_history`). An artefact copied without
+its run folder has no history; the answer then says so.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
-from hepgan.service.schemas import LossPoint, TrainingHistory, ValidationPoint
+from hepgan.models.run_history import METRICS_FILE as RUN_METRICS_FILE
+from hepgan.models.run_history import loss_records, read_records, validation_records
+from hepgan.service.schemas import TrainingHistory
 
-METRICS_FILE = Path("run") / "metrics.jsonl"
+# In the artefact's run folder (models.artefact.RUN_FOLDER, not imported here: it loads torch).
+METRICS_FILE = Path("run") / RUN_METRICS_FILE
 # Most loss points sent: a long run is thinned to every k-th record (validations all kept).
 MAX_LOSS_POINTS = 2000
 
@@ -30,18 +31,17 @@ def read_history(folder: Path, card_training: dict[str, Any] | None) -> Training
         return TrainingHistory(
             available=False, message=why_not, selection_metric=selection, best_step=best_step
         )
-    losses, validations, unreadable = [], [], 0
-    with open(path, "rb") as lines:
-        for line in lines:
-            record = _record(line)
-            if record is None:
-                unreadable += 1  # a run stopped mid-line, or a line that is no record
-                continue
-            point = _point(record)
-            if isinstance(point, ValidationPoint):
-                validations.append(point)
-            elif isinstance(point, LossPoint):
-                losses.append(point)
+    records, unreadable = read_records(path)
+    validations = [
+        {"step": r["step"], "metric": r["metric"]}
+        for r in validation_records(records)
+        if _finite(r["metric"])
+    ]
+    losses = [
+        {"step": r["step"], "losses": r["losses"]}
+        for r in loss_records(records)
+        if all(_finite(value) for value in r["losses"].values())
+    ]
     stride = -(-len(losses) // MAX_LOSS_POINTS) or 1
     return TrainingHistory(
         available=True,
@@ -66,30 +66,6 @@ def _why_unreadable(folder: Path, path: Path) -> str:
     if not path.resolve().is_relative_to(folder.resolve()):
         return f"no training history: {METRICS_FILE} leads outside the artefact folder; not read"
     return ""
-
-
-def _record(line: bytes) -> dict[str, Any] | None:
-    """One line of metrics.jsonl as a JSON object, or None (not UTF-8 JSON, not an object)."""
-    try:
-        record = json.loads(line)
-    except ValueError:  # not JSON, or not UTF-8
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def _point(record: dict[str, Any]) -> LossPoint | ValidationPoint | None:
-    """A record as a point of the history; None for other records, and for those without an
-    integer step or with values that are not finite numbers."""
-    if type(record.get("step")) is not int:
-        return None
-    if record.get("event") == "validation":
-        metric = record.get("metric")
-        return ValidationPoint(step=record["step"], metric=metric) if _finite(metric) else None
-    losses = record.get("losses")
-    if record.get("event") is None and isinstance(losses, dict):
-        if all(isinstance(name, str) and _finite(value) for name, value in losses.items()):
-            return LossPoint(step=record["step"], losses=losses)
-    return None
 
 
 def _finite(value: Any) -> bool:

@@ -18,9 +18,9 @@ INLINE_GENERATE_VALUES = 1 << 13
 
 if TYPE_CHECKING:
     from hepgan.models.artefact import ModelArtefact
-    from hepgan.validation.conditions import PreparedConditions
-    from hepgan.validation.observables import ObservableDefinition
-    from hepgan.validation.reference import PreparedReference
+    from hepgan.validation.report.conditions import PreparedConditions
+    from hepgan.validation.report.observables import ObservableDefinition
+    from hepgan.validation.report.reference import PreparedReference
 
 
 @dataclass

@@ -63,9 +63,9 @@ class ModelRegistry:
 
     def _load(self, folder: Path, device: str) -> LoadedModel:
         from hepgan.models.artefact import load_artefact
-        from hepgan.validation.conditions import PreparedConditions
-        from hepgan.validation.observables import ObservableDefinition
-        from hepgan.validation.reference import PreparedReference
+        from hepgan.validation.report.conditions import PreparedConditions
+        from hepgan.validation.report.observables import ObservableDefinition
+        from hepgan.validation.report.reference import PreparedReference
 
         root = self.settings.models_dir.resolve()
         if not folder.resolve().is_relative_to(root):

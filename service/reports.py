@@ -1,6 +1,6 @@
 """The validation report of a generated batch, and its short summary for response headers.
 
-The report is :func:`hepgan.validation.report.build_report_dict` of the batch's
+The report is :func:`hepgan.validation.report.build.build_report_dict` of the batch's
 observables against the artefact's reference sample, the reference matched to
 the batch's conditions. A large batch is validated on its first
 ``report_max_events`` events (independent draws, so a random subsample); the
@@ -28,7 +28,7 @@ def batch_report(
 ) -> dict[str, Any]:
     """The report of ``features`` (the first n events of a batch) as a JSON-able dict;
     ``histograms``: with each observable's binned samples."""
-    from hepgan.validation.report import build_report_dict
+    from hepgan.validation.report.build import build_report_dict
 
     names = model.condition_names
     candidate = model.observables.compute(features, conditions)

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     root_max_bytes_per_request: int = Field(
         1 << 30, gt=0, description="largest temporary ROOT file of one request; larger asks get 422"
     )
+    root_max_buffered_bytes: int = Field(
+        128 << 20,
+        gt=0,
+        description="largest ROOT body of one request (uncompressed estimate): uproot writes the "
+        "whole file before its first byte can be sent, so larger asks get a 422 pointing to the "
+        "npz and arrow streams or hepgan generate, before a proxy's read timeout would cut them",
+    )
     root_max_bytes_total: int = Field(
         4 << 30,
         gt=0,

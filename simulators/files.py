@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from hepgan.datafiles.calochallenge import write_calochallenge
+from hepgan.datafiles.datasets import file_format
 from hepgan.datafiles.root_writer import write_root
 from hepgan.models.geometry import CylindricalGeometry
 from hepgan.simulators.dimuon import (
@@ -70,7 +71,8 @@ def write_shower_file(
     seed: int,
 ) -> ShowerFileSummary:
     """Simulate ``n_events`` showers (incident energies log-uniform in the range, MeV) and
-    write them to ``path`` (``.root``, else CaloChallenge HDF5)."""
+    write them to ``path`` (``.root``, or CaloChallenge HDF5 for ``.h5``/``.hdf5``)."""
+    output_format = file_format(path)  # before simulating: a wrong suffix fails at once
     rng = np.random.default_rng(seed)
     chunk = max(1, VOXELS_PER_CHUNK // geometry.n_voxels)
     start = time.perf_counter()
@@ -100,7 +102,7 @@ def write_shower_file(
         "readout_threshold_mev": geometry.readout_threshold_mev,
     }
     geometry_json = json.dumps(geometry.to_dict())
-    if path.suffix.lower() == ".root":
+    if output_format == "root":
         write_root(
             path,
             {"incident_energy": incident, "voxels": voxels},

@@ -1,2 +1,4 @@
-"""Readers and writers (ROOT via uproot, CaloChallenge HDF5), the example-data
-simulators, and the training job. Submodules are imported explicitly."""
+"""The training job: its configuration, data and split, the Trainer and its loop, losses,
+checkpoints, DDP and the artefact export. Submodules are imported explicitly; the readers
+and writers live in :mod:`hepgan.datafiles`, the example-data simulators in
+:mod:`hepgan.simulators`."""

@@ -17,10 +17,11 @@ import numpy as np
 
 from hepgan.models.artefact import save_artefact
 from hepgan.models.card import ModelCard, ReferenceSample, TrainingProvenance
+from hepgan.models.run_history import loss_records, validation_records
 from hepgan.models.sampler import Sampler
 from hepgan.training.config import TrainConfig
 from hepgan.training.data import Split, TrainingData
-from hepgan.validation.observables import ObservableDefinition
+from hepgan.validation.report.observables import ObservableDefinition
 
 # How the checkpoint was chosen, by the setting selection_metric (card.training.selection_metric)
 SELECTION_METRIC_LABELS = {
@@ -67,10 +68,12 @@ def reference_report(run: FinishedRun) -> tuple[Any, dict, dict]:
     with the generated and reference observables it compared.
 
     The events are generated for the reference conditions as the artefact stores them
-    (float32) with seed ``config.seed + 2``, through the artefact's own sampler: the same
-    events, observables and report as a service report of that seed and those conditions.
+    (float32) with seed ``config.seed + 2``, through the artefact's own sampler: the report
+    the service gives for those events (``/v2`` with their noise); a ``/v1`` request with that
+    seed draws each chunk's noise from a seed of its own, so it scores other draws
+    (:mod:`hepgan.models.sampler`).
     """
-    from hepgan.validation.report import build_report
+    from hepgan.validation.report.build import build_report
 
     rows = run.split.reference
     features = run.data.features[rows].astype(np.float32)  # (M, F), as stored
@@ -93,9 +96,7 @@ def write_artefact(run: FinishedRun, history: list[dict[str, Any]]) -> Path:
     """Report on the chosen generator, write the artefact folder and the plots."""
     config, data, split = run.config, run.data, run.split
     report, generated, reference = reference_report(run)
-    best_validation = next(
-        (r for r in reversed(history) if r.get("event") == "validation" and r.get("best")), {}
-    )
+    best_validation = next((r for r in reversed(validation_records(history)) if r.get("best")), {})
     reference_rows = split.reference
     card = ModelCard(
         kind=data.kind,
@@ -172,24 +173,23 @@ def write_plots(
 ) -> None:
     """``history.png`` (losses and the selection metric by step) and real vs generated
     histograms of the ``max_observables`` observables with the largest KS, in HEP style."""
-    from hepgan.validation.plots import hep_style, plot_overlays
+    from hepgan.validation.report.plots import hep_style, plot_overlays
 
     folder.mkdir(parents=True, exist_ok=True)
-    loss_records = [r for r in history if "losses" in r and r.get("event") is None]
-    validations = [r for r in history if r.get("event") == "validation"]
+    logged, validations = loss_records(history), validation_records(history)
     best = [r["step"] for r in validations if r.get("best")]
     with hep_style() as (plt, _):
         figure, (loss_axes, metric_axes) = plt.subplots(
             1, 2, figsize=(13, 5.5), layout="constrained"
         )
-        for name in loss_records[0]["losses"] if loss_records else []:
+        for name in logged[0]["losses"] if logged else []:
             loss_axes.plot(
-                [r["step"] for r in loss_records],
-                [r["losses"][name] for r in loss_records],
-                label=f"{name} ({len(loss_records)} points)",
+                [r["step"] for r in logged],
+                [r["losses"][name] for r in logged],
+                label=f"{name} ({len(logged)} points)",
             )
         loss_axes.set(xlabel="generator step", ylabel="loss")
-        if loss_records:
+        if logged:
             loss_axes.legend(fontsize="small")
         metric_axes.plot(
             [r["step"] for r in validations],

@@ -11,7 +11,7 @@ instead of writing garbage. SIGINT/SIGTERM stop the loop at the end of the curre
 step, after a checkpoint.
 
 Files in the run folder: ``options.json`` (the resolved settings),
-``metrics.jsonl`` (:mod:`hepgan.training.history`), ``split.npz``,
+``metrics.jsonl`` (:mod:`hepgan.models.run_history`), ``split.npz``,
 ``last.safetensors``, ``best.safetensors`` and, at the end, ``plots/``.
 """
 
@@ -29,12 +29,12 @@ import torch
 
 from hepgan.devices import resolve_device
 from hepgan.errors import ConfigError
+from hepgan.models.run_history import METRICS_FILE, History
 from hepgan.training import distributed
 from hepgan.training.checkpoint import load_checkpoint
 from hepgan.training.config import TrainConfig
 from hepgan.training.data import TrainingData, load_training_data
 from hepgan.training.export import write_artefact
-from hepgan.training.history import History
 from hepgan.training.signals import stop_on_signals
 from hepgan.training.trainer import Trainer
 
@@ -103,7 +103,7 @@ def run_training(
     else:
         trainer.save()  # step 0: something to roll back to
     history = History(
-        run_folder / "metrics.jsonl",
+        run_folder / METRICS_FILE,
         enabled=world.is_main,
         keep_up_to_step=trainer.step if config.resume else None,
     )

@@ -39,14 +39,6 @@ def bce_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     return F.softplus(-fake_scores).mean()
 
 
-def minimax_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
-    """The original minimax objective: E[ln(1 - sigma(D(x~)))] = -E[softplus(D(x~))].
-
-    Saturates when the critic wins early; kept for comparison with the seed.
-    """
-    return -F.softplus(fake_scores).mean()
-
-
 def wasserstein_critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
     """E[D(x~)] - E[D(x)]: minus the critic's estimate of the Wasserstein-1 distance."""
     return fake_scores.mean() - real_scores.mean()

@@ -7,7 +7,7 @@ events for the validation split's conditions through the same
 :class:`~hepgan.models.sampler.Sampler` as the artefact and the service; the
 **selection metric** is the mean two-sample KS statistic (``selection_metric = "ks"``)
 or separation power (``"separation_power"``) over the physics observables
-(:class:`~hepgan.validation.observables.ObservableDefinition`) against
+(:class:`~hepgan.validation.report.observables.ObservableDefinition`) against
 the validation events. :meth:`Trainer.state` is everything ``--resume`` needs.
 A rollback (:meth:`Trainer.roll_back`) returns to the last checkpoint with the
 learning rates scaled by ``rollback_lr_factor`` and the noise reseeded.
@@ -32,11 +32,8 @@ from hepgan.training.config import TrainConfig
 from hepgan.training.data import Split, TrainingData
 from hepgan.training.devices import autocast_dtype
 from hepgan.training.export import FinishedRun
-from hepgan.validation.binning import DEFAULT_BINS, shared_histograms
-from hepgan.validation.divergences import separation_power
-from hepgan.validation.observables import ObservableDefinition
-from hepgan.validation.sorting import SortedColumns, sort_columns
-from hepgan.validation.sweep import ks_and_wasserstein
+from hepgan.validation.report.observables import ObservableDefinition
+from hepgan.validation.report.selection import SelectionReference
 
 
 class TrainingDivergedError(HepganError):
@@ -137,8 +134,7 @@ class Trainer:
         self.observables = ObservableDefinition(
             kind=data.kind, feature_names=tuple(data.feature_names), geometry=data.geometry
         )
-        self._validation_reference: SortedColumns | None = None
-        self._validation_names: list[str] = []
+        self._validation_reference: SelectionReference | None = None
 
     # --- checkpoint choice ----------------------------------------------------------------
 
@@ -382,35 +378,18 @@ class Trainer:
         )
 
     def validate(self) -> dict[str, Any]:
-        """Generate for the validation conditions; per-observable KS and separation power
-        (on DEFAULT_BINS reference-quantile bins, as the report), and the selection metric:
-        the mean of the statistic ``selection_metric`` names."""
+        """Generate for the validation conditions and score the events against the validation
+        split's (:meth:`SelectionReference.scores`: per-observable KS and separation power,
+        and the selection metric, the mean of the statistic ``selection_metric`` names)."""
         rows = self.split.validation[: self.config.validation_events]
         conditions = self.data.conditions[rows]
         if self._validation_reference is None:
-            observables = self.observables.compute(self.data.features[rows], conditions)
-            self._validation_names = list(observables)
-            self._validation_reference = sort_columns(
-                np.column_stack([observables[name] for name in self._validation_names])
+            self._validation_reference = SelectionReference.from_observables(
+                self.observables.compute(self.data.features[rows], conditions)
             )
-        reference, names = self._validation_reference, self._validation_names
         events = self.sampler().generate(conditions, seed=self.config.seed + 1, device=self.device)
         generated = self.observables.compute(events, conditions)
-        candidate = sort_columns(np.column_stack([generated[name] for name in names]))
-        ks = ks_and_wasserstein(candidate, reference).ks  # (K,)
-        histograms = shared_histograms(candidate, reference, n_bins=DEFAULT_BINS)
-        separation = separation_power(histograms.candidate, histograms.reference)  # (K,)
-        statistic = ks if self.config.selection_metric == "ks" else separation
-        worst = int(np.argmax(ks))
-        return {
-            "metric": float(np.mean(statistic)),
-            "mean_ks": float(np.mean(ks)),
-            "mean_separation_power": float(np.mean(separation)),
-            "worst_ks": float(ks.max()),
-            "worst_observable": names[worst],
-            "ks": dict(zip(names, map(float, ks), strict=True)),
-            "separation_power": dict(zip(names, map(float, separation), strict=True)),
-        }
+        return self._validation_reference.scores(generated, self.config.selection_metric)
 
 
 def _derived_seed(seed: int, rank: int, rollbacks: int) -> int:

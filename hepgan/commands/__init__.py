@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from hepgan.errors import ConfigError
 
@@ -62,6 +63,17 @@ def parse_condition_flag(text: str) -> tuple[str, float, float]:
     if not (math.isfinite(low) and math.isfinite(high)) or low > high:
         raise ConfigError(f"--condition {text!r}: give a finite VALUE or LO:HI with LO <= HI")
     return name, low, high
+
+
+def output_format(path: str | Path) -> str:
+    """``-o/--output``'s file format, "root" or "hdf5"
+    (:func:`hepgan.datafiles.datasets.file_format`); a wrong suffix is named with the flag."""
+    from hepgan.datafiles.datasets import file_format
+
+    try:
+        return file_format(path)
+    except ConfigError as error:
+        raise ConfigError(f"-o/--output: {error}") from None
 
 
 def range_distribution(low: float) -> str:

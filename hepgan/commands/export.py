@@ -18,14 +18,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Write the model as one ONNX graph from (noise, conditions) to events in "
         "physical units, transforms included, with the model card in its metadata; or a Triton "
         "model repository (REPO/NAME/config.pbtxt, REPO/NAME/1/model.onnx). Needs the onnx "
-        "package: pip install 'hepgan[onnx]'.",
+        "package: pip install 'hepgan[onnx]'. An existing FILE.onnx or REPO/NAME is replaced "
+        "only when an earlier export wrote it; nothing else is ever removed.",
     )
     parser.add_argument("--model", required=True, help="model artefact folder")
     parser.add_argument("--format", choices=FORMATS, default="onnx", help="what to write")
     parser.add_argument(
         "-o", "--output", required=True, help="FILE.onnx (onnx) or the repository folder (triton)"
     )
-    parser.add_argument("--name", default=None, help="triton: model name (default: the folder's)")
+    parser.add_argument(
+        "--name",
+        default=None,
+        help="triton: model name, one folder name of letters, digits, '_', '-', '.' "
+        "(default: the artefact folder's)",
+    )
     parser.add_argument(
         "--max-batch-size", type=int, default=None, help="triton: largest batch (default: auto)"
     )
@@ -40,18 +46,22 @@ def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from hepgan.models.artefact import load_artefact
-    from hepgan.models.export.onnx_file import export_onnx, require
+    from hepgan.models.export.onnx_file import check_replaceable, export_onnx, require
+    from hepgan.models.export.triton import check_model_name, export_triton
 
     output = Path(args.output)
     if args.format == "onnx" and output.suffix.lower() != ".onnx":
         raise ConfigError(f"-o/--output: {output} must end in .onnx for --format onnx")
+    if args.format == "triton" and args.name is not None:
+        check_model_name(args.name)
     require("onnx")  # before loading the artefact, so a missing package is said at once
+    if args.format == "onnx":
+        check_replaceable(output)
     artefact = load_artefact(args.model)
     if args.format == "onnx":
         export_onnx(artefact, output)
         print(f"wrote model {artefact.name} as ONNX to {output}")
         return 0
-    from hepgan.models.export.triton import export_triton
 
     folder = export_triton(
         artefact,

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from hepgan.commands import new_command, parse_condition_flag, range_distribution
+from hepgan.commands import new_command, output_format, parse_condition_flag, range_distribution
 from hepgan.errors import ConfigError
-
-SUFFIXES = (".root", ".h5", ".hdf5")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -43,21 +41,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sharding.add_argument("--rank", type=int, default=None, help="this process's shard")
     sharding.add_argument("--world-size", type=int, default=None, help="number of shards")
     sharding.add_argument(
-        "--resume", action="store_true", help="keep shards already written by this production"
+        "--resume",
+        action="store_true",
+        help="keep the shards already written by this production (the same settings, and "
+        "intact by their .sha256 file); regenerate the others, saying why",
     )
     parser.set_defaults(run=_run)
 
 
-def parse_conditions(specs: list[str], names: list[str], n_events: int, *, seed: int | None):
-    """Conditions (N, C) from NAME=VALUE / NAME=LO:HI specs; None when none are given.
-
-    A range is sampled as :func:`range_distribution` says (log-uniform when 0 < LO).
-    """
-    import numpy as np
-
+def condition_bounds(specs: list[str], names: list[str]) -> dict[str, list[float]]:
+    """{name: [low, high]} from NAME=VALUE (low == high) / NAME=LO:HI specs, in the model's
+    condition order; every condition must be given. Empty when no spec is given."""
     if not specs:
-        return None
-    values: dict[str, tuple[float, float]] = {}
+        return {}
+    values: dict[str, list[float]] = {}
     for spec in specs:
         name, low, high = parse_condition_flag(spec)
         if name not in names:
@@ -65,14 +62,30 @@ def parse_conditions(specs: list[str], names: list[str], n_events: int, *, seed:
                 f"--condition {spec!r}: NAME must be one of "
                 f"{', '.join(names) or '(this model takes no conditions)'}"
             )
-        values[name] = (low, high)
+        values[name] = [low, high]
     missing = [name for name in names if name not in values]
     if missing:
         raise ConfigError(f"--condition: give every condition; missing {', '.join(missing)}")
+    return {name: values[name] for name in names}
+
+
+def parse_conditions(specs: list[str], names: list[str], n_events: int, *, seed: int | None):
+    """Conditions (N, C) from NAME=VALUE / NAME=LO:HI specs; None when none are given."""
+    return draw_conditions(condition_bounds(specs, names), n_events, seed=seed)
+
+
+def draw_conditions(bounds: dict[str, list[float]], n_events: int, *, seed: int | None):
+    """Conditions (N, C) in the order of ``bounds``; None when ``bounds`` is empty.
+
+    A range is sampled as :func:`range_distribution` says (log-uniform when 0 < LO).
+    """
+    import numpy as np
+
+    if not bounds:
+        return None
     rng = np.random.default_rng(seed)
     columns = []
-    for name in names:
-        lo, hi = values[name]
+    for lo, hi in bounds.values():
         if lo == hi:
             columns.append(np.full(n_events, lo))
         elif range_distribution(lo) == "log-uniform":
@@ -94,8 +107,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.events < 1:
         raise ConfigError(f"-n/--events must be a positive integer, got {args.events}")
     output = Path(args.output)
-    if output.suffix.lower() not in SUFFIXES:
-        raise ConfigError(f"-o/--output: {output} must end in {', '.join(SUFFIXES)}")
+    file_format = output_format(output)
     if not output.parent.is_dir():
         raise ConfigError(f"-o/--output: folder {output.parent} does not exist")
     position = _shard_position(args)
@@ -109,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
     features = artefact.generate(
         args.events, conditions=conditions, seed=args.seed, device=str(device)
     )
-    if output.suffix.lower() == ".root":
+    if file_format == "root":
         from hepgan.datafiles.root_writer import write_root
 
         write_root(
@@ -151,10 +163,11 @@ def _run_shard(args: argparse.Namespace, rank: int, world_size: int) -> int:
 
     from hepgan.devices import resolve_device
     from hepgan.models.artefact import CARD_FILE, load_artefact, sha256_of
+    from hepgan.models.sampler import default_batch_size
     from hepgan.models.shards import (
         ShardPlan,
         all_shards_written,
-        existing_shard,
+        shard_problem,
         write_manifest,
         write_shard,
     )
@@ -174,18 +187,21 @@ def _run_shard(args: argparse.Namespace, rank: int, world_size: int) -> int:
         world_size=world_size,
         seed=args.seed,
         artefact_sha256=sha256_of(Path(args.model) / CARD_FILE),
+        batch_size=default_batch_size(artefact.card.n_features),
+        conditions=condition_bounds(args.condition, artefact.card.condition_names),
     )
     context = distributed.start(resolve_device(args.device))
     device = str(context.device)  # one GPU per local rank when torchrun starts several
     try:
         path = plan.path(rank)
-        if args.resume and existing_shard(plan, rank):
+        problem = shard_problem(plan, rank) if args.resume else None
+        if args.resume and problem is None:
             print(f"rank {rank}: kept {path} ({plan.events(rank)} events, already written)")
         else:
+            if problem is not None and path.exists():  # say why a shard there is not kept
+                print(f"rank {rank}: regenerating {path}: {problem}")
             n_events = plan.events(rank)
-            conditions = parse_conditions(
-                args.condition, artefact.card.condition_names, n_events, seed=plan.stream_seed(rank)
-            )
+            conditions = draw_conditions(plan.conditions, n_events, seed=plan.stream_seed(rank))
             write_shard(artefact, plan, rank, conditions=conditions, device=device)
             print(f"rank {rank}: wrote {n_events} events from model {artefact.name} to {path}")
         context.barrier()

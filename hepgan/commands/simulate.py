@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hepgan.commands import new_command
+from hepgan.commands import new_command, output_format
 from hepgan.errors import ConfigError
-
-SHOWER_SUFFIXES = (".root", ".h5", ".hdf5")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -85,10 +83,7 @@ def _run_showers(args: argparse.Namespace) -> int:
     if args.geometry not in GEOMETRIES:
         known = ", ".join(GEOMETRIES)
         raise ConfigError(f"--geometry: unknown preset {args.geometry!r}; choose one of {known}")
-    if args.output.suffix.lower() not in SHOWER_SUFFIXES:
-        raise ConfigError(
-            f"-o/--output: {args.output} must end in one of {', '.join(SHOWER_SUFFIXES)}"
-        )
+    output_format(args.output)  # ROOT or CaloChallenge HDF5
     if not (np.isfinite(args.energy_min) and args.energy_min >= MIN_ENERGY_MEV):
         raise ConfigError(
             f"--energy-min must be >= {MIN_ENERGY_MEV:g} MeV, the range of the "

@@ -1,7 +1,8 @@
 """``hepgan validate``: judge a candidate sample against a reference sample.
 
-Both files are ROOT or CaloChallenge HDF5. What is compared is
-:func:`hepgan.validation.tables.table_observables`: shower files on the shower
+Both files are ROOT or CaloChallenge HDF5, compared by
+:func:`hepgan.validation.report.files.compare_files` on
+:func:`hepgan.validation.report.tables.table_observables`: shower files on the shower
 observables of their geometry (stored in the file, else the preset with their voxel
 count; any other count is compared voxel by voxel), with the reference matched to the
 candidate's incident energies; event files on their features plus the derived
@@ -57,8 +58,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hepgan.validation.report import build_report
-    from hepgan.validation.report_schema import ReportThresholds
+    from hepgan.validation.report.files import compare_files
+    from hepgan.validation.report.schema import ReportThresholds
 
     if not 0.0 < args.significance < 1.0:
         raise ConfigError(f"--significance must lie in (0, 1), got {args.significance}")
@@ -72,39 +73,32 @@ def _run(args: argparse.Namespace) -> int:
             raise InputFileError(f"{flag}: file {path} does not exist")
     if args.report is not None and not args.report.parent.is_dir():
         raise ConfigError(f"--report: folder {args.report.parent} does not exist")
-    reference_table = _read(args.reference, args.tree, features)
-    candidate_table = _read(args.candidate, args.tree, features)
-    reference, reference_conditions, units = _observables(reference_table, args.reference)
-    candidate, candidate_conditions, _ = _observables(candidate_table, args.candidate)
-    missing = sorted(set(candidate) ^ set(reference))
-    if missing:
-        raise InputFileError(
-            f"{args.candidate} and {args.reference} do not hold the same columns: "
-            f"{', '.join(missing)} only in one of them"
-        )
-    report = build_report(
-        candidate,
-        reference,
-        candidate_conditions=candidate_conditions,
-        reference_conditions=reference_conditions,
-        units=units,
+    comparison = compare_files(
+        args.candidate,
+        args.reference,
+        tree=args.tree,
+        branches=features,
         thresholds=ReportThresholds(
             significance=args.significance, correction=args.correction, n_bins=args.bins
         ),
     )
-    matched, matched_conditions = _matched(reference, candidate_conditions, reference_conditions)
+    report, candidate, matched = comparison.report, comparison.candidate, comparison.reference
     if args.classifier:
         report.classifier = _classifier(
-            (candidate, candidate_conditions), (matched, matched_conditions), args.seed
+            (candidate.observables, candidate.conditions),
+            (matched.observables, matched.conditions),
+            args.seed,
         )
     _print_summary(report, args)
     if args.report is not None:
         args.report.write_text(report.model_dump_json(indent=2) + "\n")
         print(f"report written to {args.report}")
     if args.plots is not None:
-        from hepgan.validation.plots import plot_overlays
+        from hepgan.validation.report.plots import plot_overlays
 
-        written = plot_overlays(candidate, matched, args.plots, report=report)
+        written = plot_overlays(
+            candidate.observables, matched.observables, args.plots, report=report
+        )
         print(f"{len(written)} plots written to {args.plots}")
     return 1 if args.fail_on_fail and report.summary.status == "fail" else 0
 
@@ -118,50 +112,13 @@ def _feature_list(text: str | None) -> list[str] | None:
     return names
 
 
-def _read(path: Path, tree: str | None, features: list[str] | None) -> dict:
-    from hepgan.datafiles.datasets import read_table
-
-    return read_table(path, tree=tree, branches=features, progress=None)
-
-
-def _observables(table: dict, path: Path) -> tuple[dict, dict | None, dict[str, str]]:
-    """(observables, conditions or None, units) of a file's columns."""
-    import numpy as np
-
-    from hepgan.datafiles.metadata import stored_json
-    from hepgan.validation.tables import table_observables
-
-    for name, values in table.items():
-        if np.issubdtype(np.asarray(values).dtype, np.floating) and not np.all(np.isfinite(values)):
-            raise InputFileError(f"{path}: column {name!r} holds NaN or infinite values")
-    try:
-        result = table_observables(table, stored_geometry=stored_json(path, "geometry"))
-    except ConfigError as error:
-        raise InputFileError(f"{path}: {error}") from None
-    return result.observables, result.conditions, result.units
-
-
-def _matched(reference: dict, candidate_conditions, reference_conditions) -> tuple[dict, dict]:
-    """The reference observables and conditions of the events matched to the candidate's
-    conditions: the same (seeded) choice :func:`build_report` makes."""
-    if candidate_conditions is None:
-        return reference, None
-    from hepgan.validation.conditions import match_reference
-
-    chosen, _ = match_reference(candidate_conditions, reference_conditions)
-    return (
-        {name: values[chosen] for name, values in reference.items()},
-        {name: values[chosen] for name, values in reference_conditions.items()},
-    )
-
-
 def _classifier(candidate: tuple, matched_reference: tuple, seed: int):
     """The high-level classifier two-sample test (CaloChallenge style): for showers on the
     energy, centres and widths per layer and the incident energy, for events on the
     per-event observables. Each argument is (observables, conditions or None)."""
     import numpy as np
 
-    from hepgan.validation.high_level_classifier import (
+    from hepgan.validation.judges.high_level_classifier import (
         high_level_classifier_test,
         shower_high_level_features,
     )

@@ -3,12 +3,14 @@
 Graph inputs ``noise`` (B, Z) float32, z ~ N(0, 1), and, for a conditional model,
 ``conditions`` (B, C) float32 in the card's units (MeV for incident energies); output
 ``events`` (B, F) float32 in the card's units. B is dynamic. The model card goes into the
-file's metadata (``metadata_props``, all strings): see :func:`card_metadata`.
+file's metadata (``metadata_props``, all strings): see :func:`card_metadata`. An existing
+file is replaced only when it is such a file (an earlier export), never anything else.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,8 @@ CONDITIONS_INPUT = "conditions"
 EVENTS_OUTPUT = "events"
 # Version of the metadata keys below, for readers that check what they get.
 CARD_METADATA_VERSION = "1"
+# The metadata key (of card_metadata) that marks a file as written by hepgan export.
+EXPORT_MARK = "hepgan.metadata_version"
 
 
 def require(module: str, extra: str = "onnx") -> Any:
@@ -97,14 +101,45 @@ def input_names(artefact: ModelArtefact) -> list[str]:
     return [NOISE_INPUT] + ([CONDITIONS_INPUT] if artefact.card.n_conditions else [])
 
 
+def _written_by_export(path: Path) -> bool:
+    """Whether ``path`` is an ONNX file whose metadata has :data:`EXPORT_MARK`."""
+    from google.protobuf.message import Error as ProtobufError
+
+    onnx = require("onnx")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except (ProtobufError, OSError, ValueError):
+        return False
+    return any(entry.key == EXPORT_MARK for entry in model.metadata_props)
+
+
+def check_replaceable(output: Path) -> None:
+    """Nothing at ``output``, or a file an earlier export wrote; else a :class:`ConfigError`
+    naming ``-o/--output``."""
+    if not os.path.lexists(output):
+        return
+    if output.is_symlink() or not output.is_file():
+        reason = "it is not a file"
+    elif not _written_by_export(output):
+        reason = "it is not an ONNX file with hepgan's metadata"
+    else:
+        return
+    raise ConfigError(
+        f"-o/--output: {output} exists and was not written by hepgan export ({reason}); "
+        "remove it yourself or choose another name"
+    )
+
+
 def export_onnx(artefact: ModelArtefact, output: str | Path) -> Path:
-    """Write ``output`` (.onnx, atomically): the checked graph with the card in its metadata."""
+    """Write ``output`` (.onnx, atomically): the checked graph with the card in its metadata.
+    An existing ``output`` is replaced only if an earlier export wrote it."""
     onnx = require("onnx")
     import torch
 
     output = Path(output)
     if not output.parent.is_dir():
         raise ConfigError(f"-o/--output: folder {output.parent} does not exist")
+    check_replaceable(output)
     names = input_names(artefact)
     latent_dim = artefact.card.architecture["latent_dim"]
     example = [torch.zeros(2, latent_dim)]

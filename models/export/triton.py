@@ -6,16 +6,21 @@ backend, the inputs ``noise`` (Z) and ``conditions`` (C) and the output ``events
 float32 without the batch axis (``max_batch_size`` > 0 adds it), dynamic batching and an
 instance group, and carries the card's metadata (:func:`card_metadata`) as string
 ``parameters``.
+
+The model folder is written whole into a fresh sibling folder and renamed into place
+(:func:`~hepgan.atomic.atomic_folder`). An existing ``REPO/NAME`` is replaced only when it
+holds exactly what an export writes, with hepgan's metadata in its configuration; anything
+else there is refused, and nothing outside ``REPO/NAME`` is touched.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hepgan.atomic import atomic_destination
+from hepgan.atomic import atomic_folder
 from hepgan.errors import ConfigError
 from hepgan.models.export.onnx_file import (
     CONDITIONS_INPUT,
@@ -32,6 +37,13 @@ if TYPE_CHECKING:
 CONFIG_FILE = "config.pbtxt"
 MODEL_FILE = "model.onnx"
 VERSION = "1"
+WRITTEN = (VERSION, f"{VERSION}/{MODEL_FILE}", CONFIG_FILE)  # all an export puts in REPO/NAME
+# The parameter that marks a configuration as written by hepgan export (card_metadata's key).
+EXPORT_MARK = 'key: "hepgan.metadata_version"'
+# A model name is one folder of the repository and the ``name`` of its configuration: letters,
+# digits, '_', '-' and '.', not starting with '.' or '-' (so never '.', '..' nor hidden, never
+# a path, never an option), at most 128 characters; Triton and URLs take it as it is.
+MODEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 
 
 def _quote(text: str) -> str:
@@ -80,6 +92,49 @@ def triton_config(
     )
 
 
+def check_model_name(name: str, *, given: bool = True) -> str:
+    """``name`` if it is a model name (:data:`MODEL_NAME`), else a :class:`ConfigError` naming
+    ``--name`` (``given`` False: the default, the artefact's name, was used)."""
+    if MODEL_NAME.fullmatch(name):
+        return name
+    source = "" if given else " (the default: the artefact's name; give --name)"
+    raise ConfigError(
+        f"--name: {name!r}{source} is not a model name: one folder name of letters, digits, "
+        "'_', '-' and '.', not starting with '.' or '-', at most 128 characters (no path "
+        "separator, no '..')"
+    )
+
+
+def _not_written_by_export(folder: Path) -> str | None:
+    """Why the existing ``folder`` is not what an earlier ``hepgan export`` wrote, or None when
+    it holds exactly :data:`WRITTEN` (no link) and its configuration carries hepgan's
+    metadata."""
+    if folder.is_symlink() or not folder.is_dir():
+        return "it is not a folder"
+    entries = {path.relative_to(folder).as_posix(): path.is_symlink() for path in folder.rglob("*")}
+    others = sorted(name for name, link in entries.items() if link or name not in WRITTEN)
+    if others:
+        return f"it holds {', '.join(others[:5])}" + (" ..." if len(others) > 5 else "")
+    config = folder / CONFIG_FILE
+    if not config.is_file() or EXPORT_MARK not in config.read_text(errors="replace"):
+        return f"its {CONFIG_FILE} is not hepgan's"
+    return None
+
+
+def _replaceable(folder: Path) -> bool:
+    """Whether ``folder`` (REPO/NAME) exists and may be replaced; raises :class:`ConfigError`
+    when it exists and is not what an earlier export wrote."""
+    if not (folder.is_symlink() or folder.exists()):
+        return False
+    reason = _not_written_by_export(folder)
+    if reason is not None:
+        raise ConfigError(
+            f"-o/--output, --name: {folder} exists and was not written by hepgan export "
+            f"({reason}); remove it yourself or choose another --name"
+        )
+    return True
+
+
 def export_triton(
     artefact: ModelArtefact,
     repository: str | Path,
@@ -93,9 +148,10 @@ def export_triton(
     """Write model ``name`` (default: the artefact's) into ``repository``; returns its folder.
 
     ``max_batch_size`` defaults to the sampler's batch (at most 2^24 values per call);
-    ``kind`` is ``KIND_CPU`` or ``KIND_GPU``. An existing model folder is replaced.
+    ``kind`` is ``KIND_CPU`` or ``KIND_GPU``. ``repository`` is made if missing (its parent
+    must exist); an existing model folder is replaced only if an earlier export wrote it.
     """
-    name = name or artefact.name
+    name = check_model_name(name or artefact.name, given=name is not None)
     if kind not in ("KIND_CPU", "KIND_GPU"):
         raise ConfigError(f"--instance-kind must be KIND_CPU or KIND_GPU, got {kind!r}")
     if instances < 1:
@@ -106,11 +162,8 @@ def export_triton(
     repository = Path(repository)
     if not repository.parent.is_dir():
         raise ConfigError(f"-o/--output: folder {repository.parent} does not exist")
-    folder = repository / name
-    if folder.exists():
-        shutil.rmtree(folder)
-    (folder / VERSION).mkdir(parents=True)
-    export_onnx(artefact, folder / VERSION / MODEL_FILE)
+    if (repository.exists() or repository.is_symlink()) and not repository.is_dir():
+        raise ConfigError(f"-o/--output: {repository} is not a folder")
     text = triton_config(
         artefact,
         name=name,
@@ -119,6 +172,14 @@ def export_triton(
         kind=kind,
         max_queue_delay_us=max_queue_delay_us,
     )
-    with atomic_destination(folder / CONFIG_FILE) as partial:
-        partial.write_text(text)
+    folder = repository / name
+    if repository.exists():
+        destination, replace = folder, _replaceable(folder)
+    else:  # a new repository: it is the folder renamed into place, with the model inside
+        destination, replace = repository, False
+    with atomic_folder(destination, replace=replace) as partial:
+        model_folder = partial if destination == folder else partial / name
+        (model_folder / VERSION).mkdir(parents=True)
+        export_onnx(artefact, model_folder / VERSION / MODEL_FILE)
+        (model_folder / CONFIG_FILE).write_text(text)
     return folder

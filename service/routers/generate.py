@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from hepgan.models.card import OutputColumn
 from hepgan.service.admission import Budget
 from hepgan.service.dependencies import MetricsDep, RegistryDep, SettingsDep
 from hepgan.service.errors import RequestInputError
@@ -113,6 +114,27 @@ def _admit(
                 f"disk; the limit is {settings.root_max_bytes_per_request} "
                 "(HEPGAN_ROOT_MAX_BYTES_PER_REQUEST): ask fewer events or another format",
             )
+        _check_root_wait(request.n_events, card.output.columns, settings)
     scope = http_request.scope
     budgets["memory"].take(scope, memory)
     budgets["root_disk"].take(scope, disk)
+
+
+def _check_root_wait(n_events: int, columns: list[OutputColumn], settings: Settings) -> None:
+    """A 422 naming ``n_events`` for a ROOT body over ``HEPGAN_ROOT_MAX_BUFFERED_BYTES``: it is
+    written whole before its first byte goes out (uproot needs a seekable file), and a client
+    behind a proxy would wait past the proxy's read timeout (docs/reliability.md)."""
+    limit = settings.root_max_buffered_bytes
+    root_bytes = root_file_bytes(n_events, columns)
+    if root_bytes <= limit:
+        return
+    per_event = root_file_bytes(1, columns) - root_file_bytes(0, columns)
+    most = max(0, (limit - root_file_bytes(0, columns)) // per_event)
+    raise RequestInputError(
+        ("n_events",),
+        f"a ROOT body of {n_events} events is about {root_bytes} bytes, written whole before "
+        f"its first byte is sent; the limit is {limit} bytes (HEPGAN_ROOT_MAX_BUFFERED_BYTES), "
+        f"{most} events of this model, so that the response starts within a proxy's timeout: "
+        'ask fewer events, or format "npz" or "arrow" (streamed as they are generated), or '
+        "run hepgan generate for large ROOT files",
+    )

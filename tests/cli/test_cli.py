@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from hepgan.cli import build_parser, main
-from hepgan.commands import parse_condition_flag, range_distribution
+from hepgan.commands import output_format, parse_condition_flag, range_distribution
 from hepgan.errors import ConfigError
 
 
@@ -94,3 +94,16 @@ def test_ranges_from_positive_lows_are_log_uniform() -> None:
     assert range_distribution(1000.0) == "log-uniform"
     assert range_distribution(0.0) == "uniform"
     assert range_distribution(-2.0) == "uniform"
+
+
+def test_generate_and_simulate_refuse_an_unknown_output_suffix_naming_the_flag(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "out.csv"
+    expected = f"-o/--output: {output} must end in one of .root, .h5, .hdf5"
+    generate = ["generate", "--model", str(tmp_path), "-n", "5", "-o", str(output)]
+    for arguments in (generate, ["simulate", "showers", "-n", "5", "-o", str(output)]):
+        assert main(arguments) == 2
+        assert expected in capsys.readouterr().err
+    assert output_format(tmp_path / "out.H5") == "hdf5"
+    assert list(tmp_path.iterdir()) == []

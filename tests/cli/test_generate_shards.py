@@ -1,8 +1,10 @@
 """``hepgan generate`` as a sharded production: two gloo processes under torchrun, --resume,
-and a killed rank that leaves no half-written shard."""
+a killed rank that leaves no half-written shard, and resume and manifest checks that keep
+only the shards of this production, intact (issue 26, row 8)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,9 +17,17 @@ import pytest
 import uproot
 
 from hepgan.cli import main
+from hepgan.datafiles.root_writer import write_root
 from hepgan.errors import ConfigError
 from hepgan.models.artefact import CARD_FILE, load_artefact, sha256_of
-from hepgan.models.shards import ShardPlan, check_manifest, write_shard
+from hepgan.models.sampler import default_batch_size
+from hepgan.models.shards import (
+    SHARD_KEY,
+    ShardPlan,
+    all_shards_written,
+    check_manifest,
+    write_shard,
+)
 from tests.support.tiny import make_tiny_artefact
 
 TOTAL = 1001
@@ -29,9 +39,14 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_artefact(tmp_path_factory.mktemp("shards") / "toy", kind="events")
 
 
+def _tree_name(handle) -> str:
+    return next(key for key, kind in handle.classnames().items() if kind == "TTree")
+
+
 def _arrays(path: Path) -> dict[str, np.ndarray]:
+    """The branches of the shard's tree (``events`` or ``showers``)."""
     with uproot.open(path) as handle:
-        return handle["events"].arrays(library="np")
+        return handle[_tree_name(handle)].arrays(library="np")
 
 
 def _plan(model: Path, output: Path, world_size: int = 2) -> ShardPlan:
@@ -41,6 +56,7 @@ def _plan(model: Path, output: Path, world_size: int = 2) -> ShardPlan:
         world_size=world_size,
         seed=SEED,
         artefact_sha256=sha256_of(model / CARD_FILE),
+        batch_size=default_batch_size(load_artefact(model).card.n_features),
     )
 
 
@@ -67,7 +83,9 @@ def test_two_gloo_ranks_write_the_fixed_streams_and_a_manifest(model: Path, tmp_
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "out.manifest.json",
         "out.rank00000.root",
+        "out.rank00000.root.sha256",
         "out.rank00001.root",
+        "out.rank00001.root.sha256",
     ]
     manifest = check_manifest(tmp_path / "out.manifest.json")
     assert [shard["events"] for shard in manifest["shards"]] == [501, 500]
@@ -175,3 +193,143 @@ def test_a_tampered_shard_fails_the_manifest_check(model: Path, tmp_path: Path) 
         handle.write(b"0123456789")
     with pytest.raises(ConfigError, match="sha256"):
         check_manifest(tmp_path / "out.manifest.json")
+
+
+@pytest.fixture(scope="module")
+def showers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model with a condition (incident_energy, MeV), for --condition."""
+    return make_tiny_artefact(tmp_path_factory.mktemp("shards") / "showers", kind="showers")
+
+
+def _zero_keeping_the_record(path: Path) -> None:
+    """Rewrite shard ``path`` with every value zeroed and its plan record kept as it was: a
+    valid ROOT file that claims to be the same shard."""
+    with uproot.open(path) as handle:
+        tree = _tree_name(handle).split(";")[0]
+        metadata = {"model": str(handle["model"]), SHARD_KEY: str(handle[SHARD_KEY])}
+    zeroed = {name: np.zeros_like(values) for name, values in _arrays(path).items()}
+    write_root(path, zeroed, tree=tree, metadata=metadata)
+
+
+def test_resume_with_other_conditions_does_not_keep_the_shard(
+    showers: Path, tmp_path: Path, capsys
+) -> None:
+    output = tmp_path / "out.root"
+    first = [*_generate(showers, output), "--rank", "0", "--world-size", "1"]
+    assert main([*first, "--condition", "incident_energy=1000:2000"]) == 0
+    capsys.readouterr()
+    assert main([*first, "--condition", "incident_energy=50000:60000", "--resume"]) == 0
+    said = capsys.readouterr().out
+    assert "regenerating" in said and "conditions" in said
+    energies = _arrays(tmp_path / "out.rank00000.root")["incident_energy"]
+    assert energies.min() >= 50000 and energies.max() <= 60000  # no events of the first run
+    assert check_manifest(tmp_path / "out.manifest.json")["conditions"] == {
+        "incident_energy": [50000.0, 60000.0]
+    }
+
+
+@pytest.mark.parametrize("damage", ["zeroed", "checksum file lost"])
+def test_resume_regenerates_a_damaged_shard_and_says_so(
+    model: Path, tmp_path: Path, capsys, damage: str
+) -> None:
+    output = tmp_path / "out.root"
+    args = [*_generate(model, output), "--rank", "0", "--world-size", "1"]
+    assert main(args) == 0
+    shard = tmp_path / "out.rank00000.root"
+    original = _arrays(shard)
+    if damage == "zeroed":
+        _zero_keeping_the_record(shard)
+    else:
+        (tmp_path / "out.rank00000.root.sha256").unlink()
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 0
+    said = capsys.readouterr().out
+    assert f"regenerating {shard}" in said
+    assert ("sha256" if damage == "zeroed" else "no recorded checksum") in said
+    regenerated = _arrays(shard)
+    for name in original:
+        np.testing.assert_array_equal(regenerated[name], original[name], err_msg=name)
+    check_manifest(tmp_path / "out.manifest.json")
+
+
+def test_the_manifest_is_not_written_over_a_damaged_shard(
+    model: Path, tmp_path: Path, capsys
+) -> None:
+    """Independent ranks (a Slurm array): the last one checks every shard before the
+    manifest, so a shard damaged after it was written is not blessed by another rank."""
+    output = tmp_path / "out.root"
+    for rank in range(2):
+        assert main([*_generate(model, output), "--rank", str(rank), "--world-size", "2"]) == 0
+    (tmp_path / "out.manifest.json").unlink()
+    _zero_keeping_the_record(tmp_path / "out.rank00000.root")
+    capsys.readouterr()
+    resume = [*_generate(model, output), "--world-size", "2", "--resume", "--rank"]
+    assert main([*resume, "1"]) == 2
+    message = capsys.readouterr().err
+    assert "out.rank00000.root" in message and "sha256" in message and "--resume" in message
+    assert not (tmp_path / "out.manifest.json").exists()
+    assert main([*resume, "0"]) == 0  # regenerates shard 0, then all are good
+    check_manifest(tmp_path / "out.manifest.json")
+
+
+@pytest.mark.parametrize("edit", ["a shard listed twice", "one file for two ranks"])
+def test_a_manifest_that_lists_a_shard_twice_fails_the_check(
+    model: Path, tmp_path: Path, edit: str
+) -> None:
+    output = tmp_path / "out.root"
+    for rank in range(2):
+        assert main([*_generate(model, output), "--rank", str(rank), "--world-size", "2"]) == 0
+    path = tmp_path / "out.manifest.json"
+    manifest = json.loads(path.read_text())
+    first = manifest["shards"][0]
+    if edit == "a shard listed twice":
+        manifest["shards"] = [first, first]
+    else:
+        manifest["shards"] = [first, {**first, "rank": 1}]
+    manifest["total_events"] = 2 * first["events"]  # so that the counts add up
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="rank"):
+        check_manifest(path)
+
+
+def test_a_manifest_pointing_at_another_productions_shard_fails_the_check(
+    model: Path, tmp_path: Path
+) -> None:
+    """The shard's own plan record must be the manifest's, even with its sha256 listed."""
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for folder, seed in ((ours, SEED), (theirs, SEED + 1)):
+        folder.mkdir()
+        args = _generate(model, folder / "out.root", "--rank", "0", "--world-size", "1")
+        args[args.index("--seed") + 1] = str(seed)
+        assert main(args) == 0
+    shard = ours / "out.rank00000.root"
+    shard.write_bytes((theirs / "out.rank00000.root").read_bytes())
+    path = ours / "out.manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["shards"][0]["sha256"] = sha256_of(shard)
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="another production"):
+        check_manifest(path)
+    path.write_text(json.dumps({**manifest, "format": "hepgan-shards/1"}))
+    with pytest.raises(ConfigError, match="hepgan-shards/2"):
+        check_manifest(path)
+    path.write_text(json.dumps({**manifest, "output": "../out.root"}))
+    with pytest.raises(ConfigError, match="malformed"):
+        check_manifest(path)
+    elsewhere = {**manifest["shards"][0], "file": "../theirs/out.rank00000.root"}
+    path.write_text(json.dumps({**manifest, "shards": [elsewhere]}))
+    with pytest.raises(ConfigError, match="rank 0 is"):
+        check_manifest(path)
+
+
+def test_a_shard_being_written_again_is_not_done(model: Path, tmp_path: Path) -> None:
+    """Its old .sha256 goes first, so that no other rank checks the old shard meanwhile."""
+    output = tmp_path / "out.root"
+    assert main([*_generate(model, output), "--rank", "0", "--world-size", "1"]) == 0
+    plan = _plan(model, output, world_size=1)
+    assert all_shards_written(plan)
+    wrong = np.zeros((3, 7))  # conditions of the wrong shape: generation fails
+    with pytest.raises(ConfigError, match="shape"):
+        write_shard(load_artefact(model), plan, 0, conditions=wrong)
+    assert (tmp_path / "out.rank00000.root").is_file()  # the old shard stays
+    assert not all_shards_written(plan)

@@ -9,7 +9,7 @@ import pytest
 import uproot
 
 from hepgan.datafiles.calochallenge import write_calochallenge
-from hepgan.datafiles.datasets import flatten_columns, read_table
+from hepgan.datafiles.datasets import file_format, flatten_columns, read_table
 from hepgan.datafiles.root_writer import write_root
 from hepgan.errors import ConfigError, InputFileError
 
@@ -139,3 +139,16 @@ def test_flatten_columns_refuses_bad_shapes(columns: dict, expected: str) -> Non
     with pytest.raises(ConfigError) as caught:
         flatten_columns(columns)
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("a.root", "root"), ("a.ROOT", "root"), ("a.h5", "hdf5"), ("b/a.HDF5", "hdf5")],
+)
+def test_file_format_by_suffix_in_any_case(name: str, expected: str) -> None:
+    assert file_format(Path(name)) == expected
+
+
+def test_file_format_refuses_other_suffixes_listing_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"^out\.csv must end in one of \.root, \.h5, \.hdf5$"):
+        file_format("out.csv")

@@ -150,6 +150,20 @@ def test_a_card_edited_by_one_character_is_refused(events_folder: Path, tmp_path
     assert load_artefact(folder).card.card_sha256 == json.loads(text)["card_sha256"]
 
 
+def test_a_card_with_an_edited_transform_parameter_is_refused(
+    events_folder: Path, tmp_path: Path
+) -> None:
+    """The card's checksum covers its transforms, which decide every generated value: a
+    standardisation's mean moved by one standard deviation is a valid card, and refused."""
+    folder = _copy(events_folder, tmp_path / "m")
+    card = json.loads((folder / "model.json").read_text())
+    step = next(s for s in card["transforms"]["features"]["steps"] if s["kind"] == "standardise")
+    step["mean"][0] += step["std"][0]
+    (folder / "model.json").write_text(json.dumps(card))
+    with pytest.raises(ArtefactError, match=r"m/model.json does not match its own sha256"):
+        load_artefact(folder)
+
+
 def test_generation_runs_in_eval_mode_and_leaves_the_mode_as_it_was(showers_folder: Path) -> None:
     """A training generator is put in eval mode for the call and back after it; one already in
     eval mode (as served) is not toggled; both give the same events for a seed."""

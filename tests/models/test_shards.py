@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,30 @@ def _plan(total: int, world_size: int, seed: int = 3) -> ShardPlan:
         world_size=world_size,
         seed=seed,
         artefact_sha256="0" * 64,
+        batch_size=4096,
+        conditions={"incident_energy": [1e3, 1e5]},
     )
+
+
+# Another value of each field of the plan: every one changes the events (or their file).
+OTHER_VALUES = {
+    "output": "runs/other.root",
+    "total_events": 11,
+    "world_size": 3,
+    "seed": 4,
+    "artefact_sha256": "1" * 64,
+    "batch_size": 1024,
+    "conditions": {"incident_energy": [5e4, 5e4]},
+}
+
+
+def test_every_setting_of_the_plan_is_in_each_shards_record() -> None:
+    """A shard of a production that differs in any one setting is not this production's."""
+    plan = _plan(10, 2)
+    assert sorted(OTHER_VALUES) == sorted(field.name for field in dataclasses.fields(ShardPlan))
+    for name, value in OTHER_VALUES.items():
+        other = dataclasses.replace(plan, **{name: value})
+        assert other.shard_record(1) != plan.shard_record(1), name
 
 
 @pytest.mark.parametrize(("total", "world_size"), [(1, 1), (10, 3), (1_000_000, 7), (5, 8)])
@@ -41,6 +66,7 @@ def test_each_rank_has_the_spawned_stream_of_the_seed() -> None:
 def test_shard_and_manifest_names() -> None:
     plan = _plan(10, 2)
     assert plan.path(3).as_posix() == "runs/out.rank00003.root"
+    assert plan.checksum_path(3).as_posix() == "runs/out.rank00003.root.sha256"
     assert plan.manifest_path.as_posix() == "runs/out.manifest.json"
 
 
@@ -49,6 +75,8 @@ def test_bad_plans_name_the_flag() -> None:
         _plan(0, 2)
     with pytest.raises(ConfigError, match="--world-size"):
         _plan(10, 0)
+    with pytest.raises(ConfigError, match="batch_size"):
+        dataclasses.replace(_plan(10, 2), batch_size=0)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from hepgan.models.shower_observables_torch import (
 )
 from hepgan.models.transforms import fit_condition_transform, fit_shower_transform
 from hepgan.simulators.showers import simulate_showers
-from hepgan.validation.observables import shower_observables
+from hepgan.validation.report.observables import shower_observables
 
 GEOMETRY = get_geometry("small")
 

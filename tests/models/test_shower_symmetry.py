@@ -14,7 +14,7 @@ from hepgan.models.geometry import get_geometry
 from hepgan.models.sampler import noise_seed
 from hepgan.models.transforms import FeatureTransform
 from hepgan.models.transforms.symmetry import DihedralSymmetry, dihedral_permutations
-from hepgan.validation.observables import shower_observables
+from hepgan.validation.report.observables import shower_observables
 from tests.support.tiny import make_tiny_artefact
 
 GEOMETRY = get_geometry("small")  # 10 layers x 4 angles x 3 radii

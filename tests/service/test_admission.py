@@ -1,12 +1,19 @@
-"""The budgets of admission control: take, refuse with the setting named, give back."""
+"""The budgets of admission control: take, refuse with the setting named, give back; and /v1
+charging them, on a real server."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import httpx
 import pytest
 
 from hepgan.service.admission import HELD_KEY, RETRY_AFTER_S, Budget
 from hepgan.service.errors import OverloadedError
 from hepgan.service.footprint import request_memory_bytes
+from hepgan.service.settings import Settings
+from tests.support.threaded_server import ThreadedServer
 
 
 def _budget() -> Budget:
@@ -57,3 +64,32 @@ def test_a_request_adding_to_what_it_holds_counts_only_the_others() -> None:
     assert budget.in_use == 100 and sum(cost for _, cost in request[HELD_KEY]) == 100
     with pytest.raises(OverloadedError):
         budget.take(other, 1)
+
+
+def test_a_v1_stream_holds_its_memory_until_its_last_byte(model_dir: Path) -> None:
+    """/v1 charges a request's estimated memory to the budget (here 1 MiB, less than the
+    100,000-event stream's two chunks, so it holds all of it): while that stream is unread a
+    one-event request is refused with 503 naming the setting; once it is closed, admitted."""
+    settings = Settings(
+        models_dir=model_dir, warmup_events=0, chunk_events=1000, max_bytes_in_flight=1 << 20
+    )
+    url = "/v1/models/showers_tiny/generate"
+    large = {"n_events": 100_000, "seed": 1, "format": "npz", "validate": False}
+    small = {"n_events": 1, "seed": 1, "format": "npz", "validate": False}
+    server = ThreadedServer(settings).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            with client.stream("POST", url, json=large) as held:  # 48 MB, not read
+                assert held.status_code == 200
+                refused = client.post(url, json=small)
+            assert refused.status_code == 503, refused.text
+            assert "HEPGAN_MAX_BYTES_IN_FLIGHT" in refused.json()["detail"]
+            assert refused.headers["Retry-After"] == str(RETRY_AFTER_S)
+            # Closed: the server stops at its next write and gives the budget back.
+            deadline = time.monotonic() + 30
+            while (status := client.post(url, json=small).status_code) == 503:
+                assert time.monotonic() < deadline, "the budget was not given back"
+                time.sleep(0.05)
+            assert status == 200
+    finally:
+        server.stop()

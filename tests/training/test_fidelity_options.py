@@ -28,7 +28,7 @@ from hepgan.training.symmetry import (
     symmetrise_shower_transform,
 )
 from hepgan.training.trainer import Trainer
-from hepgan.validation.observables import shower_observables
+from hepgan.validation.report.observables import shower_observables
 from tests.support.tiny import tiny_config, toy_training_data
 
 GEOMETRY = get_geometry("small")

@@ -1,0 +1,62 @@
+"""Static figures in HEP style: symbols and units on the axis, a ratio panel apart from the
+main axis, a legend with the sample sizes and the statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hepgan.validation.report.build import build_report
+from hepgan.validation.report.labels import axis_label
+from hepgan.validation.report.plots import draw_overlay, hep_style, plot_overlays, ratio_figure
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "label"),
+    [
+        ("M", "GeV", r"$m_{\mu\mu}$ [GeV]"),
+        ("e_total_over_incident", "", r"$E_{\mathrm{vis}}/E_{\mathrm{inc}}$"),
+        ("e_layer_03", "MeV", r"$E_{\mathrm{layer}\ 3}$ [MeV]"),
+        ("width_y_layer_12", "mm", r"$\sigma_{y,12}$ [mm]"),
+        ("pt2", "GeV", r"$p_{T,2}$ [GeV]"),
+        ("some_branch", "cm", "some_branch [cm]"),
+    ],
+)
+def test_axis_labels_use_symbols_and_units(name: str, unit: str, label: str) -> None:
+    assert axis_label(name, unit) == label
+
+
+def test_ratio_panel_sits_below_the_main_axis() -> None:
+    with hep_style() as (plt, _):
+        figure, (top, bottom) = ratio_figure(plt)
+        figure.canvas.draw()
+        main, ratio = top.get_position(), bottom.get_position()
+        labels = top.get_xticklabels()
+        plt.close(figure)
+    assert ratio.y1 < main.y0  # a gap: the panels do not overlap
+    assert main.height > 2 * ratio.height
+    assert not any(label.get_visible() and label.get_text() for label in labels)
+
+
+def test_overlay_figure_has_error_bars_and_a_legend_with_sizes(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    candidate = {"M": rng.normal(91.0, 3.0, 800)}
+    reference = {"M": rng.normal(91.2, 2.5, 3000)}
+    report = build_report(candidate, reference, units={"M": "GeV"})
+    (path,) = plot_overlays(candidate, reference, tmp_path, report=report)
+    assert path.name == "M.png" and path.stat().st_size > 10_000
+    with hep_style() as (plt, hep):
+        figure, (top, bottom) = ratio_figure(plt)
+        draw_overlay(
+            (top, bottom), hep, "M", candidate["M"], reference["M"], report.score("M"), "GeV", 30
+        )
+        legend = [text.get_text() for text in top.get_legend().get_texts()]
+        xlabel = bottom.get_xlabel()
+        error_bars = len(top.containers)
+        plt.close(figure)
+    assert "reference ($N$ = 3,000)" in legend and "generated ($N$ = 800)" in legend
+    assert any(text.startswith("KS ") and "JS" in text for text in legend)
+    assert xlabel == r"$m_{\mu\mu}$ [GeV]"
+    assert error_bars >= 2  # one error-bar container per sample

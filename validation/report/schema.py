@@ -1,0 +1,169 @@
+"""The report's JSON schema: thresholds, binning, per-observable scores, summary, report.
+
+``schema_version`` is in every report; a field added later is optional, so clients of an
+earlier version keep working.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from hepgan.validation.report.conditions import ConditionSelection
+from hepgan.validation.stats.ks import MIN_ASYMPTOTIC_EFFECTIVE_EVENTS
+from hepgan.validation.stats.multiple_testing import Correction
+
+# "1": the first report; "2": the status "insufficient" and ObservableScore.histogram
+# (optional, only when asked).
+SCHEMA_VERSION = "2"
+Status = Literal["pass", "warn", "fail", "insufficient"]
+
+
+class ReportThresholds(BaseModel):
+    """When a report passes, warns or fails; stored in every report."""
+
+    significance: float = Field(
+        default=0.01, gt=0, lt=1, description="level of the KS tests after the correction"
+    )
+    correction: Correction = "holm"
+    ks_warn_excess: float = Field(
+        default=0.02, ge=0, description="warn if worst KS > KS critical value + this"
+    )
+    ks_fail_excess: float = Field(
+        default=0.10, ge=0, description="fail if worst KS > KS critical value + this"
+    )
+    js_warn_nats: float = Field(
+        default=0.01, ge=0, description="warn if mean JS > its noise floor + this, nats"
+    )
+    js_fail_nats: float = Field(
+        default=0.05, ge=0, description="fail if mean JS > its noise floor + this, nats"
+    )
+    max_failing_for_pass: int = Field(
+        default=0, ge=0, description="per-event observables failing the corrected KS test allowed"
+    )
+    n_bins: int = Field(default=50, ge=2, description="reference-quantile bins for JS and S")
+    min_events_for_verdict: int = Field(
+        default=100,
+        ge=1,
+        description="fewer candidate events give the status 'insufficient' (two per JS bin)",
+    )
+    max_pooled_values: int = Field(
+        default=1_000_000, ge=100, description="largest sample kept for a pooled observable"
+    )
+
+
+class Binning(BaseModel):
+    """The histogram binning behind JS and the separation power."""
+
+    kind: Literal["reference-quantile"] = "reference-quantile"
+    n_bins: int
+    description: str = (
+        "interior edges at the reference's b/B quantiles; outer bins open to -inf and +inf; "
+        "bins between tied edges are empty in both samples"
+    )
+
+
+class ObservableHistogram(BaseModel):
+    """The binned histograms JS and the separation power were computed on (same bins)."""
+
+    edges: list[float] = Field(
+        description="B + 1 edges: the reference-quantile interior edges, closed by the smaller "
+        "and the larger of the two samples' extremes (the outer bins are open in the statistics)"
+    )
+    reference_counts: list[float] = Field(description="B reference events per bin")
+    candidate_counts: list[float] = Field(description="B candidate events per bin")
+
+
+class ObservableScore(BaseModel):
+    """The comparison of one observable."""
+
+    name: str
+    unit: str = ""
+    pooled: bool = Field(description="entries of a 2-D observable pooled over events")
+    n_candidate: int
+    n_reference: int
+    ks: float = Field(description="Kolmogorov-Smirnov statistic sup|F1 - F2|")
+    ks_pvalue: float
+    ks_pvalue_method: Literal["exact", "asymp"] = Field(
+        description="exact: lattice-path count; asymp: Kolmogorov distribution (scipy kstwo) "
+        f"at n m / (n + m), used when that is >= {MIN_ASYMPTOTIC_EFFECTIVE_EVENTS}"
+    )
+    ks_adjusted_pvalue: float | None = Field(description="after the correction; None if pooled")
+    failing: bool = Field(description="adjusted p-value <= significance")
+    js_nats: float
+    js_bits: float
+    w1: float = Field(description="Wasserstein-1 distance, in the observable's unit")
+    separation_power: float = Field(description="1/2 sum (h1 - h2)^2 / (h1 + h2), 0 to 1")
+    candidate_mean: float
+    reference_mean: float
+    candidate_std: float
+    reference_std: float
+    histogram: ObservableHistogram | None = Field(
+        default=None, description="the binned samples, when the report was asked for them"
+    )
+
+
+class ClassifierScore(BaseModel):
+    """A classifier two-sample test: 0.5 AUC means the samples cannot be told apart."""
+
+    auc: float = Field(description="ROC AUC on held-out events")
+    js_estimate_nats: float = Field(
+        description="ln 2 + 1/2 E_ref[ln D] + 1/2 E_cand[ln(1 - D)] on held-out events, >= 0"
+    )
+    n_train: int
+    n_test: int
+    n_features: int
+    seed: int
+
+
+class ReportSummary(BaseModel):
+    """The headline numbers of a report."""
+
+    status: Status
+    reasons: list[str] = Field(description="why the status is not pass (empty if it is)")
+    n_candidate: int
+    n_reference: int
+    ks_critical_value: float = Field(
+        description="c(a) sqrt((n+m)/(n m)) at the significance a, per-event sizes"
+    )
+    ks_pvalue_method: str = Field(
+        description="how the per-event observables' p-values were computed, and why"
+    )
+    worst_ks: float
+    worst_observable: str
+    mean_js_nats: float
+    mean_js_bits: float
+    js_noise_floor_nats: float = Field(
+        description="expected JS for samples of one distribution, (B - 1)/8 (1/n + 1/m)"
+    )
+    max_separation_power: float
+    n_observables: int
+    n_failing: int
+    failing_observables: list[str]
+    significance: float
+    correction: Correction
+    extrapolated: bool = Field(
+        description="the candidate's conditions lie outside the range the model was trained on"
+    )
+
+
+class ValidationReport(BaseModel):
+    """A candidate sample judged against a reference sample."""
+
+    schema_version: str = SCHEMA_VERSION
+    summary: ReportSummary
+    thresholds: ReportThresholds
+    binning: Binning
+    conditions: ConditionSelection | None = Field(
+        default=None, description="how the reference was matched to the candidate's conditions"
+    )
+    observables: list[ObservableScore]
+    classifier: ClassifierScore | None = None
+
+    def score(self, name: str) -> ObservableScore:
+        """The score of observable ``name``."""
+        for score in self.observables:
+            if score.name == name:
+                return score
+        raise KeyError(f"no observable {name!r} in the report")
