@@ -43,7 +43,7 @@ class GanConfig:
         return cls(**data)
 
 
-def _mlp(n_inputs: int, hidden: list[int], n_outputs: int, negative_slope: float) -> nn.Sequential:
+def mlp(n_inputs: int, hidden: list[int], n_outputs: int, negative_slope: float) -> nn.Sequential:
     """Linear -> LeakyReLU blocks of widths ``hidden``, then a final linear layer."""
     layers: list[nn.Module] = []
     width = n_inputs
@@ -60,7 +60,7 @@ class Generator(nn.Module):
     def __init__(self, config: GanConfig) -> None:
         super().__init__()
         self.config = config
-        self.net = _mlp(
+        self.net = mlp(
             config.latent_dim + config.n_conditions,
             config.generator_hidden,
             config.n_features,
@@ -68,7 +68,7 @@ class Generator(nn.Module):
         )
 
     def forward(self, noise: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(_join(noise, conditions))  # (B, F)
+        return self.net(join_conditions(noise, conditions))  # (B, F)
 
     def sample_noise(
         self,
@@ -88,7 +88,7 @@ class Critic(nn.Module):
     def __init__(self, config: GanConfig) -> None:
         super().__init__()
         self.config = config
-        self.net = _mlp(
+        self.net = mlp(
             config.n_features + config.n_conditions,
             config.critic_hidden,
             1,
@@ -98,10 +98,10 @@ class Critic(nn.Module):
     def forward(
         self, features: torch.Tensor, conditions: torch.Tensor | None = None
     ) -> torch.Tensor:
-        return self.net(_join(features, conditions)).squeeze(-1)  # (B,)
+        return self.net(join_conditions(features, conditions)).squeeze(-1)  # (B,)
 
 
-def _join(first: torch.Tensor, conditions: torch.Tensor | None) -> torch.Tensor:
+def join_conditions(first: torch.Tensor, conditions: torch.Tensor | None) -> torch.Tensor:
     """Concatenate the conditions (B, C) to the inputs (B, K) when there are any."""
     if conditions is None or conditions.shape[-1] == 0:
         return first

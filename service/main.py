@@ -19,7 +19,8 @@ from hepgan.service.docs import OPENAPI_URL, add_protected_openapi, docs_are_pub
 from hepgan.service.errors import install_error_handlers
 from hepgan.service.limits import BodyLimitMiddleware
 from hepgan.service.metrics import MetricsMiddleware, ServiceMetrics
-from hepgan.service.oip_errors import install_oip_error_handlers
+from hepgan.service.oip.errors import install_oip_error_handlers
+from hepgan.service.redirects import RelativeRedirectMiddleware
 from hepgan.service.registry import ModelRegistry
 from hepgan.service.routers import (
     docs,
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         budget=app.state.budgets["memory"],
     )
     app.add_middleware(AdmissionMiddleware)
+    app.add_middleware(RelativeRedirectMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     protected = {
         "dependencies": [Depends(require_api_key)],

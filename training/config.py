@@ -14,17 +14,21 @@ Example ``showers.toml``::
     max_minutes = 10
     [network]
     generator_hidden = [256, 256, 256]
+    [shower]
+    gap_fraction = 2.0
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hepgan.errors import ConfigError
+from hepgan.models.transforms.settings import EventTransformSettings, ShowerTransformSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,11 +37,9 @@ else:  # pragma: no cover - Python 3.10
 
 LOSS_NAMES = ("wgan-gp", "bce")  # the objectives of hepgan.training.losses
 SELECTION_METRICS = ("ks", "separation_power")  # statistics the best checkpoint minimises
-PAIR_VARIABLES = ("decay", "lab")  # the two-particle representations (event_pair_variables)
 
 DEVICES = ("auto", "cpu", "cuda")
-# Measured in 10-minute CPU runs (docs/quality.md): 3e-4 reached better showers than 1e-4;
-# for dimuon events 1e-4 was steadier (best mean KS 0.014 against 0.025 with 3e-4).
+# Adam learning rates of each kind where not set (docs/quality.md: why the defaults are these)
 DEFAULT_LEARNING_RATES = {"showers": 3e-4, "events": 1e-4}
 PRECISIONS = ("auto", "bf16", "fp16", "off")
 
@@ -90,69 +92,21 @@ class TrainConfig:
     max_steps: int | None = None  # generator steps (None: no limit)
     max_minutes: float | None = 10.0  # wall-clock budget of the training loop
     network: NetworkSettings = field(default_factory=NetworkSettings)
-    # showers: learn the energy response (total / incident) as its own column and the voxels
-    # as shares of the total (False: voxels as fractions of the incident energy)
-    shower_energy_shares: bool = True
-    # showers: empty voxels of the training data get energies u * threshold, u ~ U(0, 1), below
-    # the readout threshold, which generation applies (no point mass at ln(eps); issue 12)
-    shower_dequantise: bool = False
-    # showers: hierarchical shares (within each layer, the layers' fractions, the response)
-    # instead of each voxel's share of the whole shower (needs a geometry). Measured
-    # (docs/quality.md): the high-level classifier's AUC fell from 0.889 to 0.864-0.880 (3 seeds)
-    shower_layer_shares: bool = True
-    # showers: y = ln(share + eps) with eps this quantile of the training data's non-zero shares
-    # (= models.transforms.recipes.LOG_OFFSET_QUANTILE). Measured (docs/quality.md, 3 seeds):
-    # 0.01 -> 0.05 took the AUC from 0.864-0.880 to 0.848-0.852 and the median separation power
-    # from 0.015-0.017 to 0.008-0.010; 0.07 and 0.1 make the resolution 8-21 % too wide
-    shower_log_offset_quantile: float = 0.05
-    # showers: non-zero shares move up by this many eps, y = ln(share + eps + gap), so the
-    # blur of the empty voxels' point up to ln(eps + gap) reads as empty, with nothing lost
-    # (= recipes.GAP_FRACTION; 0: no gap). Measured (docs/quality.md, round 3, three seeds):
-    # AUC 0.826-0.835 -> 0.808-0.815, median separation power 0.008-0.010 -> 0.007-0.008;
-    # the resolution 2-7 % wide instead of 0-4 % narrow
-    shower_gap_fraction: float = 2.0
-    # showers with layer shares: each layer's shares and each layer's fraction get their own
-    # eps (= recipes.LOG_OFFSET_PER_LAYER), instead of one for all shares and one for all
-    # fractions. Measured (docs/quality.md, round 4, three seeds): 32 % -> 17 % empty last
-    # layers (simulated 20 %), but AUC 0.808-0.824 against 0.808-0.815: a wash
-    shower_log_offset_per_layer: bool = False
-    # showers: generated shares below this fraction of eps are read as empty, losing the real
-    # shares below it (= recipes.EMPTY_SHARE_FRACTION; 0: off). Measured without the gap: 0.5
-    # took the largest separation power from 0.12-0.13 to 0.09, the AUC unchanged
-    shower_empty_share_fraction: float = 0.0
-    # showers: each generated shower is rotated or reflected by a random element of the
-    # geometry's symmetry group (equal angular bins), at every generation: training's
-    # validation, the card and the service. Measured (docs/quality.md, 3 seeds): AUC 0.848-0.852
-    # -> 0.829-0.838. Turn off where the physics breaks the symmetry (a magnetic field)
-    shower_random_symmetry: bool = True
-    # events with two four-vectors (E1, px1, .., pz2): learn the pair mass, pT, rapidity, azimuth
-    # and decay angles instead of the eight momenta (False: momenta, energies on the mass shell)
-    event_pair_frame: bool = True
-    # the pair frame's variables: "decay" (pair pT, rapidity, azimuth and the decay angles) or
-    # "lab" (each particle's eta, the first one's pT and azimuth, their azimuth difference)
-    event_pair_variables: str = "decay"
-    # events with four-vectors: generated events outside the pT and |eta| range of the training
-    # events' particles (the detector's acceptance) are redrawn. Measured (docs/quality.md):
-    # with the decay variables 9-11 % of the dimuon events were redrawn and the energies' KS
-    # doubled (the generator's events near the edge were missing, not only beyond it); with
-    # the lab variables no event leaves the |eta| range, so nothing changed
-    event_acceptance: bool = False
-    # --- fidelity (issue 12; the ablation in docs/quality.md measured each)
+    # [shower] and [events]: the transforms' settings (hepgan.models.transforms.settings)
+    shower: ShowerTransformSettings = field(default_factory=ShowerTransformSettings)
+    events: EventTransformSettings = field(default_factory=EventTransformSettings)
+    # --- what the critic sees and how the generator is averaged
     # showers: the critic also sees energies, softened centres and widths and a smooth
     # non-zero count per layer, the longitudinal centre of gravity and the response, computed
-    # in the graph from its input; events with four-vectors: each particle's pT, eta and E.
-    # Measured (docs/quality.md): showers stable since the softening but AUC 0.859 against
-    # 0.815 without; for the dimuon model fewer steps and worse energies (max KS 0.07)
+    # in the graph from its input; events with four-vectors: each particle's pT, eta and E
     critic_observables: bool = False
     # the critic sees the minibatch standard deviation over groups of this many samples (0: off)
     minibatch_std_group: int = 0
     # exponential moving average of the generator weights, used for validation, checkpoint
-    # choice and the artefact (0: off, the raw weights). Measured (docs/quality.md): the
-    # high-level classifier's AUC fell from 0.913 to 0.889 at the same 2,000 steps, the
-    # dimuon seeds' AUC spread from 0.594-0.646 to 0.570-0.581
+    # choice and the artefact (0: off, the raw weights)
     ema_decay: float = 0.99
     # showers: random rotations and reflections of the equal angular bins of real and generated
-    # batches, so the critic compares them up to the symmetry (needs shower_random_symmetry)
+    # batches, so the critic compares them up to the symmetry (needs shower.random_symmetry)
     symmetry_augmentation: bool = False
     # --- validation and checkpoints
     # the best checkpoint has the lowest mean over the observables of this statistic of the
@@ -170,9 +124,8 @@ class TrainConfig:
     # it, else fp16; float32 on the CPU
     precision: str = "auto"
     compile: bool = False  # torch.compile the generator (inductor: needs a C++ compiler on CPUs)
-    # CPU threads for torch. One is fastest for these small networks on a shared 2-core machine:
-    # OpenMP threads spin-wait for each other while another process holds a core (the
-    # measured steps per second: docs/benchmarks.md, Training).
+    # CPU threads for torch (OpenMP threads spin-wait for each other while another process
+    # holds a core, so one is fastest for small networks on a shared machine)
     cpu_threads: int = 1
     progress: bool = True  # tqdm progress bar (off when stderr is not a terminal)
     plot_observables: int = 24  # real vs generated histograms at the end, worst KS first
@@ -200,11 +153,6 @@ class TrainConfig:
             raise ConfigError("--out: give the folder to write the model artefact to")
         if self.loss not in LOSS_NAMES:
             raise ConfigError(f"--loss must be one of {', '.join(LOSS_NAMES)}, got {self.loss!r}")
-        if self.event_pair_variables not in PAIR_VARIABLES:
-            raise ConfigError(
-                f"event_pair_variables must be one of {', '.join(PAIR_VARIABLES)}, "
-                f"got {self.event_pair_variables!r}"
-            )
         if self.selection_metric not in SELECTION_METRICS:
             raise ConfigError(
                 f"selection_metric must be one of {', '.join(SELECTION_METRICS)}, "
@@ -236,22 +184,12 @@ class TrainConfig:
                 "learning_rate_final_fraction must be in (0, 1], "
                 f"got {self.learning_rate_final_fraction}"
             )
-        if not 0.0 < self.shower_log_offset_quantile < 1.0:
-            raise ConfigError(
-                "shower_log_offset_quantile must be in (0, 1), "
-                f"got {self.shower_log_offset_quantile}"
-            )
-        if self.shower_gap_fraction < 0:
-            raise ConfigError(f"shower_gap_fraction must be >= 0, got {self.shower_gap_fraction}")
-        if not 0.0 <= self.shower_empty_share_fraction <= 1.0:
-            raise ConfigError(
-                "shower_empty_share_fraction must be in [0, 1], "
-                f"got {self.shower_empty_share_fraction}"
-            )
-        if self.symmetry_augmentation and not self.shower_random_symmetry:
+        self.shower.validate()
+        self.events.validate()
+        if self.symmetry_augmentation and not self.shower.random_symmetry:
             raise ConfigError(
                 "symmetry_augmentation trains the generator up to the symmetry, which only "
-                "shower_random_symmetry restores at generation: keep it true"
+                "shower.random_symmetry restores at generation: keep it true"
             )
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
@@ -287,18 +225,69 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"--config: {path} is not valid TOML: {error}") from None
 
 
+# The flat names the transform settings had before the [shower] and [events] tables; still
+# read, with a FutureWarning, for one release (old TOML files and stored configurations).
+DEPRECATED_FLAT_KEYS = {
+    "shower_energy_shares": ("shower", "energy_shares"),
+    "shower_dequantise": ("shower", "dequantise"),
+    "shower_layer_shares": ("shower", "layer_shares"),
+    "shower_log_offset_quantile": ("shower", "log_offset_quantile"),
+    "shower_gap_fraction": ("shower", "gap_fraction"),
+    "shower_log_offset_per_layer": ("shower", "log_offset_per_layer"),
+    "shower_empty_share_fraction": ("shower", "empty_share_fraction"),
+    "shower_random_symmetry": ("shower", "random_symmetry"),
+    "event_pair_frame": ("events", "pair_frame"),
+    "event_pair_variables": ("events", "pair_variables"),
+    "event_acceptance": ("events", "acceptance"),
+}
+
+
+def _tables() -> dict[str, type]:
+    """The TOML tables of :class:`TrainConfig`: its fields holding a settings dataclass."""
+    return {
+        f.name: f.default_factory
+        for f in dataclasses.fields(TrainConfig)
+        if dataclasses.is_dataclass(f.default_factory)
+    }
+
+
+def _nest_flat_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with each deprecated flat key moved into its table (a FutureWarning each);
+    a setting given both ways is a ConfigError."""
+    values = dict(values)
+    for old in [key for key in values if key in DEPRECATED_FLAT_KEYS]:
+        table, name = DEPRECATED_FLAT_KEYS[old]
+        warnings.warn(
+            f"setting {old} is deprecated and will be removed in the next release: "
+            f"write {name} = ... in the [{table}] table",
+            FutureWarning,
+            stacklevel=3,
+        )
+        nested = dict(values.get(table) or {})
+        if name in nested:
+            raise ConfigError(f"{old} and {table}.{name} are the same setting: give it once")
+        nested[name] = values.pop(old)
+        values[table] = nested
+    return values
+
+
 def build_config(
     file_values: dict[str, Any] | None = None, flag_values: dict[str, Any] | None = None
 ) -> TrainConfig:
-    """Defaults, then the file's values, then the flags given (None means not given)."""
+    """Defaults, then the file's values, then the flags given (None means not given).
+
+    Tables (``[network]``, ``[shower]``, ``[events]``) merge key by key; the deprecated flat
+    names of the transform settings (:data:`DEPRECATED_FLAT_KEYS`) are read into their tables.
+    """
+    tables = _tables()
     merged: dict[str, Any] = {}
     for source in (
         file_values or {},
         {k: v for k, v in (flag_values or {}).items() if v is not None},
     ):
-        for key, value in source.items():
-            if key == "network" and isinstance(value, dict):
-                merged.setdefault("network", {}).update(value)
+        for key, value in _nest_flat_keys(source).items():
+            if key in tables and isinstance(value, dict):
+                merged.setdefault(key, {}).update(value)
             else:
                 merged[key] = value
     known = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -307,30 +296,42 @@ def build_config(
         raise ConfigError(
             f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
-    network = merged.pop("network", {})
-    network_fields = {f.name for f in dataclasses.fields(NetworkSettings)}
-    if not isinstance(network, dict) or set(network) - network_fields:
-        raise ConfigError(f"[network] accepts only {', '.join(sorted(network_fields))}")
     for key in ("data", "features"):
         if isinstance(merged.get(key), str):
             merged[key] = [item for item in merged[key].split(",") if item]
     try:
-        config = TrainConfig(**merged, network=NetworkSettings(**network))
+        for name, settings_class in tables.items():
+            merged[name] = settings_class(**_table(name, settings_class, merged.pop(name, {})))
+        config = TrainConfig(**merged)
     except TypeError as error:
         raise ConfigError(f"bad setting: {error}") from None
-    _check_types(config)
+    _check_types(config, TrainConfig())
     return config
 
 
-def _check_types(config: TrainConfig) -> None:
-    """Every field holds a value of its declared type (TOML makes typos like "10" easy)."""
-    defaults = TrainConfig()
-    for f in dataclasses.fields(TrainConfig):
-        value, default = getattr(config, f.name), getattr(defaults, f.name)
-        if value is None or default is None or f.name == "network":
+def _table(name: str, settings_class: type, values: Any) -> dict[str, Any]:
+    """The keys of table ``[name]``; raises ConfigError for a key it does not have."""
+    names = {f.name for f in dataclasses.fields(settings_class)}
+    if not isinstance(values, dict) or set(values) - names:
+        raise ConfigError(f"[{name}] accepts only {', '.join(sorted(names))}")
+    return values
+
+
+def _check_types(settings: Any, defaults: Any, prefix: str = "") -> None:
+    """Every field of ``settings`` (a settings dataclass) holds a value of the type of its
+    default in ``defaults``, tables field by field (TOML makes typos like "10" easy); an int
+    given for a float field becomes that float."""
+    for f in dataclasses.fields(settings):
+        value, default = getattr(settings, f.name), getattr(defaults, f.name)
+        if dataclasses.is_dataclass(default):
+            _check_types(value, default, prefix=f"{prefix}{f.name}.")
+            continue
+        if value is None or default is None:
             continue
         expected = float if isinstance(default, float) else type(default)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            setattr(config, f.name, float(value))
+            setattr(settings, f.name, float(value))
         elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ConfigError(f"setting {f.name} must be {expected.__name__}, got {value!r}")
+            raise ConfigError(
+                f"setting {prefix}{f.name} must be {expected.__name__}, got {value!r}"
+            )

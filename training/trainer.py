@@ -25,8 +25,8 @@ import torch
 from hepgan.errors import ConfigError, HepganError
 from hepgan.models.networks import GanConfig, Generator
 from hepgan.models.sampler import Sampler
-from hepgan.models.transforms import dequantise_empty_voxels, fit_transforms, readout_threshold
-from hepgan.training import distributed, fidelity, losses
+from hepgan.models.transforms import fit_transforms
+from hepgan.training import builders, distributed, losses
 from hepgan.training.checkpoint import load_checkpoint, save_checkpoint
 from hepgan.training.config import TrainConfig
 from hepgan.training.data import Split, TrainingData
@@ -55,34 +55,22 @@ class Trainer:
         self.config, self.data, self.split = config, data, split
         self.device, self.world = device, world
         self.run_folder = config.run_folder
-        train_features, threshold = data.features[split.train], None
-        if data.kind == "showers" and config.shower_dequantise:
-            threshold = readout_threshold(train_features)
-            train_features = dequantise_empty_voxels(
-                train_features, threshold, np.random.default_rng([config.seed, 1])
-            )
-        self.feature_transform, self.condition_transform = fit_transforms(
+        fitted = fit_transforms(
             data.kind,
-            train_features,
+            data.features[split.train],
             data.conditions[split.train],
             data.feature_names,
-            energy_shares=config.shower_energy_shares,
-            pair_frame=config.event_pair_frame,
-            pair_variables=config.event_pair_variables,
-            event_acceptance=config.event_acceptance,
-            shower_threshold=threshold,
-            shower_layer_size=fidelity.layer_size(config, data.geometry),
-            shower_log_offset_quantile=config.shower_log_offset_quantile,
-            shower_empty_share_fraction=config.shower_empty_share_fraction,
-            shower_gap_fraction=config.shower_gap_fraction,
-            shower_offset_per_layer=config.shower_log_offset_per_layer,
-            shower_symmetry=fidelity.generation_symmetry(config, data.geometry),
+            shower=config.shower,
+            events=config.events,
+            shower_shape=data.geometry.shape if data.geometry is not None else None,
+            seed=config.seed,
         )
-        self.symmetry = fidelity.build_symmetry(
+        self.feature_transform, self.condition_transform = fitted.features, fitted.conditions
+        self.symmetry = builders.build_symmetry(
             config, data.geometry, self.feature_transform, device
         )
         self.train_features = self._to_device(
-            self.feature_transform.forward(train_features, data.conditions[split.train])
+            self.feature_transform.forward(fitted.training_features, data.conditions[split.train])
         )  # (N_train, F)
         self.train_conditions = self._to_device(
             self.condition_transform.forward(data.conditions[split.train])
@@ -96,7 +84,7 @@ class Trainer:
             critic_hidden=config.network.critic_hidden,
         )
         self.generator = Generator(self.gan_config).to(device)
-        self.critic = fidelity.build_critic(
+        self.critic = builders.build_critic(
             config,
             self.gan_config,
             geometry=data.geometry,
@@ -104,7 +92,7 @@ class Trainer:
             transforms=(self.feature_transform, self.condition_transform),
             real=(self.train_features, self.train_conditions),
         ).to(device)
-        self.average = fidelity.build_average(config, self.generator)
+        self.average = builders.build_average(config, self.generator)
         self.generator_ddp = world.wrap(self.generator, device)
         self.critic_ddp = world.wrap(self.critic, device)
         self.generator_forward = self.generator_ddp
@@ -183,7 +171,7 @@ class Trainer:
         """Transformed showers (B, F), each moved by a random element of the geometry's symmetry
         group with ``symmetry_augmentation``, real and generated alike: the critic then compares
         the two samples up to the symmetry, which generation restores exactly
-        (``shower_random_symmetry``); unchanged without it."""
+        (``shower.random_symmetry``); unchanged without it."""
         return features if self.symmetry is None else self.symmetry(features, self.noise)
 
     def _autocast(self):

@@ -3,7 +3,8 @@
 It computes what :meth:`hepgan.models.sampler.Sampler.generate` computes for given noise:
 the conditions' transform (float64), the generator (float32) and the features' inverse
 transform (float64, steps in reverse order), with the torch equivalents of
-:mod:`hepgan.models.transforms.torch_ops`. Inputs and output are float32.
+:mod:`hepgan.models.transforms.torch_ops`, chained by
+:class:`~hepgan.models.transforms.torch_chain.TransformChain`. Inputs and output are float32.
 """
 
 from __future__ import annotations
@@ -12,30 +13,7 @@ import torch
 from torch import nn
 
 from hepgan.models.sampler import Sampler
-from hepgan.models.transforms import FeatureTransform
-from hepgan.models.transforms.torch_ops import forward_module, inverse_module
-
-
-class TransformChain(nn.Module):
-    """A :class:`FeatureTransform` in one direction, (values, conditions) float64 -> float64."""
-
-    def __init__(self, transform: FeatureTransform, input_width: int, *, inverse: bool) -> None:
-        super().__init__()
-        widths = [input_width]  # widths[i]: columns entering forward step i
-        for step in transform.steps:
-            widths.append(step.output_width(widths[-1]))
-        if inverse:
-            modules = [
-                inverse_module(step, widths[i + 1]) for i, step in enumerate(transform.steps)
-            ][::-1]
-        else:
-            modules = [forward_module(step, widths[i]) for i, step in enumerate(transform.steps)]
-        self.steps = nn.ModuleList(modules)
-
-    def forward(self, values: torch.Tensor, conditions: torch.Tensor) -> torch.Tensor:
-        for step in self.steps:
-            values = step(values, conditions)
-        return values
+from hepgan.models.transforms.torch_chain import TransformChain
 
 
 class ExportedSampler(nn.Module):

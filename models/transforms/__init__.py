@@ -14,11 +14,14 @@ never refits.
 - :mod:`.symmetry`: the rotations and reflections given to generated showers;
 - :mod:`.acceptance`: the region events are redrawn into;
 - :mod:`.chain`: the chain and its JSON form;
-- :mod:`.recipes`: what training fits for events, showers and conditions.
+- :mod:`.settings`: the recipes' settings (``[shower]``, ``[events]``) and their defaults;
+- :mod:`.recipes`: what training fits for events, showers and conditions;
+- :mod:`.torch_ops`, :mod:`.torch_chain`: the steps and chains in torch (export, the critic).
 """
 
 from hepgan.models.transforms.chain import FeatureTransform
 from hepgan.models.transforms.recipes import (
+    FittedTransforms,
     dequantise_empty_voxels,
     fit_condition_transform,
     fit_conditional_standardise,
@@ -27,9 +30,13 @@ from hepgan.models.transforms.recipes import (
     fit_transforms,
     readout_threshold,
 )
+from hepgan.models.transforms.settings import EventTransformSettings, ShowerTransformSettings
 
 __all__ = [
+    "EventTransformSettings",
     "FeatureTransform",
+    "FittedTransforms",
+    "ShowerTransformSettings",
     "dequantise_empty_voxels",
     "fit_condition_transform",
     "fit_conditional_standardise",

@@ -36,7 +36,7 @@ class LogOffset(ColumnStep):
     the non-zero values up by it, so the blur up to ln(offset + gap) reads as empty and every
     value still comes back; ``empty_below`` reads the blur as empty without the gap, at the
     cost of the values below it (for shower shares, fractions of the offset:
-    :data:`~hepgan.models.transforms.recipes.EMPTY_SHARE_FRACTION`)."""
+    :attr:`~hepgan.models.transforms.settings.ShowerTransformSettings.empty_share_fraction`)."""
 
     offset: float = 0.0
     empty_below: float = 0.0

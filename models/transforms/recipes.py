@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from hepgan.errors import ConfigError
 from hepgan.models.transforms.acceptance import fit_acceptance
 from hepgan.models.transforms.chain import FeatureTransform
 from hepgan.models.transforms.columns import (
@@ -23,6 +25,7 @@ from hepgan.models.transforms.kinematics import (
     PairFrame,
     four_vector_groups,
 )
+from hepgan.models.transforms.settings import EventTransformSettings, ShowerTransformSettings
 from hepgan.models.transforms.showers import EnergyShares
 from hepgan.models.transforms.steps import Step
 from hepgan.models.transforms.symmetry import DihedralSymmetry
@@ -31,21 +34,6 @@ from hepgan.models.transforms.symmetry import DihedralSymmetry
 MAX_DISCRETE_VALUES = 16
 # Knots of the quantile transform: enough to follow a peak (the Z mass) closely.
 QUANTILE_KNOTS = 1001
-# eps of y = ln(share + eps) for showers: this quantile of the non-zero shares. 0.05 measured
-# best of 0.01, 0.03, 0.05, 0.07 and 0.1 (docs/quality.md, "the log offset")
-LOG_OFFSET_QUANTILE = 0.05
-# Non-zero shares move up by this many eps, y = ln(share + eps + gap), so the generator's blur
-# of the empty voxels' point at ln(eps) reads as empty up to ln(eps + gap), losslessly.
-# Measured (docs/quality.md, round 3): 2 against 0.5 and against a gap within layers only
-GAP_FRACTION = 2.0
-# Generated shower shares below this fraction of eps are read as empty (0: off): the same
-# blur cut without a gap, at the cost of real shares below it (docs/quality.md, round 3)
-EMPTY_SHARE_FRACTION = 0.0
-# With layer shares, each layer's shares and each layer's fraction get their own eps (instead
-# of one eps for all within-layer shares and one for all layer fractions): the deep layers'
-# fractions are 10-100 times smaller than the pooled quantile. Measured (docs/quality.md,
-# round 4): fewer empty deep layers, the same AUC over three seeds, so off
-LOG_OFFSET_PER_LAYER = False
 
 
 def fit_conditional_standardise(
@@ -82,25 +70,24 @@ def _discrete_values(column: np.ndarray) -> list[float] | None:
 def fit_event_transform(
     features: np.ndarray,
     feature_names: Sequence[str] | None = None,
-    *,
-    pair_frame: bool = True,
-    pair_variables: str = "decay",
-    acceptance: bool = False,
+    settings: EventTransformSettings | None = None,
 ) -> FeatureTransform:
     """For flat event features (N, F): with exactly two four-vectors among ``feature_names``
-    (E1, px1, py1, pz1, E2, ...) and ``pair_frame``, the pair and decay variables of
+    (E1, px1, py1, pz1, E2, ...) and ``settings.pair_frame``, the pair and decay variables of
     :class:`PairFrame` (``pair_variables`` "decay") or the pair mass and each particle's
     lab-frame direction of :class:`LabPair` ("lab"); other four-vectors put on the mass
     shell (:class:`MassShellEnergy`); discrete columns standardised and snapped back at
     generation; continuous columns
-    Gaussianised through their quantiles. With four-vectors and ``acceptance``, the pT and
-    |eta| range of each particle in ``features`` is the model's acceptance
-    (:func:`~hepgan.models.transforms.acceptance.fit_acceptance`)."""
+    Gaussianised through their quantiles. With four-vectors and ``settings.acceptance``, the
+    pT and |eta| range of each particle in ``features`` is the model's acceptance
+    (:func:`~hepgan.models.transforms.acceptance.fit_acceptance`). ``settings``: None for the
+    defaults of :class:`EventTransformSettings`."""
+    settings = settings or EventTransformSettings()
     steps: list[Step] = []
     groups = four_vector_groups(feature_names or [])
-    fitted_acceptance = fit_acceptance(features, groups) if acceptance and groups else None
-    if pair_frame and len(groups) == 2:
-        pair_step = {"decay": PairFrame, "lab": LabPair}[pair_variables]
+    fitted_acceptance = fit_acceptance(features, groups) if settings.acceptance and groups else None
+    if settings.pair_frame and len(groups) == 2:
+        pair_step = {"decay": PairFrame, "lab": LabPair}[settings.pair_variables]
         steps.append(pair_step(columns=groups[0] + groups[1]))
     elif groups:
         steps.append(MassShellEnergy(groups=groups))
@@ -140,18 +127,16 @@ def readout_threshold(voxels: np.ndarray) -> float:
 def fit_shower_transform(
     voxels: np.ndarray,
     incident_energy: np.ndarray,
+    settings: ShowerTransformSettings | None = None,
     *,
-    energy_condition_index: int = 0,
-    energy_shares: bool = True,
+    shape: tuple[int, int, int] | None = None,
     threshold: float | None = None,
-    layer_size: int = 0,
-    log_offset_quantile: float = LOG_OFFSET_QUANTILE,
-    empty_share_fraction: float = EMPTY_SHARE_FRACTION,
-    gap_fraction: float = GAP_FRACTION,
-    offset_per_layer: bool = LOG_OFFSET_PER_LAYER,
-    symmetry: DihedralSymmetry | None = None,
+    energy_condition_index: int = 0,
 ) -> FeatureTransform:
-    """For showers: voxels (N, V) MeV and incident energies (N,) MeV.
+    """For showers: voxels (N, V) MeV and incident energies (N,) MeV, in the layout ``shape``
+    (layers, angles, radii) of their geometry (None: unknown, which layer shares and the
+    random symmetry need); ``settings``: None for the defaults of
+    :class:`ShowerTransformSettings`.
 
     With ``energy_shares`` (the default): readout threshold, then the voxels' shares of
     the total and the response r = total / E_inc (:class:`EnergyShares`, width V + 1),
@@ -160,44 +145,51 @@ def fit_shower_transform(
     f = E_voxel / E_incident, y = ln(f + eps), standardise (width V).
     eps is the ``log_offset_quantile`` quantile of the non-zero shares (fractions), so
     empty voxels (ln eps) sit close below the smallest deposits instead of far away.
-    ``layer_size`` P > 0 (voxels per layer, layer by layer): hierarchical shares, within
-    each layer and of the layers (width V + L + 1; see :class:`EnergyShares`), each group
-    with its own eps (``offset_per_layer``: each layer's shares and each layer's fraction
-    with its own); the non-zero shares move up by ``gap_fraction`` eps, and generated
-    shares below ``empty_share_fraction`` eps read as 0 (:class:`LogOffset`).
-    ``symmetry``: generated showers get a random rotation or reflection of it (stored with
-    the transform, applied by the sampler). ``threshold`` (MeV) is the readout threshold the
-    inverse applies (None: :func:`readout_threshold` of ``voxels``); give it when the empty
-    voxels of ``voxels`` were filled with sub-threshold energies
-    (:func:`dequantise_empty_voxels`).
+    ``layer_shares``: hierarchical shares, within each layer and of the layers (width
+    V + L + 1; see :class:`EnergyShares`), each group with its own eps
+    (``log_offset_per_layer``: each layer's shares and each layer's fraction with its own);
+    the non-zero shares move up by ``gap_fraction`` eps, and generated shares below
+    ``empty_share_fraction`` eps read as 0 (:class:`LogOffset`).
+    ``random_symmetry``: generated showers get a random rotation or reflection of the
+    geometry's angular bins (stored with the transform, applied by the sampler).
+    ``threshold`` (MeV) is the readout threshold the inverse applies (None:
+    :func:`readout_threshold` of ``voxels``); give it when the empty voxels of ``voxels``
+    were filled with sub-threshold energies (:func:`dequantise_empty_voxels`).
     """
+    settings = settings or ShowerTransformSettings()
+    layer_size = _layer_size(settings, shape)
+    symmetry = _generation_symmetry(settings, shape)
     voxels = np.asarray(voxels, dtype=np.float64)
     energy = np.asarray(incident_energy, dtype=np.float64)[:, None]  # (N, 1)
     if threshold is None:
         threshold = readout_threshold(voxels)
     n_voxels = voxels.shape[1]
     steps: list[Step] = [ZeroBelow(threshold=threshold)]
-    if energy_shares:
+    if settings.energy_shares:
         steps.append(EnergyShares(condition_index=energy_condition_index, layer_size=layer_size))
     else:
         steps.append(DivideByCondition(condition_index=energy_condition_index))
     scaled = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
-    n_layers = n_voxels // layer_size if energy_shares and layer_size else 0
-    for group in _offset_groups(n_voxels, n_layers, per_layer=offset_per_layer):
+    n_layers = n_voxels // layer_size if settings.energy_shares and layer_size else 0
+    for group in _offset_groups(n_voxels, n_layers, per_layer=settings.log_offset_per_layer):
         if len(group):
             values = scaled[:, list(group)]
             positive = values[values > 0]
-            eps = float(np.quantile(positive, log_offset_quantile)) if positive.size else 1e-6
+            eps = (
+                float(np.quantile(positive, settings.log_offset_quantile))
+                if positive.size
+                else 1e-6
+            )
             steps.append(
                 LogOffset(
                     columns=list(group),
                     offset=eps,
-                    empty_below=empty_share_fraction * eps,
-                    gap=gap_fraction * eps,
+                    empty_below=settings.empty_share_fraction * eps,
+                    gap=settings.gap_fraction * eps,
                 )
             )
     partial = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)
-    if energy_shares:
+    if settings.energy_shares:
         steps.append(
             fit_conditional_standardise(
                 partial, energy[:, 0], condition_index=energy_condition_index
@@ -206,6 +198,31 @@ def fit_shower_transform(
     else:
         steps.append(_standardise(partial))
     return FeatureTransform(steps, symmetry=symmetry)
+
+
+def _layer_size(settings: ShowerTransformSettings, shape: tuple[int, int, int] | None) -> int:
+    """Voxels per layer for hierarchical shares (``layer_shares``), else 0."""
+    if not settings.layer_shares:
+        return 0
+    if shape is None:
+        raise ConfigError("shower.layer_shares needs showers (--voxels) with a known geometry")
+    _, n_angles, n_radii = shape
+    return n_angles * n_radii
+
+
+def _generation_symmetry(
+    settings: ShowerTransformSettings, shape: tuple[int, int, int] | None
+) -> DihedralSymmetry | None:
+    """The symmetry group generated showers are randomised over (``random_symmetry``, a
+    geometry of more than one angular bin), else None."""
+    if not settings.random_symmetry:
+        return None
+    if shape is None:
+        raise ConfigError(
+            "shower.random_symmetry needs showers (--voxels) with a known geometry: "
+            "set random_symmetry = false in [shower] for others"
+        )
+    return DihedralSymmetry(*shape) if shape[1] > 1 else None
 
 
 def _offset_groups(n_voxels: int, n_layers: int, *, per_layer: bool) -> list[range]:
@@ -247,48 +264,48 @@ def fit_condition_transform(
     return FeatureTransform(steps)
 
 
+@dataclass
+class FittedTransforms:
+    """What :func:`fit_transforms` fits, and the physical training features it fitted them on."""
+
+    features: FeatureTransform
+    conditions: FeatureTransform
+    # (N, F): the features given, or with ``dequantise`` the showers with filled empty voxels
+    training_features: np.ndarray
+
+
 def fit_transforms(
     kind: str,
     features: np.ndarray,
     conditions: np.ndarray,
     feature_names: Sequence[str],
     *,
-    energy_shares: bool = True,
-    pair_frame: bool = True,
-    pair_variables: str = "decay",
-    shower_threshold: float | None = None,
-    shower_layer_size: int = 0,
-    shower_log_offset_quantile: float = LOG_OFFSET_QUANTILE,
-    shower_empty_share_fraction: float = EMPTY_SHARE_FRACTION,
-    shower_gap_fraction: float = GAP_FRACTION,
-    shower_offset_per_layer: bool = LOG_OFFSET_PER_LAYER,
-    shower_symmetry: DihedralSymmetry | None = None,
-    event_acceptance: bool = False,
-) -> tuple[FeatureTransform, FeatureTransform]:
+    shower: ShowerTransformSettings | None = None,
+    events: EventTransformSettings | None = None,
+    shower_shape: tuple[int, int, int] | None = None,
+    seed: int = 0,
+) -> FittedTransforms:
     """Feature and condition transforms for ``kind`` ("showers" or "events"), fitted on
-    training features (N, F) and conditions (N, C) in physical units. Showers: the shower
-    transform at the incident energy (condition 0, MeV), whose log the condition transform
-    takes; events: the event transform (with its four-vectors' acceptance when
-    ``event_acceptance``) and standardised conditions."""
+    training features (N, F) and conditions (N, C) in physical units, with the recipes'
+    settings (None: their defaults). Showers (geometry layout ``shower_shape``, see
+    :func:`fit_shower_transform`): the shower transform at the incident energy
+    (condition 0, MeV), whose log the condition transform takes; with ``shower.dequantise``
+    the empty voxels are first filled below the readout threshold
+    (:func:`dequantise_empty_voxels`, random numbers of ``default_rng([seed, 1])``).
+    Events: the event transform and standardised conditions."""
     if kind == "showers":
+        shower = shower or ShowerTransformSettings()
+        threshold = None
+        if shower.dequantise:
+            threshold = readout_threshold(features)
+            features = dequantise_empty_voxels(
+                features, threshold, np.random.default_rng([seed, 1])
+            )
         feature_transform = fit_shower_transform(
-            features,
-            conditions[:, 0],
-            energy_shares=energy_shares,
-            threshold=shower_threshold,
-            layer_size=shower_layer_size,
-            log_offset_quantile=shower_log_offset_quantile,
-            empty_share_fraction=shower_empty_share_fraction,
-            gap_fraction=shower_gap_fraction,
-            offset_per_layer=shower_offset_per_layer,
-            symmetry=shower_symmetry,
+            features, conditions[:, 0], shower, shape=shower_shape, threshold=threshold
         )
-        return feature_transform, fit_condition_transform(conditions, log_columns=[0])
-    feature_transform = fit_event_transform(
-        features,
-        feature_names,
-        pair_frame=pair_frame,
-        pair_variables=pair_variables,
-        acceptance=event_acceptance,
-    )
-    return feature_transform, fit_condition_transform(conditions)
+        condition_transform = fit_condition_transform(conditions, log_columns=[0])
+    else:
+        feature_transform = fit_event_transform(features, feature_names, events)
+        condition_transform = fit_condition_transform(conditions)
+    return FittedTransforms(feature_transform, condition_transform, features)

@@ -5,7 +5,15 @@ function in float64 torch operations that ONNX expresses (no ``searchsorted``, n
 column assignment, no ``cosh``/``sinh``/``erf`` in double, which ONNX Runtime's CPU kernels
 lack): :func:`inverse_module` for the inverse (features at generation) and
 :func:`forward_module` for the forward map (conditions). Both take values (N, F_in) and the
-physical conditions (N, C), float64, and return (N, F_out) float64.
+physical conditions (N, C), float64, and return (N, F_out) float64; chains of them are
+:class:`~hepgan.models.transforms.torch_chain.TransformChain`. The four-vector steps'
+modules are in :mod:`.torch_kinematics`, the column plumbing in :mod:`.torch_columns`.
+
+The inverse has a **differentiable** mode, for a critic that sees physical observables of
+its (transformed) input: the two cuts, the readout threshold (:class:`ZeroBelow`) and the
+shares read as empty below ``LogOffset.empty_below``, are left out (they have no gradient),
+and exp in :class:`LogOffset`'s inverse is clamped at :data:`FLOAT32_EXP_LIMIT` instead of
+700, so a module cast to float32 (``.float()``: every table is a buffer) stays finite.
 
 Every step kind the library fits is exportable in both directions where generation needs
 it, except :class:`QuantileNormal`'s forward (its probit, ``ndtri``, is never needed at
@@ -17,7 +25,7 @@ the normal CDF of :class:`QuantileNormal`'s inverse is a series in float64
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -35,10 +43,14 @@ from hepgan.models.transforms.columns import (
 from hepgan.models.transforms.kinematics import LabPair, MassShellEnergy, PairFrame
 from hepgan.models.transforms.showers import EnergyShares
 from hepgan.models.transforms.steps import ColumnStep, Step
+from hepgan.models.transforms.torch_columns import BlockFunction, ColumnBlock
+from hepgan.models.transforms.torch_kinematics import (
+    LabPairInverse,
+    MassShellInverse,
+    PairFrameInverse,
+)
 
 Tensor = torch.Tensor
-# A block function: (selected values (N, F_sel), conditions (N, C)) -> (N, F_sel), float64.
-BlockFunction = Callable[[Tensor, Tensor], Tensor]
 
 
 class NotExportable(ValueError):
@@ -86,7 +98,11 @@ def interpolate(x: Tensor, xp: Tensor, fp: Tensor) -> Tensor:
 # costs about 1e-9 in absolute rounding error, 60 times less than float32's erf.
 ERF_SERIES_LIMIT = 4.0
 ERF_SERIES_TERMS = 80
-ROOT_FLOOR = 1e-300  # float64 floor under square roots (:func:`_root`)
+# Largest exponent of LogOffset's inverse: 700 in float64 (exp(709) overflows); 80 in the
+# differentiable mode, which runs in float32 (exp(80) = 5.5e34 < 3.4e38, so the renormalised
+# shares stay finite instead of inf / inf = NaN)
+FLOAT64_EXP_LIMIT = 700.0
+FLOAT32_EXP_LIMIT = 80.0
 
 
 def normal_cdf(y: Tensor) -> Tensor:
@@ -102,51 +118,6 @@ def normal_cdf(y: Tensor) -> Tensor:
     return 0.5 * (1.0 + total * (2.0 / math.sqrt(math.pi)))
 
 
-def _cosh_sinh(x: Tensor) -> tuple[Tensor, Tensor]:
-    """(cosh x, sinh x) from exp (ONNX Runtime has no double Cosh/Sinh)."""
-    up, down = torch.exp(x), torch.exp(-x)
-    return 0.5 * (up + down), 0.5 * (up - down)
-
-
-def _replacement_index(width: int, columns: Sequence[int]) -> Tensor:
-    """Index into [values (width), new columns] that puts new column k at ``columns[k]``."""
-    index = np.arange(width)
-    index[np.asarray(columns, dtype=np.int64)] = width + np.arange(len(columns))
-    return torch.as_tensor(index, dtype=torch.int64)
-
-
-class ReplaceColumns(nn.Module):
-    """out = values with ``columns`` replaced by ``block``: one concatenation and one gather,
-    so a graph over thousands of voxels stays a few nodes."""
-
-    def __init__(self, width: int, columns: Sequence[int]) -> None:
-        super().__init__()
-        self.register_buffer("index", _replacement_index(width, columns), persistent=False)
-
-    def forward(self, values: Tensor, block: Tensor) -> Tensor:
-        return torch.index_select(torch.cat([values, block], dim=1), 1, self.index)
-
-
-class ColumnBlock(nn.Module):
-    """A :class:`ColumnStep` direction: ``function`` on the step's columns, the rest kept."""
-
-    def __init__(self, step: ColumnStep, width: int, function: BlockFunction) -> None:
-        super().__init__()
-        self.function = function
-        self.columns = None if step.columns is None else list(step.columns)
-        if self.columns is not None:
-            self.register_buffer(
-                "selected", torch.as_tensor(self.columns, dtype=torch.int64), persistent=False
-            )
-            self.replace = ReplaceColumns(width, self.columns)
-
-    def forward(self, values: Tensor, conditions: Tensor) -> Tensor:
-        if self.columns is None:
-            return self.function(values, conditions)
-        block = self.function(torch.index_select(values, 1, self.selected), conditions)
-        return self.replace(values, block)
-
-
 class Moments(nn.Module):
     """m(E), s(E) of :class:`ConditionalStandardise`: its tables interpolated in u = ln E."""
 
@@ -156,18 +127,32 @@ class Moments(nn.Module):
         self.register_buffer("knots", _double(step.knots))  # (K,)
         self.register_buffer("mean", _double(step.mean))  # (K, F)
         self.register_buffer("std", _double(step.std))  # (K, F)
+        positions = torch.arange(len(step.knots), dtype=torch.float64)
+        self.register_buffer("positions", positions, persistent=False)  # (K,) 0, 1, ..
 
     def forward(self, conditions: Tensor) -> tuple[Tensor, Tensor]:
         n_knots = self.knots.shape[0]
         u = torch.log(conditions[:, self.condition_index])  # (N,)
-        positions = torch.arange(n_knots, dtype=torch.float64)
-        position = interpolate(u, self.knots, positions)  # (N,)
+        position = interpolate(u, self.knots, self.positions)  # (N,)
         low = torch.floor(position).clamp(0, max(n_knots - 2, 0)).to(torch.int64)
         high = (low + 1).clamp(max=n_knots - 1)
-        weight = (position - low.double()).unsqueeze(1)  # (N, 1)
+        weight = (position - low.to(position.dtype)).unsqueeze(1)  # (N, 1)
         mean = (1 - weight) * self.mean[low] + weight * self.mean[high]
         std = (1 - weight) * self.std[low] + weight * self.std[high]
         return mean, std
+
+
+class StandardiseBlock(nn.Module):
+    """y = (x - mean) / std (forward) or x = y std + mean (inverse) of :class:`Standardise`."""
+
+    def __init__(self, step: Standardise, direction: str) -> None:
+        super().__init__()
+        self.inverse = direction == "inverse"
+        self.register_buffer("mean", _double(step.mean))  # (F,)
+        self.register_buffer("std", _double(step.std))  # (F,)
+
+    def forward(self, x: Tensor, conditions: Tensor) -> Tensor:
+        return x * self.std + self.mean if self.inverse else (x - self.mean) / self.std
 
 
 class QuantileInverse(nn.Module):
@@ -195,114 +180,6 @@ class SnapInverse(nn.Module):
     def forward(self, y: Tensor, conditions: Tensor) -> Tensor:
         nearest = torch.abs(y.unsqueeze(-1) - self.table).argmin(dim=-1)  # (N, F)
         return torch.gather(self.table.T, 0, nearest)
-
-
-class MassShellInverse(nn.Module):
-    """E = sqrt(|p|^2 + max(m^2, 0)) for every [E, px, py, pz] group (:class:`MassShellEnergy`)."""
-
-    def __init__(self, step: MassShellEnergy, width: int) -> None:
-        super().__init__()
-        self.groups = [list(group) for group in step.groups]
-        self.replace = ReplaceColumns(width, [group[0] for group in self.groups])
-
-    def forward(self, values: Tensor, conditions: Tensor) -> Tensor:
-        energies = []
-        for e, px, py, pz in self.groups:
-            momentum_squared = values[:, px] ** 2 + values[:, py] ** 2 + values[:, pz] ** 2
-            energies.append(torch.sqrt(momentum_squared + values[:, e].clamp(min=0.0)))
-        return self.replace(values, torch.stack(energies, dim=1))
-
-
-def _root(x: Tensor) -> Tensor:
-    """sqrt(max(x, 1e-300)): as sqrt(max(x, 0)) to 1e-150, but with a finite gradient (0 below
-    the floor) where the critic differentiates through the inverse; sqrt at 0 has an
-    infinite one, and 0 x inf is NaN."""
-    return torch.sqrt(x.clamp(min=ROOT_FLOOR))
-
-
-def boost(energy: Tensor, momentum: Tensor, beta: Tensor) -> tuple[Tensor, Tensor]:
-    """Lorentz boost of (E (N,), p (N, 3)) by velocity beta (N, 3), c = 1 (as the numpy step):
-    E' = gamma (E + beta.p), p' = p + (gamma^2 / (gamma + 1) beta.p + gamma E) beta."""
-    beta_squared = (beta**2).sum(dim=1).clamp(max=1 - 1e-15)
-    gamma = 1 / torch.sqrt(1 - beta_squared)
-    beta_dot_p = (beta * momentum).sum(dim=1)
-    scale = gamma**2 / (gamma + 1) * beta_dot_p + gamma * energy
-    return gamma * (energy + beta_dot_p), momentum + scale.unsqueeze(1) * beta
-
-
-class PairFrameInverse(nn.Module):
-    """The pair and its decay back to two four-vectors on their mass shells (:class:`PairFrame`)."""
-
-    def __init__(self, step: PairFrame, width: int) -> None:
-        super().__init__()
-        self.columns = list(step.columns)
-        self.register_buffer(
-            "selected", torch.as_tensor(self.columns, dtype=torch.int64), persistent=False
-        )
-        self.replace = ReplaceColumns(width, self.columns)
-
-    def forward(self, values: Tensor, conditions: Tensor) -> Tensor:
-        pair = torch.index_select(values, 1, self.selected)  # (N, 8)
-        m1_sq, mass, pt, rapidity, m2_sq, phi, cos_theta, phi_star = pair.unbind(dim=1)
-        m1, m2 = _root(m1_sq), _root(m2_sq)
-        mass = torch.maximum(mass, m1 + m2)
-        pt = pt.clamp(min=0.0)
-        p_star = _root((mass**2 - (m1 + m2) ** 2) * (mass**2 - (m1 - m2) ** 2)) / (
-            2 * mass.clamp(min=ROOT_FLOOR)
-        )
-        cos_theta = cos_theta.clamp(-1.0, 1.0)
-        sin_theta = _root(1 - cos_theta**2)
-        direction = torch.stack(
-            [sin_theta * torch.cos(phi_star), sin_theta * torch.sin(phi_star), cos_theta], dim=1
-        )  # (N, 3)
-        transverse_mass = torch.sqrt(mass**2 + pt**2)
-        cosh_y, sinh_y = _cosh_sinh(rapidity)
-        energy = transverse_mass * cosh_y
-        momentum = torch.stack(
-            [pt * torch.cos(phi), pt * torch.sin(phi), transverse_mass * sinh_y], dim=1
-        )
-        beta = momentum / energy.unsqueeze(1)
-        parts = []
-        for sign, particle_mass in ((1.0, m1), (-1.0, m2)):
-            rest_momentum = sign * p_star.unsqueeze(1) * direction
-            e, p = boost(torch.sqrt(p_star**2 + particle_mass**2), rest_momentum, beta)
-            parts += [e.unsqueeze(1), p]
-        return self.replace(values, torch.cat(parts, dim=1))  # [E1, p1, E2, p2] in place
-
-
-class LabPairInverse(nn.Module):
-    """The pair mass and the lab-frame directions back to two four-vectors (:class:`LabPair`)."""
-
-    def __init__(self, step: LabPair, width: int) -> None:
-        super().__init__()
-        self.register_buffer(
-            "selected", torch.as_tensor(list(step.columns), dtype=torch.int64), persistent=False
-        )
-        self.replace = ReplaceColumns(width, list(step.columns))
-
-    def forward(self, values: Tensor, conditions: Tensor) -> Tensor:
-        pair = torch.index_select(values, 1, self.selected)  # (N, 8)
-        m1_sq, mass, pt1, eta1, m2_sq, phi1, eta2, dphi = pair.unbind(dim=1)
-        m1_sq, m2_sq, pt1 = m1_sq.clamp(min=0.0), m2_sq.clamp(min=0.0), pt1.clamp(min=0.0)
-        cosh1, sinh1 = _cosh_sinh(eta1)
-        h, sinh2 = _cosh_sinh(eta2)
-        e1 = _root((pt1 * cosh1) ** 2 + m1_sq)
-        c = pt1 * (torch.cos(dphi) + sinh1 * sinh2)
-        k = (mass**2 - m1_sq - m2_sq).clamp(min=0.0) / 2
-        a = (e1**2 * h**2 - c**2).clamp(min=ROOT_FLOOR)
-        pt2 = (k * c + e1 * _root(k**2 * h**2 - a * m2_sq)).clamp(min=0.0) / a
-        phi2 = phi1 + dphi
-        parts = [
-            e1,
-            pt1 * torch.cos(phi1),
-            pt1 * torch.sin(phi1),
-            pt1 * sinh1,
-            _root((pt2 * h) ** 2 + m2_sq),
-            pt2 * torch.cos(phi2),
-            pt2 * torch.sin(phi2),
-            pt2 * sinh2,
-        ]
-        return self.replace(values, torch.stack(parts, dim=1))
 
 
 class EnergySharesInverse(nn.Module):
@@ -334,8 +211,9 @@ def _normalise(values: Tensor) -> Tensor:
     return values / torch.where(total > 0, total, torch.ones_like(total))
 
 
-def _column_functions(step: Step, direction: str) -> BlockFunction | None:
-    """The block function of a column step in ``direction`` ("forward"/"inverse"), or None."""
+def _column_functions(step: Step, direction: str, differentiable: bool) -> BlockFunction | None:
+    """The block function of a column step in ``direction`` ("forward"/"inverse"), or None;
+    ``differentiable``: the inverse without cuts, for float32 (see the module's docstring)."""
     if isinstance(step, DivideByCondition):
         column = step.condition_index
 
@@ -355,27 +233,29 @@ def _column_functions(step: Step, direction: str) -> BlockFunction | None:
             return log_offset
 
         def log_offset_inverse(x: Tensor, c: Tensor) -> Tensor:
-            x = (torch.exp(x.clamp(max=700.0)) - offset - gap).clamp(min=0.0)
+            x = (torch.exp(x.clamp(max=FLOAT64_EXP_LIMIT)) - offset - gap).clamp(min=0.0)
             return torch.where(x < empty_below, torch.zeros_like(x), x) if empty_below > 0 else x
 
-        return log_offset_inverse
+        def log_offset_inverse_differentiable(x: Tensor, c: Tensor) -> Tensor:
+            return (torch.exp(x.clamp(max=FLOAT32_EXP_LIMIT)) - (offset + gap)).clamp(min=0.0)
+
+        return log_offset_inverse_differentiable if differentiable else log_offset_inverse
     if isinstance(step, ZeroBelow):
         threshold = step.threshold
-        if direction == "forward":
+        if direction == "forward" or differentiable:
             return lambda x, c: x
         return lambda x, c: torch.where(x < threshold, torch.zeros_like(x), x)
     if isinstance(step, Standardise):
-        mean, std = _double(step.mean), _double(step.std)
-        if direction == "forward":
-            return lambda x, c: (x - mean) / std
-        return lambda x, c: x * std + mean
+        return StandardiseBlock(step, direction)
     if isinstance(step, SnapToValues) and direction == "forward":
         return lambda x, c: x
     return None
 
 
-def _column_module(step: ColumnStep, width: int, direction: str) -> nn.Module | None:
-    function = _column_functions(step, direction)
+def _column_module(
+    step: ColumnStep, width: int, direction: str, differentiable: bool
+) -> nn.Module | None:
+    function = _column_functions(step, direction, differentiable)
     if function is not None:
         return ColumnBlock(step, width, function)
     if isinstance(step, ConditionalStandardise):
@@ -395,10 +275,10 @@ def _column_module(step: ColumnStep, width: int, direction: str) -> nn.Module | 
     return None
 
 
-def _module(step: Step, width: int, direction: str) -> nn.Module:
+def _module(step: Step, width: int, direction: str, differentiable: bool = False) -> nn.Module:
     module: nn.Module | None = None
     if isinstance(step, ColumnStep):
-        module = _column_module(step, width, direction)
+        module = _column_module(step, width, direction, differentiable)
     elif direction == "inverse" and isinstance(step, MassShellEnergy):
         module = MassShellInverse(step, width)
     elif direction == "inverse" and isinstance(step, PairFrame):
@@ -412,10 +292,11 @@ def _module(step: Step, width: int, direction: str) -> nn.Module:
     return module
 
 
-def inverse_module(step: Step, width: int) -> nn.Module:
+def inverse_module(step: Step, width: int, *, differentiable: bool = False) -> nn.Module:
     """``step.inverse`` as a module of (values (N, ``width``), conditions) in float64;
-    ``width`` is the step's forward output width. Raises :class:`NotExportable`."""
-    return _module(step, width, "inverse")
+    ``width`` is the step's forward output width. ``differentiable``: without the cuts, for
+    float32 (see the module's docstring). Raises :class:`NotExportable`."""
+    return _module(step, width, "inverse", differentiable)
 
 
 def forward_module(step: Step, width: int) -> nn.Module:

@@ -1,24 +1,31 @@
 """Open Inference Protocol (KServe v2) model routes: metadata, readiness and inference.
 
 ``GET /v2/models/{name}``, ``GET /v2/models/{name}/ready`` and
-``POST /v2/models/{name}/infer`` (:mod:`hepgan.service.oip_inference` says what goes in and
-out; :mod:`hepgan.service.tensors` how tensors are coded). Errors are a status and
-``{"error": message}`` (:mod:`hepgan.service.oip_errors`).
+``POST /v2/models/{name}/infer`` (:mod:`hepgan.service.oip.inference` says what goes in and
+out; :mod:`hepgan.service.oip.tensors` how tensors are coded). Errors are a status and
+``{"error": message}`` (:mod:`hepgan.service.oip.errors`).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import StreamingResponse
 
 from hepgan.service.dependencies import MetricsDep, RegistryDep, SettingsDep
 from hepgan.service.errors import ModelNotReadyError, UnknownModelError
 from hepgan.service.footprint import whole_response_bytes
 from hepgan.service.model import LoadedModel
-from hepgan.service.oip_errors import OipError
-from hepgan.service.oip_inference import CONDITIONS, EVENTS, NOISE, Inference
+from hepgan.service.oip.errors import OipError
+from hepgan.service.oip.inference import CONDITIONS, EVENTS, NOISE, Inference
+from hepgan.service.oip.tensors import HEADER_LENGTH, TensorError, decode_request, encode_response
 from hepgan.service.registry import ModelRegistry
-from hepgan.service.tensors import HEADER_LENGTH, TensorError, decode_request, encode_response
+from hepgan.service.request_body import INLINE_PARSE_BYTES, PARSED_VALUE_BYTES
 
+T = TypeVar("T")
 router = APIRouter(prefix="/v2/models", tags=["open inference protocol"])
 
 VERSION = "1"  # one version per served artefact folder
@@ -37,6 +44,13 @@ def _model(registry: ModelRegistry, name: str) -> LoadedModel:
         raise OipError(404, str(error)) from None
     except ModelNotReadyError as error:
         raise OipError(503, str(error), headers={"Retry-After": "5"}) from None
+
+
+async def _off_the_loop_if_large(size: int, function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)``, in a worker thread when ``size`` (bytes) is over INLINE_PARSE_BYTES."""
+    if size <= INLINE_PARSE_BYTES:
+        return function(*args)
+    return await anyio.to_thread.run_sync(function, *args)
 
 
 def _tensor(name: str, width: int) -> dict:
@@ -127,11 +141,17 @@ async def infer(
     registry: RegistryDep,
     settings: SettingsDep,
     metrics: MetricsDep,
-) -> Response:
+) -> StreamingResponse:
     model = _model(registry, name)
     try:
         body = await request.body()
-        decoded = decode_request(body, request.headers.get(HEADER_LENGTH))
+        # Decoding builds up to PARSED_VALUE_BYTES per value (commas + 1): charged first, and
+        # done in a worker thread for a large body, so /healthz keeps its latency.
+        values = body.count(b",") + 1
+        request.app.state.budgets["memory"].take(request.scope, values * PARSED_VALUE_BYTES)
+        decoded = await _off_the_loop_if_large(
+            len(body), decode_request, body, request.headers.get(HEADER_LENGTH)
+        )
     except TensorError as error:
         raise OipError(400, str(error)) from None
     except HTTPException as error:  # the body size limit, met while reading a chunked body
@@ -149,6 +169,17 @@ async def infer(
     document = {"model_name": name, "model_version": VERSION, "parameters": parameters}
     if decoded.id is not None:
         document["id"] = decoded.id
-    content, headers = encode_response(document, {EVENTS: events}, decoded)
+    pieces, headers = await _off_the_loop_if_large(
+        events.nbytes, encode_response, document, {EVENTS: events}, decoded
+    )
     media_type = headers.pop("Content-Type")
-    return Response(content, media_type=media_type, headers=headers)
+    headers["Content-Length"] = str(sum(len(piece) for piece in pieces))
+    return StreamingResponse(_sent_in_turn(pieces), media_type=media_type, headers=headers)
+
+
+async def _sent_in_turn(pieces: list[bytes]) -> AsyncIterator[bytes]:
+    """The pieces of a body one by one, each released once sent (a whole body of hundreds of
+    megabytes would be copied into the socket's buffer in one go, on the event loop)."""
+    pieces.reverse()
+    while pieces:
+        yield pieces.pop()

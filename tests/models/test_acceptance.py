@@ -11,7 +11,7 @@ import torch
 
 from hepgan.models.networks import GanConfig, Generator
 from hepgan.models.sampler import Sampler
-from hepgan.models.transforms import FeatureTransform, fit_event_transform
+from hepgan.models.transforms import EventTransformSettings, FeatureTransform, fit_event_transform
 from hepgan.models.transforms.acceptance import (
     Acceptance,
     fit_acceptance,
@@ -19,6 +19,7 @@ from hepgan.models.transforms.acceptance import (
 )
 
 NAMES = ["E1", "px1", "py1", "pz1", "E2", "px2", "py2", "pz2"]
+ACCEPTANCE = EventTransformSettings(acceptance=True)
 
 
 def _dimuons(n: int, seed: int) -> np.ndarray:
@@ -60,19 +61,19 @@ def test_the_fitted_acceptance_is_the_simulators_and_holds_every_training_event(
 
 def test_the_acceptance_is_saved_with_the_transform_and_old_cards_have_none() -> None:
     events = _dimuons(2000, seed=2)
-    transform = fit_event_transform(events, NAMES, acceptance=True)
+    transform = fit_event_transform(events, NAMES, ACCEPTANCE)
     assert isinstance(transform.acceptance, Acceptance)
     data = json.loads(json.dumps(transform.to_dict()))
     assert FeatureTransform.from_dict(data).acceptance == transform.acceptance
     del data["acceptance"]
     assert FeatureTransform.from_dict(data).acceptance is None
     assert fit_event_transform(events, NAMES).acceptance is None  # off by default
-    assert fit_event_transform(events[:, :3], ["a", "b", "c"], acceptance=True).acceptance is None
+    assert fit_event_transform(events[:, :3], ["a", "b", "c"], ACCEPTANCE).acceptance is None
 
 
 def test_generated_events_outside_the_acceptance_are_redrawn_reproducibly() -> None:
     events = _dimuons(4000, seed=3)
-    transform = fit_event_transform(events, NAMES, acceptance=True)
+    transform = fit_event_transform(events, NAMES, ACCEPTANCE)
     acceptance = transform.acceptance
     assert acceptance is not None
     unrestricted = _sampler(FeatureTransform(transform.steps))
@@ -90,7 +91,7 @@ def test_generated_events_outside_the_acceptance_are_redrawn_reproducibly() -> N
 
 def test_an_acceptance_nothing_reaches_does_not_stall_generation() -> None:
     events = _dimuons(2000, seed=4)
-    transform = fit_event_transform(events, NAMES, acceptance=True)
+    transform = fit_event_transform(events, NAMES, ACCEPTANCE)
     transform.acceptance = Acceptance(
         groups=[[0, 1, 2, 3]], pt_min=[1e6], abs_eta_max=[0.0]
     )  # no muon has pT >= 1 PeV

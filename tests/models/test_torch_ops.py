@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from hepgan.models.transforms import (
+    EventTransformSettings,
     FeatureTransform,
+    ShowerTransformSettings,
     fit_condition_transform,
     fit_event_transform,
     fit_shower_transform,
 )
-from hepgan.models.transforms.columns import QuantileNormal
+from hepgan.models.transforms.columns import LogOffset, QuantileNormal
+from hepgan.models.transforms.torch_chain import TransformChain
 from hepgan.models.transforms.torch_ops import (
     NotExportable,
     forward_module,
@@ -36,43 +41,31 @@ def _dimuons(rng: np.random.Generator, n: int = 400):
     return np.column_stack([events[name] for name in names]).astype(np.float64), names
 
 
+SHAPE = (5, 1, 6)  # the toy showers' 30 voxels as layers of 6
+WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
+
+
 def _fitted_chains(rng: np.random.Generator):
     """(name, transform, physical values, conditions) for every recipe the library fits."""
     voxels, energy = _showers(rng)
     events, names = _dimuons(rng)
-    yield "showers", fit_shower_transform(voxels, energy[:, 0]), voxels, energy
-    yield (
-        "showers-layers",
-        fit_shower_transform(voxels, energy[:, 0], layer_size=6),
-        voxels,
-        energy,
-    )
-    yield (
-        "showers-empty-cut",
-        fit_shower_transform(voxels, energy[:, 0], layer_size=6, empty_share_fraction=0.5),
-        voxels,
-        energy,
-    )
-    yield (
-        "showers-offset-per-layer",
-        fit_shower_transform(voxels, energy[:, 0], layer_size=6, offset_per_layer=True),
-        voxels,
-        energy,
-    )
-    yield (
-        "showers-ratio",
-        fit_shower_transform(voxels, energy[:, 0], energy_shares=False),
-        voxels,
-        energy,
-    )
+
+    def shower(settings: ShowerTransformSettings) -> FeatureTransform:
+        return fit_shower_transform(voxels, energy[:, 0], settings, shape=SHAPE)
+
+    yield "showers", shower(WHOLE_SHOWER), voxels, energy
+    yield "showers-layers", shower(ShowerTransformSettings()), voxels, energy
+    cut = ShowerTransformSettings(empty_share_fraction=0.5)
+    yield "showers-empty-cut", shower(cut), voxels, energy
+    per_layer = ShowerTransformSettings(log_offset_per_layer=True)
+    yield "showers-offset-per-layer", shower(per_layer), voxels, energy
+    ratio = ShowerTransformSettings(energy_shares=False, layer_shares=False)
+    yield "showers-ratio", shower(ratio), voxels, energy
     yield "dimuon-pair-frame", fit_event_transform(events, names), events, None
-    yield "dimuon-lab-pair", fit_event_transform(events, names, pair_variables="lab"), events, None
-    yield (
-        "dimuon-mass-shell",
-        fit_event_transform(events, names, pair_frame=False),
-        events,
-        None,
-    )
+    lab = EventTransformSettings(pair_variables="lab")
+    yield "dimuon-lab-pair", fit_event_transform(events, names, lab), events, None
+    mass_shell = EventTransformSettings(pair_frame=False)
+    yield "dimuon-mass-shell", fit_event_transform(events, names, mass_shell), events, None
 
 
 @pytest.mark.parametrize(
@@ -147,3 +140,33 @@ def test_a_step_without_a_torch_form_is_named() -> None:
     step = QuantileNormal(probabilities=[0.1, 0.9], knots=[[0.0, 1.0]])
     with pytest.raises(NotExportable, match="quantile_normal.*forward"):
         forward_module(step, 1)
+
+
+def test_the_differentiable_inverse_leaves_out_the_cuts_and_stays_finite_in_float32() -> None:
+    """The critic's mode: the readout threshold and the empty-share cut are not applied (the
+    numpy inverse without them is the same map), and in float32 a generated value far above
+    any fitted one still gives finite showers with finite gradients (exp clamped at 80)."""
+    rng = np.random.default_rng(4)
+    voxels, energy = _showers(rng)
+    settings = ShowerTransformSettings(empty_share_fraction=0.5)
+    transform = fit_shower_transform(voxels, energy[:, 0], settings, shape=SHAPE)
+    y = transform.forward(voxels, energy).astype(np.float64)
+    y += rng.normal(0, 0.3, y.shape)  # generated-like: some shares fall below the cut
+    uncut = y
+    for step in reversed(transform.steps[1:]):  # without the readout threshold (the first)
+        step = replace(step, empty_below=0.0) if isinstance(step, LogOffset) else step
+        uncut = step.inverse(uncut, energy)
+    exact = TransformChain(transform, voxels.shape[1], inverse=True)
+    plain = exact(torch.from_numpy(y), torch.from_numpy(energy)).numpy()
+    assert (plain[uncut > 0] == 0).any()  # the cuts do apply in the exact mode
+    chain = TransformChain(transform, voxels.shape[1], inverse=True, differentiable=True)
+    got = chain(torch.from_numpy(y), torch.from_numpy(energy)).numpy()
+    np.testing.assert_allclose(got, uncut, rtol=1e-9, atol=1e-12 * uncut.max())
+    chain.float()
+    huge = torch.full((2, y.shape[1]), 200.0, requires_grad=True)  # exp(200) is inf in float32
+    showers = chain(huge, torch.from_numpy(energy[:2]).float())
+    assert showers.dtype == torch.float32 and torch.isfinite(showers).all()
+    (gradient,) = torch.autograd.grad(showers.sum(), huge)
+    assert torch.isfinite(gradient).all()
+    with pytest.raises(ValueError, match="inverse"):
+        TransformChain(transform, voxels.shape[1], inverse=False, differentiable=True)

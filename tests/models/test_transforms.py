@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from hepgan.models.transforms import (
+    EventTransformSettings,
     FeatureTransform,
+    ShowerTransformSettings,
     fit_condition_transform,
     fit_event_transform,
     fit_shower_transform,
@@ -16,6 +19,9 @@ from hepgan.models.transforms import (
 from hepgan.models.transforms.columns import LogOffset, QuantileNormal, Standardise
 from hepgan.models.transforms.kinematics import LabPair, PairFrame
 from hepgan.models.transforms.showers import EnergyShares
+
+# Each voxel's share of the whole shower: no geometry, so no layers and no random symmetry
+WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
 
 
 def _round_trip(transform: FeatureTransform) -> FeatureTransform:
@@ -61,7 +67,9 @@ def test_shower_transform_inverts_and_never_goes_negative(energy_shares: bool) -
     energy = np.exp(rng.uniform(np.log(1e3), np.log(1e5), 2000))  # MeV
     voxels = rng.exponential(1.0, (2000, 12)) * energy[:, None] * 1e-2
     voxels[voxels < 1.0] = 0.0  # readout threshold of 1 MeV
-    fitted = fit_shower_transform(voxels, energy, energy_shares=energy_shares)
+    fitted = fit_shower_transform(
+        voxels, energy, replace(WHOLE_SHOWER, energy_shares=energy_shares)
+    )
     transform = _round_trip(fitted)
     transformed = transform.forward(voxels, energy[:, None])
     assert np.all(np.isfinite(transformed))
@@ -141,7 +149,7 @@ def test_output_width_follows_the_steps_that_change_it() -> None:
     rng = np.random.default_rng(3)
     voxels = rng.exponential(5.0, (500, 7))  # MeV
     energy = rng.uniform(1e3, 1e4, 500)  # MeV
-    shower = fit_shower_transform(voxels, energy)
+    shower = fit_shower_transform(voxels, energy, WHOLE_SHOWER)
     assert shower.output_width(7) == 8 == shower.forward(voxels, energy[:, None]).shape[1]
     events = fit_event_transform(rng.normal(size=(500, 3)), ["a", "b", "c"])
     assert events.output_width(3) == 3
@@ -183,7 +191,9 @@ def test_lab_pair_round_trip_keeps_each_muon_in_the_acceptance() -> None:
     np.testing.assert_allclose(pair[:, [3, 6]], np.column_stack([events["eta1"], events["eta2"]]))
     assert np.all((pair[:, 7] >= 0) & (pair[:, 7] < 2 * np.pi))  # dphi, back to back at pi
     np.testing.assert_allclose(step.inverse(pair, None), features, rtol=1e-9, atol=1e-9)
-    transform = _round_trip(fit_event_transform(features, names, pair_variables="lab"))
+    transform = _round_trip(
+        fit_event_transform(features, names, EventTransformSettings(pair_variables="lab"))
+    )
     assert transform.steps[0].kind == "lab_pair"
     # Whatever the generator outputs: each muon's eta in the training range, the M column
     # the four-vectors' pair mass.
@@ -219,6 +229,7 @@ def test_conditional_standardise_follows_the_resolution() -> None:
 
 
 LAYERS, PER_LAYER = 5, 4  # the toy layered showers' shape
+SHAPE = (LAYERS, 1, PER_LAYER)  # their geometry's (layers, angles, radii)
 
 
 def _layered_showers(seed: int, n: int, *, gamma_shape: float) -> tuple[np.ndarray, np.ndarray]:
@@ -269,7 +280,7 @@ def test_shares_below_a_fraction_of_eps_read_as_empty_and_the_rest_invert(fracti
     n, layers, per_layer = 500, LAYERS, PER_LAYER
     voxels, energy = _layered_showers(12, n, gamma_shape=0.3)
     transform = fit_shower_transform(
-        voxels, energy, layer_size=per_layer, empty_share_fraction=fraction
+        voxels, energy, ShowerTransformSettings(empty_share_fraction=fraction), shape=SHAPE
     )
     within, of_layers = (s for s in transform.steps if isinstance(s, LogOffset))
     for step in (within, of_layers):
@@ -296,12 +307,11 @@ def test_the_gap_keeps_every_share_and_reads_the_blur_below_it_as_empty() -> Non
     """Non-zero shares (within layers and of the layers) move up by gap = 2 eps (the default),
     so the round trip is exact, and generated values between the empty point ln(eps) and
     ln(eps + gap) come back as empty voxels."""
-    per_layer = PER_LAYER
     voxels, energy = _layered_showers(13, 500, gamma_shape=0.3)
     # a readout threshold, as in every shower file: float32 y cannot carry shares below about
     # 1e-7 (eps + gap), gap or not
     voxels[voxels < 1e-3] = 0.0
-    transform = fit_shower_transform(voxels, energy, layer_size=per_layer)
+    transform = fit_shower_transform(voxels, energy, shape=SHAPE)
     within, of_layers = (s for s in transform.steps if isinstance(s, LogOffset))
     for step in (within, of_layers):
         assert step.gap == pytest.approx(2 * step.offset)
@@ -322,7 +332,7 @@ def test_the_log_offset_is_the_chosen_quantile_of_each_groups_shares(quantile: f
     per_layer = PER_LAYER
     voxels, energy = _layered_showers(10, 400, gamma_shape=0.5)
     transform = fit_shower_transform(
-        voxels, energy, layer_size=per_layer, log_offset_quantile=quantile
+        voxels, energy, ShowerTransformSettings(log_offset_quantile=quantile), shape=SHAPE
     )
     offsets = [step.offset for step in transform.steps if isinstance(step, LogOffset)]
     shares = EnergyShares(layer_size=per_layer).forward(voxels, energy[:, None])
@@ -333,14 +343,13 @@ def test_the_log_offset_is_the_chosen_quantile_of_each_groups_shares(quantile: f
 
 
 def test_a_log_offset_per_layer_is_each_layers_own_quantile() -> None:
-    """offset_per_layer: one eps for each layer's shares and one for each layer's fraction, each
+    """log_offset_per_layer: one eps for each layer's shares and one for each layer's fraction, each
     the chosen quantile of that layer's non-zero values (a deep layer's fractions are far
     smaller than the pooled quantile); the transform still inverts exactly."""
     voxels, energy = _layered_showers(11, 400, gamma_shape=0.5)
     voxels[:, PER_LAYER:] *= 1e-3  # a second layer with a thousandth of the first's energy
-    transform = fit_shower_transform(
-        voxels, energy, layer_size=PER_LAYER, offset_per_layer=True, log_offset_quantile=0.05
-    )
+    settings = ShowerTransformSettings(log_offset_per_layer=True, log_offset_quantile=0.05)
+    transform = fit_shower_transform(voxels, energy, settings, shape=SHAPE)
     steps = [step for step in transform.steps if isinstance(step, LogOffset)]
     shares = EnergyShares(layer_size=PER_LAYER).forward(voxels, energy[:, None])
     n_voxels = LAYERS * PER_LAYER

@@ -17,20 +17,16 @@ import numpy as np
 DIMUON_FEATURES = ["E1", "px1", "py1", "pz1", "Q1", "E2", "px2", "py2", "pz2", "Q2"]
 
 
-def make_dimuon_artefact(
-    folder: str | Path, *, n_events: int = 2000, steps: int = 20, seed: int = 0
-) -> Path:
-    """Train ``steps`` generator steps on ``n_events`` simulated dimuon events; the artefact."""
+def dimuon_training_data(n_events: int, *, seed: int):
+    """A :class:`~hepgan.training.data.TrainingData` of ``n_events`` simulated dimuon events."""
     from hepgan.datafiles.datasets import flatten_columns
     from hepgan.simulators.dimuon import simulate_dimuon
     from hepgan.training.data import TrainingData, guess_unit, output_layout
-    from hepgan.training.loop import run_training
-    from tests.support.tiny import tiny_config
 
     events = simulate_dimuon(n_events, rng=np.random.default_rng(seed))
     columns = {name: events[name] for name in DIMUON_FEATURES}
     features, names = flatten_columns(columns)
-    data = TrainingData(
+    return TrainingData(
         kind="events",
         features=features,
         conditions=np.zeros((n_events, 0)),
@@ -42,6 +38,16 @@ def make_dimuon_artefact(
         geometry=None,
         files=[],
     )
+
+
+def make_dimuon_artefact(
+    folder: str | Path, *, n_events: int = 2000, steps: int = 20, seed: int = 0
+) -> Path:
+    """Train ``steps`` generator steps on ``n_events`` simulated dimuon events; the artefact."""
+    from hepgan.training.loop import run_training
+    from tests.support.tiny import tiny_config
+
+    data = dimuon_training_data(n_events, seed=seed)
     result = run_training(tiny_config(folder, data, steps=steps, seed=seed), data)
     if result.artefact is None:
         raise RuntimeError(f"training of the dimuon model was stopped by {result.stopped_by}")

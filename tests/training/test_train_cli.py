@@ -87,7 +87,9 @@ def test_a_dimuon_critic_that_sees_each_muon_trains_and_keeps_the_acceptance(
     root's infinite slope there gave NaN losses from step 2 on these 3,000 events until the
     roots were floored)."""
     out, config, data = tmp_path / "dimuon", tmp_path / "critic.toml", tmp_path / "d.root"
-    config.write_text("critic_observables = true\nevent_acceptance = true\nvalidate_every = 4\n")
+    config.write_text(
+        "critic_observables = true\nvalidate_every = 4\n[events]\nacceptance = true\n"
+    )
     _hepgan("simulate", "dimuon", "-n", "3000", "--seed", "2", "-o", str(data))
     _hepgan(
         "train", "--data", str(data), "--tree", "events",
@@ -104,15 +106,20 @@ def test_a_dimuon_critic_that_sees_each_muon_trains_and_keeps_the_acceptance(
 
 @pytest.mark.slow
 def test_showers_train_then_generate_root_and_hdf5(inputs: Path, tmp_path: Path) -> None:
-    out = tmp_path / "showers"
-    _hepgan(
+    out, config = tmp_path / "showers", tmp_path / "old_names.toml"
+    # a setting by its name before the [shower] table: still read, with a warning
+    config.write_text("shower_random_symmetry = false\n" + TINY.format(validate_every=5))
+    trained = _hepgan(
         "train", "--data", str(inputs / "showers.root"), "--tree", "showers", "--voxels", "voxels",
         "--condition", "incident_energy", "--out", str(out),
-        "--config", str(inputs / "tiny.toml"), "--max-steps", "5",
+        "--config", str(config), "--max-steps", "5",
     )  # fmt: skip
+    assert "FutureWarning: setting shower_random_symmetry is deprecated" in trained.stderr
     artefact = load_artefact(out)
     assert artefact.card.geometry["name"] == "small"
     assert artefact.card.training.loss == "wgan-gp"
+    assert artefact.card.training.config["shower"]["random_symmetry"] is False
+    assert artefact.feature_transform.symmetry is None
     _hepgan(
         "generate", "--model", str(out), "-n", "300", "--condition", "incident_energy=2000:50000",
         "--seed", "1", "-o", str(tmp_path / "g.h5"),

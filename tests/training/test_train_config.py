@@ -7,12 +7,8 @@ from pathlib import Path
 import pytest
 
 from hepgan.errors import ConfigError
-from hepgan.models.transforms.recipes import (
-    EMPTY_SHARE_FRACTION,
-    GAP_FRACTION,
-    LOG_OFFSET_QUANTILE,
-)
-from hepgan.training.config import build_config, read_toml
+from hepgan.models.transforms import EventTransformSettings, ShowerTransformSettings
+from hepgan.training.config import DEPRECATED_FLAT_KEYS, TrainConfig, build_config, read_toml
 
 
 def _toml(tmp_path: Path, text: str) -> dict:
@@ -38,12 +34,66 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
     assert config.run_folder == Path("m") / "run"
 
 
-def test_the_shower_transform_defaults_are_the_recipes_ones() -> None:
-    """The config cannot import the numpy recipes cheaply, so it repeats their defaults."""
-    config = build_config({})
-    assert config.shower_log_offset_quantile == LOG_OFFSET_QUANTILE
-    assert config.shower_empty_share_fraction == EMPTY_SHARE_FRACTION
-    assert config.shower_gap_fraction == GAP_FRACTION
+def test_shower_and_events_tables_are_read_and_merged(tmp_path: Path) -> None:
+    values = _toml(
+        tmp_path,
+        'data = ["a.root"]\nvoxels = "v"\nout = "m"\n'
+        "[shower]\ngap_fraction = 1\nlayer_shares = false\n"
+        '[events]\npair_variables = "lab"\n',
+    )
+    config = build_config(values, {"shower": {"dequantise": True}})
+    assert config.shower == ShowerTransformSettings(
+        gap_fraction=1.0, layer_shares=False, dequantise=True
+    )
+    assert isinstance(config.shower.gap_fraction, float)  # the int of the TOML file
+    assert config.events == EventTransformSettings(pair_variables="lab")
+    config.validate()
+    # The stored form (options.json, the card) reads back as the same settings.
+    assert build_config(config.to_dict()) == config
+
+
+def test_the_old_flat_names_still_work_with_a_warning(tmp_path: Path) -> None:
+    values = _toml(
+        tmp_path,
+        'data = ["a.root"]\nvoxels = "v"\nout = "m"\nshower_layer_shares = false\n'
+        'shower_gap_fraction = 0.5\nevent_pair_variables = "lab"\n[shower]\ndequantise = true\n',
+    )
+    with pytest.warns(FutureWarning) as warned:
+        config = build_config(values, {"shower_random_symmetry": False})
+    assert sorted(str(w.message).split()[1] for w in warned) == [
+        "event_pair_variables",
+        "shower_gap_fraction",
+        "shower_layer_shares",
+        "shower_random_symmetry",
+    ]
+    assert "write layer_shares = ... in the [shower] table" in str(warned[0].message)
+    assert config.shower == ShowerTransformSettings(
+        layer_shares=False, gap_fraction=0.5, dequantise=True, random_symmetry=False
+    )
+    assert config.events.pair_variables == "lab"
+    # Every old name lands on the field of the same name in its table.
+    for old, (table, name) in DEPRECATED_FLAT_KEYS.items():
+        default = getattr(getattr(TrainConfig(), table), name)
+        changed = "lab" if isinstance(default, str) else not default
+        if isinstance(default, float):
+            changed = default / 2 if default else 0.5
+        with pytest.warns(FutureWarning, match=old):
+            assert getattr(getattr(build_config({old: changed}), table), name) == changed
+    with pytest.warns(FutureWarning), pytest.raises(ConfigError, match="give it once"):
+        build_config({"shower_gap_fraction": 1.0, "shower": {"gap_fraction": 2.0}})
+
+
+def test_settings_in_tables_are_type_checked_by_name() -> None:
+    with pytest.raises(ConfigError, match=r"setting shower.gap_fraction must be float, got '10'"):
+        build_config({"shower": {"gap_fraction": "10"}})
+    with pytest.raises(ConfigError, match="setting events.acceptance must be bool"):
+        build_config({"events": {"acceptance": 1}})
+    with pytest.raises(ConfigError, match="setting network.latent_dim must be int"):
+        build_config({"network": {"latent_dim": "8"}})
+    with pytest.raises(ConfigError, match=r"\[shower\] accepts only .*gap_fraction"):
+        build_config({"shower": {"gap": 1.0}})
+    with pytest.raises(ConfigError, match=r"\[events\] accepts only"):
+        build_config({"events": "lab"})
 
 
 def test_errors_name_the_setting(tmp_path: Path) -> None:
@@ -60,23 +110,23 @@ def test_errors_name_the_setting(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--max-minutes must be > 0"):
         build_config({"data": ["a"], "voxels": "v", "out": "m", "max_minutes": 0}).validate()
     shower = {"data": ["a"], "voxels": "v", "out": "m"}
-    with pytest.raises(ConfigError, match="shower_gap_fraction must be >= 0"):
-        build_config({**shower, "shower_gap_fraction": -1.0}).validate()
-    with pytest.raises(ConfigError, match="shower_empty_share_fraction must be in"):
-        build_config({**shower, "shower_empty_share_fraction": 1.5}).validate()
-    with pytest.raises(ConfigError, match="only shower_random_symmetry restores"):
+    with pytest.raises(ConfigError, match="shower.gap_fraction must be >= 0"):
+        build_config({**shower, "shower": {"gap_fraction": -1.0}}).validate()
+    with pytest.raises(ConfigError, match="shower.empty_share_fraction must be in"):
+        build_config({**shower, "shower": {"empty_share_fraction": 1.5}}).validate()
+    with pytest.raises(ConfigError, match="only shower.random_symmetry restores"):
         build_config(
-            {**shower, "symmetry_augmentation": True, "shower_random_symmetry": False}
+            {**shower, "symmetry_augmentation": True, "shower": {"random_symmetry": False}}
         ).validate()
     build_config({**shower, "critic_observables": True}).validate()  # with layer shares too
     with pytest.raises(ConfigError, match="selection_metric must be one of ks, separation_power"):
         build_config({**shower, "selection_metric": "auc"}).validate()
-    with pytest.raises(ConfigError, match=r"shower_log_offset_quantile must be in \(0, 1\)"):
-        build_config({**shower, "shower_log_offset_quantile": 0.0}).validate()
+    with pytest.raises(ConfigError, match=r"shower.log_offset_quantile must be in \(0, 1\)"):
+        build_config({**shower, "shower": {"log_offset_quantile": 0.0}}).validate()
     events = {"data": ["a"], "features": ["E1", "px1", "py1", "pz1"], "out": "m"}
     build_config({**events, "critic_observables": True}).validate()  # no layer shares for events
-    with pytest.raises(ConfigError, match="event_pair_variables must be one of decay, lab"):
-        build_config({**events, "event_pair_variables": "rest"}).validate()
+    with pytest.raises(ConfigError, match="events.pair_variables must be one of decay, lab"):
+        build_config({**events, "events": {"pair_variables": "rest"}}).validate()
     with pytest.raises(ConfigError, match=r"learning_rate_final_fraction must be in \(0, 1\]"):
         build_config({**shower, "learning_rate_final_fraction": 0.0}).validate()
     with pytest.raises(ConfigError, match="not valid TOML"):

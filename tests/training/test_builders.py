@@ -13,6 +13,7 @@ from scipy import stats
 from hepgan.models.artefact import load_artefact
 from hepgan.models.geometry import get_geometry
 from hepgan.models.transforms import (
+    ShowerTransformSettings,
     dequantise_empty_voxels,
     fit_shower_transform,
     readout_threshold,
@@ -32,6 +33,8 @@ from hepgan.validation.report.observables import shower_observables
 from tests.support.tiny import tiny_config, toy_training_data
 
 GEOMETRY = get_geometry("small")
+# Each voxel's share of the whole shower, without the random symmetry at generation
+WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
 
 
 def _simulated_showers(n_showers: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +60,7 @@ def test_dihedral_group_of_the_small_geometry() -> None:
 def test_augmentation_keeps_the_observables_distributions_and_commutes_with_the_transform() -> None:
     incident, voxels = _simulated_showers(4000, seed=2)
     permutations = dihedral_permutations(GEOMETRY.shape, n_extra_columns=1)
-    transform = fit_shower_transform(voxels, incident)
+    transform = fit_shower_transform(voxels, incident, WHOLE_SHOWER)
     symmetrise_shower_transform(transform, permutations)
     transformed = torch.as_tensor(transform.forward(voxels, incident[:, None]))
     augmented = RandomSymmetry(permutations, torch.device("cpu"))(
@@ -172,7 +175,7 @@ def test_dequantised_empty_voxels_stay_below_the_threshold_and_come_back_empty()
     np.testing.assert_array_equal(filled[~empty], voxels[~empty])
     # Uniform below the threshold: no point mass left for the generator to hit.
     assert stats.kstest(filled[empty] / threshold, "uniform").pvalue > 1e-3
-    transform = fit_shower_transform(filled, incident, threshold=threshold)
+    transform = fit_shower_transform(filled, incident, WHOLE_SHOWER, threshold=threshold)
     transformed = transform.forward(filled, incident[:, None])
     assert np.unique(transformed[:, :-1][empty]).size > 0.99 * empty.sum()
     back = transform.inverse(transformed, incident[:, None])
@@ -188,8 +191,7 @@ def test_training_on_dequantised_layer_shares_picks_by_separation_power(tmp_path
     data, result = _short_shower_run(
         tmp_path,
         seed=6,
-        shower_dequantise=True,
-        shower_layer_shares=True,
+        shower=ShowerTransformSettings(dequantise=True, layer_shares=True),
         symmetry_augmentation=True,
         selection_metric="separation_power",
     )

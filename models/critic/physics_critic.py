@@ -3,7 +3,7 @@
 D(x', c) = MLP([x', phi(x', c), sigma_group(x', phi), c]), where
 
 - phi are differentiable shower observables computed from x' in the graph
-  (:class:`~hepgan.models.shower_observables_torch.ShowerObservableFeatures`), when given;
+  (:class:`~hepgan.models.critic.shower_observables.ShowerObservableFeatures`), when given;
 - sigma_group is the minibatch standard deviation (Karras et al. 2018): the standard
   deviation of each input column over a group of G consecutive samples, averaged over the
   columns, one number per group appended to each of its samples. A generator that
@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hepgan.models.networks import GanConfig, _join, _mlp
+from hepgan.models.networks import GanConfig, join_conditions, mlp
 
 
 def minibatch_standard_deviation(inputs: torch.Tensor, group: int) -> torch.Tensor:
@@ -66,7 +66,7 @@ class PhysicsCritic(nn.Module):
         self.minibatch_group = minibatch_group
         width = config.n_features + (observables.width if observables is not None else 0)
         width += 1 if minibatch_group > 0 else 0
-        self.net = _mlp(width + config.n_conditions, config.critic_hidden, 1, config.negative_slope)
+        self.net = mlp(width + config.n_conditions, config.critic_hidden, 1, config.negative_slope)
 
     def forward(
         self, features: torch.Tensor, conditions: torch.Tensor | None = None
@@ -78,4 +78,4 @@ class PhysicsCritic(nn.Module):
             inputs = torch.cat(
                 [inputs, minibatch_standard_deviation(inputs, self.minibatch_group)], dim=1
             )
-        return self.net(_join(inputs, conditions)).squeeze(-1)  # (B,)
+        return self.net(join_conditions(inputs, conditions)).squeeze(-1)  # (B,)

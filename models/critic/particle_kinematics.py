@@ -4,7 +4,7 @@ An event model learns transformed columns (the pair frame of two muons, quantile
 Gaussianised), in which a detector's acceptance edge (|eta| < 2.4 for each muon) is no
 simple boundary: the dimuon generator put a tenth of its events beyond it (docs/quality.md).
 :class:`ParticleKinematicsFeatures` undoes the feature transform in the graph, as the
-exported sampler does (:class:`~hepgan.models.export.graph.TransformChain`, float64), and
+exported sampler does (:class:`~hepgan.models.transforms.torch_chain.TransformChain`, float64), and
 gives the critic, for each four-vector (E, px, py, pz) in GeV,
 
     ln(pT + 1 GeV),  eta = asinh(pz / pT),  ln(E + 1 GeV)
@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 import torch
 
-from hepgan.models.export.graph import TransformChain
-from hepgan.models.physics_critic import StandardisedFeatures
+from hepgan.models.critic.physics_critic import StandardisedFeatures
 from hepgan.models.transforms import FeatureTransform
+from hepgan.models.transforms.torch_chain import TransformChain
 
 MIN_TRANSVERSE_MOMENTUM = 1e-3  # GeV: the floor of pT inside eta = asinh(pz / pT)
 MAX_ABS_ETA = 10.0  # eta is clipped to +-10 (a muon at |eta| 10 is far outside any detector)

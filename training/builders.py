@@ -1,6 +1,6 @@
-"""The fidelity options of a run (issue 12), built from its settings for the trainer:
-the critic (plain, or seeing in-graph observables and the minibatch spread), the
-symmetry augmentation of shower batches and the generator weight average."""
+"""The parts of a run that its settings choose, built for the trainer: the critic (plain,
+or seeing in-graph observables and the minibatch spread), the symmetry augmentation of
+shower batches and the generator weight average."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hepgan.errors import ConfigError
 from hepgan.models.networks import Critic, GanConfig
 from hepgan.models.transforms import FeatureTransform
 from hepgan.models.transforms.kinematics import four_vector_groups
-from hepgan.models.transforms.symmetry import DihedralSymmetry, dihedral_permutations
+from hepgan.models.transforms.symmetry import dihedral_permutations
 from hepgan.training.config import TrainConfig
 from hepgan.training.ema import GeneratorAverage
 from hepgan.training.symmetry import (
@@ -40,7 +40,7 @@ def build_critic(
     each particle's kinematics for events with four-vectors among ``feature_names``."""
     if not config.critic_observables and config.minibatch_std_group == 0:
         return Critic(gan_config)
-    from hepgan.models.physics_critic import PhysicsCritic
+    from hepgan.models.critic.physics_critic import PhysicsCritic
 
     observables: nn.Module | None = None
     if config.critic_observables and geometry is None:
@@ -50,7 +50,7 @@ def build_critic(
                 "critic_observables needs showers (--voxels) with a known geometry, or "
                 "events with four-vectors (E1, px1, py1, pz1, ...)"
             )
-        from hepgan.models.particle_kinematics_torch import ParticleKinematicsFeatures
+        from hepgan.models.critic.particle_kinematics import ParticleKinematicsFeatures
 
         physical_widths = (len(feature_names), gan_config.n_conditions)
         observables = ParticleKinematicsFeatures(
@@ -61,12 +61,14 @@ def build_critic(
             real[1][:OBSERVABLE_FIT_EVENTS],
         )
     elif config.critic_observables:
-        from hepgan.models.shower_observables_torch import (
+        from hepgan.models.critic.shower_observables import (
             ShowerObservableFeatures,
             TransformedShowerEnergies,
         )
 
-        energies = TransformedShowerEnergies(*transforms)
+        energies = TransformedShowerEnergies(
+            transforms, (geometry.n_voxels, gan_config.n_conditions)
+        )
         observables = ShowerObservableFeatures(
             energies.to(real[0].device),
             geometry,
@@ -93,29 +95,6 @@ def build_symmetry(
     permutations = dihedral_permutations(geometry.shape, n_extra_columns=n_extra)
     symmetrise_shower_transform(feature_transform, permutations)
     return RandomSymmetry(permutations, device)
-
-
-def generation_symmetry(config: TrainConfig, geometry: Any) -> DihedralSymmetry | None:
-    """The symmetry group generated showers are randomised over (``shower_random_symmetry``,
-    showers with a known geometry of more than one angular bin), else None."""
-    if not config.shower_random_symmetry or config.kind != "showers":
-        return None
-    if geometry is None:
-        raise ConfigError(
-            "shower_random_symmetry needs showers (--voxels) with a known geometry: "
-            "set shower_random_symmetry = false for others"
-        )
-    return DihedralSymmetry(*geometry.shape) if geometry.n_angles > 1 else None
-
-
-def layer_size(config: TrainConfig, geometry: Any) -> int:
-    """Voxels per layer for hierarchical shower shares (``shower_layer_shares``, showers
-    only), else 0."""
-    if not config.shower_layer_shares or config.kind != "showers":
-        return 0
-    if geometry is None:
-        raise ConfigError("shower_layer_shares needs showers (--voxels) with a known geometry")
-    return geometry.n_voxels // geometry.n_layers
 
 
 def build_average(config: TrainConfig, generator: nn.Module) -> GeneratorAverage | None:

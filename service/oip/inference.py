@@ -22,10 +22,10 @@ from hepgan.service.errors import RequestInputError
 from hepgan.service.jobs import GenerationJob
 from hepgan.service.metrics import ServiceMetrics
 from hepgan.service.model import LoadedModel
-from hepgan.service.oip_errors import OipError
+from hepgan.service.oip.errors import OipError
+from hepgan.service.oip.tensors import InferenceRequest
 from hepgan.service.schemas import GenerateRequest
 from hepgan.service.settings import Settings
-from hepgan.service.tensors import InferenceRequest
 
 CONDITIONS = "conditions"
 NOISE = "noise"
@@ -159,6 +159,12 @@ class Inference:
                 conditions,
                 device=self.model.device,
             )
+            if not np.all(np.isfinite(events)):  # e.g. noise of 3e38: N(0, 1) draws never are
+                raise OipError(
+                    400,
+                    f"input {NOISE!r} gives events that are not finite numbers; "
+                    "noise is a draw of N(0, 1) per value",
+                )
             chunks = [(events, conditions)]
         events = np.concatenate([chunk[0] for chunk in chunks])
         parameters: dict[str, Any] = {"validation_status": "skipped"}

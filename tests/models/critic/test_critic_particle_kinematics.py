@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from hepgan.models.critic.particle_kinematics import ParticleKinematicsFeatures
+from hepgan.models.critic.physics_critic import PhysicsCritic
 from hepgan.models.networks import GanConfig
-from hepgan.models.particle_kinematics_torch import ParticleKinematicsFeatures
-from hepgan.models.physics_critic import PhysicsCritic
 from hepgan.models.transforms import fit_condition_transform, fit_event_transform
 from hepgan.models.transforms.acceptance import transverse_momentum_and_eta
 

@@ -6,21 +6,33 @@ import numpy as np
 import pytest
 import torch
 
-from hepgan.models.geometry import get_geometry
-from hepgan.models.networks import GanConfig
-from hepgan.models.physics_critic import PhysicsCritic, minibatch_standard_deviation
-from hepgan.models.shower_observables_torch import (
+from hepgan.models.critic.physics_critic import PhysicsCritic, minibatch_standard_deviation
+from hepgan.models.critic.shower_observables import (
     ShowerObservableFeatures,
     TransformedShowerEnergies,
-    interpolate_moments,
+    critic_shower_columns,
     shower_observables_torch,
     smooth_nonzero_count,
 )
-from hepgan.models.transforms import fit_condition_transform, fit_shower_transform
+from hepgan.models.geometry import get_geometry
+from hepgan.models.networks import GanConfig
+from hepgan.models.transforms import (
+    ShowerTransformSettings,
+    fit_condition_transform,
+    fit_shower_transform,
+)
+from hepgan.models.transforms.columns import LogOffset
 from hepgan.simulators.showers import simulate_showers
 from hepgan.validation.report.observables import shower_observables
 
 GEOMETRY = get_geometry("small")
+WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
+WIDTHS = (GEOMETRY.n_voxels, 1)  # physical widths: voxels, conditions (the incident energy)
+
+
+def _graph_moments(energies: TransformedShowerEnergies, incident: torch.Tensor):
+    """m(E), s(E) (N, F) of the graph's conditional standardisation (the first inverse step)."""
+    return energies.features_out.steps[0].moments(incident[:, None])
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +57,15 @@ def test_observables_in_the_graph_equal_the_numpy_ones(showers) -> None:
         np.testing.assert_allclose(got[name].numpy(), values, rtol=1e-9, atol=1e-5, err_msg=name)
 
 
-@pytest.mark.parametrize(
-    "layer_size", [0, GEOMETRY.n_voxels // GEOMETRY.n_layers], ids=["shares", "layers"]
-)
+@pytest.mark.parametrize("layer_shares", [False, True], ids=["shares", "layers"])
 def test_inverse_transform_in_the_graph_is_the_numpy_inverse_and_sums_exactly(
-    showers, layer_size: int
+    showers, layer_shares: bool
 ) -> None:
     incident, voxels = showers
-    features = fit_shower_transform(voxels, incident, layer_size=layer_size)
+    settings = ShowerTransformSettings(layer_shares=layer_shares, random_symmetry=False)
+    features = fit_shower_transform(voxels, incident, settings, shape=GEOMETRY.shape)
     conditions = fit_condition_transform(incident[:, None], log_columns=[0])
-    energies = TransformedShowerEnergies(features, conditions).double()
+    energies = TransformedShowerEnergies((features, conditions), WIDTHS).double()
     transformed = features.forward(voxels, incident[:, None])
     # Generated-like inputs: the real ones plus noise, so the shares no longer sum to 1 before
     # the in-graph normalisation.
@@ -75,8 +86,7 @@ def test_inverse_transform_in_the_graph_is_the_numpy_inverse_and_sums_exactly(
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-4, atol=2e-5)
     # The normalisation holds exactly: the voxels add up to the response the graph decoded
     # (its float32-stored moments) times E_inc, to float64 rounding.
-    log_energy = torch.log(got_incident)
-    mean, std = interpolate_moments(log_energy, energies.knots, energies.mean, energies.std)
+    mean, std = _graph_moments(energies, got_incident)
     response = (
         torch.as_tensor(noisy[:, -1], dtype=torch.float64) * std[:, -1] + mean[:, -1]
     ).clamp(min=0)
@@ -95,12 +105,12 @@ def test_smooth_count_tends_to_the_hard_count(showers) -> None:
 
 def test_physics_critic_sees_observables_and_the_batch_spread(showers) -> None:
     incident, voxels = showers
-    features = fit_shower_transform(voxels, incident)
+    features = fit_shower_transform(voxels, incident, WHOLE_SHOWER)
     conditions = fit_condition_transform(incident[:, None], log_columns=[0])
     x = torch.as_tensor(features.forward(voxels, incident[:, None]))
     c = torch.as_tensor(conditions.forward(incident[:, None]))
     observables = ShowerObservableFeatures(
-        TransformedShowerEnergies(features, conditions), GEOMETRY, 0.01515, x, c
+        TransformedShowerEnergies((features, conditions), WIDTHS), GEOMETRY, 0.01515, x, c
     )
     standardised = observables(x, c)
     assert standardised.shape == (len(x), observables.width)
@@ -124,17 +134,19 @@ def test_softened_layer_moments_keep_the_input_gradients_bounded(showers) -> Non
     grows like (eps + gap) / E_layer; the softened one stays below (eps + gap) s r / f0 times
     the layer's size in mm (s: the largest width of the standardisation, r: the response)."""
     incident, voxels = showers
-    features = fit_shower_transform(voxels, incident)
+    features = fit_shower_transform(voxels, incident, WHOLE_SHOWER)
     conditions = fit_condition_transform(incident[:, None], log_columns=[0])
-    energies = TransformedShowerEnergies(features, conditions).double()
-    x = torch.as_tensor(features.forward(voxels[:1], incident[:1, None]))
-    c = torch.as_tensor(conditions.forward(incident[:1, None]))
+    energies = TransformedShowerEnergies((features, conditions), WIDTHS).double()
+    (shares_offset,) = (s for s in features.steps if isinstance(s, LogOffset))
+    offset = shares_offset.offset + shares_offset.gap  # eps + gap of every share
+    # float64 inputs, which carry a share of 1e-9 eps above the empty point
+    x = torch.as_tensor(features.forward(voxels[:1], incident[:1, None]), dtype=torch.float64)
+    c = torch.as_tensor(conditions.forward(incident[:1, None]), dtype=torch.float64)
     layer_size = GEOMETRY.n_voxels // GEOMETRY.n_layers
     last = slice(GEOMETRY.n_voxels - layer_size, GEOMETRY.n_voxels)
-    log_energy = torch.log(torch.as_tensor(incident[:1], dtype=torch.float64))
-    moments = interpolate_moments(log_energy, energies.knots, energies.mean, energies.std)
+    moments = _graph_moments(energies, energies(x, c)[1])  # at the E_inc the graph decodes
     mean, std = (m[0] for m in moments)
-    empty_y = (torch.log(energies.offsets) - mean)[last] / std[last]
+    empty_y = (np.log(offset) - mean)[last] / std[last]
     x[0, last] = empty_y - 1e-3  # empty
     x[0, last.start : last.start + 2] = empty_y[:2] + 1e-9 / std[last][:2]  # about 1e-9 eps
     gradients = {}
@@ -149,6 +161,73 @@ def test_softened_layer_moments_keep_the_input_gradients_bounded(showers) -> Non
         gradients[softening] = gradient.abs().max().item()
     extent_mm = float(np.abs(GEOMETRY.voxel_xy_mm()[0]).max())
     response = float(x[0, -1] * std[-1] + mean[-1])
-    bound = float(energies.offsets[0] * std[last].max()) * response / 1e-4 * 2 * extent_mm
+    bound = float(offset * std[last].max()) * response / 1e-4 * 2 * extent_mm
     assert gradients[1e-4] < bound, (gradients, bound)
     assert gradients[0.0] > 1e3 * bound, (gradients, bound)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        WHOLE_SHOWER,
+        ShowerTransformSettings(random_symmetry=False),
+        ShowerTransformSettings(log_offset_per_layer=True, random_symmetry=False),
+        ShowerTransformSettings(energy_shares=False, layer_shares=False, random_symmetry=False),
+    ],
+    ids=["shares", "layers", "eps-per-layer", "fractions"],
+)
+def test_the_critics_float32_observables_are_the_float64_numpy_ones(showers, settings) -> None:
+    """What the critic sees (float32, from the transformed features) is what the numpy inverse
+    without its two cuts (the readout threshold and the empty-share cut) gives in float64,
+    to float32 rounding, for real and generated-like inputs."""
+    incident, voxels = showers
+    features = fit_shower_transform(voxels, incident, settings, shape=GEOMETRY.shape)
+    conditions = fit_condition_transform(incident[:, None], log_columns=[0])
+    x = features.forward(voxels, incident[:, None])
+    c = conditions.forward(incident[:, None])
+    observables = ShowerObservableFeatures(
+        TransformedShowerEnergies((features, conditions), WIDTHS),
+        GEOMETRY,
+        GEOMETRY.readout_threshold_mev,
+        torch.as_tensor(x),
+        torch.as_tensor(c),
+    )
+    noisy = x + 0.3 * np.random.default_rng(9).normal(size=x.shape).astype(np.float32)
+    energy = incident[:, None]
+
+    def columns(log_values: np.ndarray) -> np.ndarray:
+        """The critic's columns from the log-space values, by the numpy inverse in float64."""
+        values = log_values
+        for step in reversed(features.steps[1:-1]):  # the log offsets, the energy shares
+            values = step.inverse(values, energy)
+        return critic_shower_columns(
+            torch.as_tensor(values),
+            torch.as_tensor(incident),
+            GEOMETRY,
+            GEOMETRY.readout_threshold_mev,
+        ).numpy()
+
+    rng = np.random.default_rng(10)
+    for inputs in (x, noisy):
+        with torch.no_grad():
+            got = observables.raw(torch.as_tensor(inputs), torch.as_tensor(c)).numpy()
+        assert got.dtype == np.float32 and np.isfinite(got).all()
+        # Float32 rounding, measured where it matters: the log-space values z = y s(E) + m(E)
+        # (ln(share + eps + gap), and the response) that the shares are decoded from. Float32
+        # carries each to a few of its steps there (the rounding of y, s, m, the product and
+        # the sum), which a share just above the empty point turns into a large relative error
+        # (exp(z) - eps - gap cancels). The float64 columns moved by up to 4 float32 steps of
+        # every z (random draws) bound the float32 columns, to 4 times that spread.
+        log_values = features.steps[-1].inverse(inputs.astype(np.float64), energy)
+        expected = columns(log_values)
+        steps = 4 * np.spacing(log_values.astype(np.float32)).astype(np.float64)
+        spread = np.max(
+            [
+                np.abs(columns(log_values + rng.uniform(-1, 1, steps.shape) * steps) - expected)
+                for _ in range(4)
+            ],
+            axis=0,
+        )
+        bound = 4 * spread + 4e-6 * (1 + np.abs(expected))
+        worst = np.unravel_index(np.argmax(np.abs(got - expected) / bound), got.shape)
+        assert np.all(np.abs(got - expected) <= bound), (worst, got[worst], expected[worst])

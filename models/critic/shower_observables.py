@@ -1,17 +1,20 @@
 """Shower observables computed differentiably in the torch graph, from the critic's input.
 
 The critic works in the transformed space of :func:`~hepgan.models.transforms.fit_shower_transform`
-(readout threshold, energy shares + response, y = ln(share + eps), conditional
-standardisation). :class:`TransformedShowerEnergies` undoes that chain in torch,
+(readout threshold, energy shares + response, y = ln(share + eps + gap), conditional
+standardisation). :class:`TransformedShowerEnergies` undoes that chain in the graph with
+the shower transform's own torch inverse
+(:class:`~hepgan.models.transforms.torch_chain.TransformChain`) in its differentiable mode,
+in float32: without the readout threshold and the empty-share cut (no gradient), exp
+clamped where float32 overflows. With the default transform that is
 
     x = y s(E) + m(E);  share_i = max(exp(x_i) - eps - gap, 0);  r = max(x_last, 0)
     E_i = share_i / sum_j share_j * r * E_inc                       (MeV)
 
 or, with shares within layers and fractions of the layers,
 E_li = share_li / sum_j share_lj * f_l / sum_k f_k * r * E_inc,
-
-with m(E), s(E) interpolated linearly in ln E between the fitted knots, as the numpy
-step does. :func:`shower_observables_torch` then gives the observables of
+with m(E), s(E) interpolated linearly in ln E between the fitted knots.
+:func:`shower_observables_torch` then gives the observables of
 :func:`hepgan.validation.report.observables.shower_observables` (same names, same formulas),
 and :class:`ShowerObservableFeatures` turns them into standardised critic inputs:
 ln of the layer energies over E_inc, centres and widths per layer (softened, so that their
@@ -26,12 +29,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hepgan.models.critic.physics_critic import StandardisedFeatures
 from hepgan.models.geometry import CylindricalGeometry
-from hepgan.models.physics_critic import StandardisedFeatures
 from hepgan.models.transforms import FeatureTransform
-from hepgan.models.transforms.columns import ConditionalStandardise, LogOffset, Standardise
-from hepgan.models.transforms.showers import EnergyShares
-from hepgan.models.transforms.torch_ops import EnergySharesInverse
+from hepgan.models.transforms.torch_chain import TransformChain
 
 SMOOTH_COUNT_TEMPERATURE = 0.5  # tau of the smooth non-zero count, in ln E
 # f0 of the critic's layer observables: ln(E_layer / E_inc + f0), and centres and widths with
@@ -40,80 +41,35 @@ CRITIC_LAYER_SOFTENING = 1e-4
 CRITIC_WIDTH_SOFTENING_MM2 = 1.0  # added to each width's variance (mm^2) before the root
 
 
-def interpolate_moments(
-    u: torch.Tensor, knots: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """m(u), s(u) (N, F): linear interpolation in u (N,) between ``knots`` (K,) of the rows of
-    ``mean``/``std`` (K, F), constant beyond the outer knots (as np.interp)."""
-    if len(knots) == 1:
-        return mean.expand(len(u), -1), std.expand(len(u), -1)
-    high = torch.searchsorted(knots, u.contiguous()).clamp(1, len(knots) - 1)  # (N,)
-    low = high - 1
-    weight = ((u - knots[low]) / (knots[high] - knots[low])).clamp(0.0, 1.0)[:, None]
-    return (
-        (1 - weight) * mean[low] + weight * mean[high],
-        (1 - weight) * std[low] + weight * std[high],
-    )
-
-
 class TransformedShowerEnergies(nn.Module):
-    """(transformed features (B, V + 1) or, with layer shares, (B, V + L + 1), transformed
-    conditions (B, C)) -> (voxel energies (B, V)
-    MeV, incident energies (B,) MeV), differentiable; the inverse of the default shower
-    transform without its two (non-differentiable) cuts: the readout threshold and the
-    shares read as empty below ``LogOffset.empty_below``."""
+    """(transformed features (B, F'), transformed conditions (B, C)) -> (voxel energies (B, V)
+    MeV, incident energies (B,) MeV), differentiable, float32: the inverses of the shower's
+    feature and condition transforms (``transforms``), fitted on ``widths`` = (V, C) physical
+    columns, without their cuts (:class:`TransformChain`'s differentiable mode)."""
 
     def __init__(
         self,
-        feature_transform: FeatureTransform,
-        condition_transform: FeatureTransform,
+        transforms: tuple[FeatureTransform, FeatureTransform],
+        widths: tuple[int, int],
         energy_condition_index: int = 0,
     ) -> None:
         super().__init__()
-        kinds = [type(step) for step in feature_transform.steps]
-        if EnergyShares not in kinds or kinds[-1] is not ConditionalStandardise:
-            raise ValueError(
-                "in-graph shower observables need the energy-shares shower transform "
-                f"(shower_energy_shares = true); got steps {[k.__name__ for k in kinds]}"
-            )
-        shares_step = next(s for s in feature_transform.steps if isinstance(s, EnergyShares))
-        standardise = feature_transform.steps[-1]
-        width = len(standardise.mean[0])  # V + L + 1: shares, layer fractions, response
-        condition_scale = next(s for s in condition_transform.steps if isinstance(s, Standardise))
+        feature_transform, condition_transform = transforms
+        self.features_out = TransformChain(
+            feature_transform, widths[0], inverse=True, differentiable=True
+        )
+        self.conditions_out = TransformChain(
+            condition_transform, widths[1], inverse=True, differentiable=True
+        )
         self.index = energy_condition_index
-        # eps + gap per column, which exp(x) - eps - gap undoes; log_columns marks the columns of
-        # the log steps (every column but the response)
-        offsets, log_columns = torch.zeros(width), torch.zeros(width, dtype=torch.bool)
-        for step in feature_transform.steps:
-            if isinstance(step, LogOffset):
-                columns = list(range(width)) if step.columns is None else list(step.columns)
-                offsets[columns] = float(step.offset + step.gap)
-                log_columns[columns] = True
-        self.register_buffer("offsets", offsets)
-        self.register_buffer("log_columns", log_columns)
-        self.combine = EnergySharesInverse(shares_step, width)
-        self.register_buffer("knots", torch.tensor(standardise.knots, dtype=torch.float32))
-        self.register_buffer("mean", torch.tensor(standardise.mean, dtype=torch.float32))
-        self.register_buffer("std", torch.tensor(standardise.std, dtype=torch.float32))
-        self.register_buffer(
-            "condition_mean", torch.tensor(condition_scale.mean, dtype=torch.float32)
-        )
-        self.register_buffer(
-            "condition_std", torch.tensor(condition_scale.std, dtype=torch.float32)
-        )
+        self.float()
 
     def forward(
         self, features: torch.Tensor, conditions: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        k = self.index
-        log_energy = conditions[:, k] * self.condition_std[k] + self.condition_mean[k]  # ln MeV
-        mean, std = interpolate_moments(log_energy, self.knots, self.mean, self.std)
-        x = features * std + mean  # (B, V + L + 1)
-        decoded = torch.clamp(torch.exp(torch.clamp(x, max=80.0)) - self.offsets, min=0.0)
-        values = torch.where(self.log_columns, decoded, x)
-        incident = torch.exp(log_energy)
-        physical = torch.cat([conditions[:, :k], incident[:, None], conditions[:, k + 1 :]], 1)
-        return self.combine(values, physical), incident
+        physical_conditions = self.conditions_out(conditions, conditions)  # (B, C) MeV
+        voxels = self.features_out(features, physical_conditions)  # (B, V) MeV
+        return voxels, physical_conditions[:, self.index]
 
 
 def shower_observables_torch(
@@ -214,22 +170,33 @@ class ShowerObservableFeatures(StandardisedFeatures):
 
     def raw(self, features: torch.Tensor, conditions: torch.Tensor) -> torch.Tensor:
         voxels, incident = self.energies(features, conditions)
-        observables = shower_observables_torch(
-            voxels,
-            incident,
-            self.geometry,
-            layer_softening=CRITIC_LAYER_SOFTENING,
-            width_softening_mm2=CRITIC_WIDTH_SOFTENING_MM2,
-        )
-        layers = range(self.geometry.n_layers)
-        columns = [
-            torch.log(observables[f"e_layer_{layer:02d}"] / incident + CRITIC_LAYER_SOFTENING)
-            for layer in layers
-        ]
-        for prefix in ("centre_x_layer", "centre_y_layer", "width_x_layer", "width_y_layer"):
-            columns += [observables[f"{prefix}_{layer:02d}"] / 10.0 for layer in layers]
-        cells = voxels.reshape(len(voxels), self.geometry.n_layers, -1)  # (B, L, A R)
-        counts = smooth_nonzero_count(cells, self.threshold) / cells.shape[2]  # (B, L)
-        columns += list(counts.unbind(dim=1))
-        columns += [observables["longitudinal_cog_x0"], observables["e_total_over_incident"]]
-        return torch.stack(columns, dim=1)  # (B, 6 L + 2)
+        return critic_shower_columns(voxels, incident, self.geometry, self.threshold)
+
+
+def critic_shower_columns(
+    voxels: torch.Tensor,
+    incident: torch.Tensor,
+    geometry: CylindricalGeometry,
+    threshold_mev: float,
+) -> torch.Tensor:
+    """The unstandardised columns of :class:`ShowerObservableFeatures` (B, 6 L + 2) from
+    voxels (B, V) MeV and incident energies (B,) MeV."""
+    observables = shower_observables_torch(
+        voxels,
+        incident,
+        geometry,
+        layer_softening=CRITIC_LAYER_SOFTENING,
+        width_softening_mm2=CRITIC_WIDTH_SOFTENING_MM2,
+    )
+    layers = range(geometry.n_layers)
+    columns = [
+        torch.log(observables[f"e_layer_{layer:02d}"] / incident + CRITIC_LAYER_SOFTENING)
+        for layer in layers
+    ]
+    for prefix in ("centre_x_layer", "centre_y_layer", "width_x_layer", "width_y_layer"):
+        columns += [observables[f"{prefix}_{layer:02d}"] / 10.0 for layer in layers]
+    cells = voxels.reshape(len(voxels), geometry.n_layers, -1)  # (B, L, A R)
+    counts = smooth_nonzero_count(cells, threshold_mev) / cells.shape[2]  # (B, L)
+    columns += list(counts.unbind(dim=1))
+    columns += [observables["longitudinal_cog_x0"], observables["e_total_over_incident"]]
+    return torch.stack(columns, dim=1)  # (B, 6 L + 2)
