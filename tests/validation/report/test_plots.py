@@ -17,7 +17,7 @@ from hepgan.validation.report.plots import draw_overlay, hep_style, plot_overlay
     ("name", "unit", "label"),
     [
         ("M", "GeV", r"$m_{\mu\mu}$ [GeV]"),
-        ("e_total_over_incident", "", r"$E_{\mathrm{vis}}/E_{\mathrm{inc}}$"),
+        ("e_total_over_incident", "", r"$E_{\mathrm{tot}}/E_{\mathrm{inc}}$"),
         ("e_layer_03", "MeV", r"$E_{\mathrm{layer}\ 3}$ [MeV]"),
         ("width_y_layer_12", "mm", r"$\sigma_{y,12}$ [mm]"),
         ("pt2", "GeV", r"$p_{T,2}$ [GeV]"),
