@@ -170,3 +170,20 @@ def test_reports_without_showers_have_no_section_and_keep_their_fields() -> None
     report = build_report(sample, {"x": rng.normal(size=500)}, units={"x": "GeV"})
     assert report.calorimeter is None
     assert report.labels == {"x": "x [GeV]"}
+
+
+def test_validate_plots_draw_the_calorimeter_section(tmp_path) -> None:
+    from hepgan.validation.report.plots import plot_overlays
+
+    rng = np.random.default_rng(10)
+    candidate = _showers(rng, 2000, resolution=0.05)
+    reference = _showers(rng, 2000, resolution=0.1)
+    report = _report(candidate, reference)
+    written = plot_overlays({}, {}, tmp_path, report=report)
+    assert sorted(path.name for path in written) == [
+        "layer_images.png",
+        "response_resolution.png",
+        "sparsity.png",
+        "voxel_spectrum.png",
+    ]
+    assert all(path.stat().st_size > 10_000 for path in written)
