@@ -195,3 +195,22 @@ def test_a_discrete_variable_is_drawn_as_bars(tab: BrowserTab) -> None:
     assert page.locator("#calorimeter").count() == 0  # events have no calorimeter section
     charge.screenshot(path=str(tab.screenshots / "charge-bars.png"))
     assert tab.console_errors == [] and tab.blocked == []
+
+
+def test_prefilled_ranges_are_short_and_inside_the_training_range(tab: BrowserTab) -> None:
+    page = tab.page
+    page.goto(f"{tab.url}/models/showers_tiny")
+    tab.enter_key(API_KEY)
+    page.wait_for_selector("#generate-form")
+    card = page.evaluate(
+        "async () => (await HepganApi.getJson('/v1/models/showers_tiny')).card.condition_ranges"
+    )
+    low, high = card["incident_energy"]
+    shown = [page.input_value(f"#cond-0-{field}") for field in ("min", "max", "value")]
+    assert all(len(text.replace(".", "").replace("-", "").lstrip("0")) <= 6 for text in shown)
+    assert low <= float(shown[0]) < float(shown[1]) <= high
+    assert low <= float(shown[2]) <= high
+    # A p-value that underflowed to 0 is shown as a bound, not as a p-value of 0.
+    assert page.evaluate("() => HepganPlots.fmtP(0)") == "< 1e-300"
+    assert page.evaluate("() => HepganPlots.fmtP(3e-12)") == "3.0e-12"
+    assert tab.console_errors == [] and tab.blocked == []

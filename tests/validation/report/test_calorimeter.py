@@ -20,7 +20,7 @@ from hepgan.validation.report.calorimeter import (
     voxel_spectrum,
 )
 from hepgan.validation.report.observables import ObservableDefinition
-from hepgan.validation.report.schema import ReportThresholds
+from hepgan.validation.report.schema import ReportThresholds, ValidationReport
 
 GEOMETRY = get_geometry("small")  # (10 layers, 4 angles, 3 radii)
 
@@ -187,3 +187,25 @@ def test_validate_plots_draw_the_calorimeter_section(tmp_path) -> None:
         "voxel_spectrum.png",
     ]
     assert all(path.stat().st_size > 10_000 for path in written)
+
+
+@pytest.mark.slow  # about 30 s: every observable's figure
+def test_hepgan_validate_reports_and_plots_the_calorimeter_metrics(tmp_path, capsys) -> None:
+    from hepgan.cli import main
+    from hepgan.datafiles.root_writer import write_root
+
+    rng = np.random.default_rng(12)
+    paths = {}
+    for name, resolution in (("reference", 0.1), ("candidate", 0.02)):
+        showers = _showers(rng, 1500, resolution=resolution)
+        columns = {"incident_energy": showers.incident_energy, "voxels": showers.voxels}
+        paths[name] = write_root(tmp_path / f"{name}.root", columns, tree="showers")
+    report_path, plots = tmp_path / "report.json", tmp_path / "plots"
+    arguments = ["validate", "--reference", str(paths["reference"])]
+    arguments += ["--candidate", str(paths["candidate"]), "--report", str(report_path)]
+    assert main([*arguments, "--plots", str(plots)]) == 0
+    printed = capsys.readouterr().out
+    assert "resolution sigma/mean of E_tot/E_inc too narrow" in printed
+    report = ValidationReport.model_validate_json(report_path.read_text())
+    assert len(report.calorimeter.energy_bins) == 5
+    assert {"response_resolution.png", "layer_images.png"} <= {p.name for p in plots.iterdir()}
