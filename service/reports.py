@@ -45,7 +45,7 @@ def batch_report(
         units=model.observable_units,
         extrapolated=extrapolated,
         histograms=histograms,
-        calorimeter=_calorimeter_inputs(model, features, conditions),
+        calorimeter=_calorimeter_inputs(model, features, conditions, histograms),
     )
     return {
         **report,
@@ -62,10 +62,11 @@ def batch_report(
 
 
 def _calorimeter_inputs(
-    model: LoadedModel, features: np.ndarray, conditions: np.ndarray
+    model: LoadedModel, features: np.ndarray, conditions: np.ndarray, histograms: bool
 ) -> CalorimeterInputs | None:
     """The batch's and the reference's showers (incident energy: the first condition) and the
-    geometry, for the report's calorimeter section; None for event models."""
+    geometry, for the report's calorimeter section, its voxel spectrum only with the
+    ``histograms`` (for plots); None for event models."""
     from hepgan.validation.report.calorimeter import CalorimeterInputs, ShowerSample
 
     geometry = model.observables.geometry
@@ -76,6 +77,7 @@ def _calorimeter_inputs(
         ShowerSample(features, np.asarray(conditions, dtype=np.float64)[:, 0]),
         ShowerSample(reference_voxels, np.asarray(reference_conditions, dtype=np.float64)[:, 0]),
         geometry,
+        voxel_spectrum=histograms,
     )
 
 

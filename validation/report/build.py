@@ -156,6 +156,7 @@ def build_report_dict(
             calorimeter.reference.events(selection),
             calorimeter.geometry,
             n_energy_bins=thresholds.n_energy_bins,
+            with_voxel_spectrum=calorimeter.voxel_spectrum,
         )
     calorimeter_reasons = (
         []

@@ -205,7 +205,9 @@ class CalorimeterMetrics(BaseModel):
         description="mean fraction of each layer's voxels with energy > 0, (L,)"
     )
     reference_layer_sparsity: list[float]
-    voxel_spectrum: VoxelSpectrum | None
+    voxel_spectrum: VoxelSpectrum | None = Field(
+        description="None where it was not asked for (a service's report without histograms)"
+    )
 
 
 class ValidationReport(BaseModel):

@@ -40,7 +40,9 @@ def _showers(
     return ShowerSample(voxels.astype(np.float32), energy)
 
 
-def _report(candidate: ShowerSample, reference: ShowerSample, **thresholds):
+def _report(
+    candidate: ShowerSample, reference: ShowerSample, *, voxel_spectrum: bool = True, **thresholds
+):
     definition = ObservableDefinition(kind="showers", geometry=GEOMETRY)
     observables = [
         definition.compute(sample.voxels, sample.incident_energy[:, None])
@@ -52,7 +54,7 @@ def _report(candidate: ShowerSample, reference: ShowerSample, **thresholds):
         candidate_conditions={"incident_energy": candidate.incident_energy},
         reference_conditions={"incident_energy": reference.incident_energy},
         thresholds=ReportThresholds(**thresholds),
-        calorimeter=CalorimeterInputs(candidate, reference, GEOMETRY),
+        calorimeter=CalorimeterInputs(candidate, reference, GEOMETRY, voxel_spectrum),
     )
 
 
@@ -209,3 +211,13 @@ def test_hepgan_validate_reports_and_plots_the_calorimeter_metrics(tmp_path, cap
     report = ValidationReport.model_validate_json(report_path.read_text())
     assert len(report.calorimeter.energy_bins) == 5
     assert {"response_resolution.png", "layer_images.png"} <= {p.name for p in plots.iterdir()}
+
+
+def test_the_voxel_spectrum_is_left_out_unless_asked_for() -> None:
+    rng = np.random.default_rng(13)
+    candidate, reference = (_showers(rng, 500, resolution=0.1) for _ in range(2))
+    sections = [
+        _report(candidate, reference, voxel_spectrum=asked).calorimeter for asked in (True, False)
+    ]
+    assert sections[0].voxel_spectrum is not None and sections[1].voxel_spectrum is None
+    assert sections[0].energy_bins == sections[1].energy_bins
