@@ -21,11 +21,13 @@ import httpx
 import pytest
 
 from hepgan.service.settings import Settings
+from tests.support.cards import read_card, write_resealed_card
 from tests.support.threaded_server import ThreadedServer, serve_in_thread
 
 API_KEY = "page-test-key"
 TOY_EVENTS = 3000
 TRAINING_STEPS = 20  # two loss records and two validations in run/metrics.jsonl
+TRAINING_FILE = "/srv/private/run-7/dimuon.root"  # the events model's "training file"
 RANGE_REQUEST = {
     "n_events": 1500,
     "conditions": {"incident_energy": {"min": 2000, "max": 50000, "distribution": "log-uniform"}},
@@ -70,9 +72,18 @@ def page_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     make_tiny_artefact(folder / "events_tiny", kind="events", n_events=TOY_EVENTS, steps=4)
     shutil.rmtree(folder / "events_tiny" / "run")  # an artefact copied without its history
+    _record_data_file(folder / "events_tiny", TRAINING_FILE)
     (folder / "broken").mkdir()
     (folder / "broken" / "model.json").write_text("{}")
     return folder
+
+
+def _record_data_file(folder: Path, data_file: str) -> None:
+    """Record in an artefact's card that it was trained on ``data_file`` (a path on the
+    training machine), as a training from files does; the toy models train from memory."""
+    card = read_card(folder)
+    card["training"]["data_files"] = [{"path": data_file, "sha256": "ab" * 32, "size_bytes": 4096}]
+    write_resealed_card(folder, card)
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,15 @@ own metrics (response, resolution, layer images, sparsity, voxel spectrum) are d
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from tests.browser.conftest import (
     API_KEY,
     RANGE_REQUEST,
+    TRAINING_FILE,
     BrowserTab,
     api_report,
     open_model_and_generate,
@@ -213,4 +216,14 @@ def test_prefilled_ranges_are_short_and_inside_the_training_range(tab: BrowserTa
     # A p-value that underflowed to 0 is shown as a bound, not as a p-value of 0.
     assert page.evaluate("() => HepganPlots.fmtP(0)") == "< 1e-300"
     assert page.evaluate("() => HepganPlots.fmtP(3e-12)") == "3.0e-12"
+    assert tab.console_errors == [] and tab.blocked == []
+
+
+def test_data_files_are_shown_by_base_name_only(tab: BrowserTab) -> None:
+    page = tab.page
+    page.goto(tab.url + "/")
+    tab.enter_key(API_KEY)
+    card = page.wait_for_selector(".model-card[data-model=events_tiny]").inner_text()
+    assert Path(TRAINING_FILE).name in card and "4096 bytes" in card
+    assert str(Path(TRAINING_FILE).parent) not in card  # the server's folders stay private
     assert tab.console_errors == [] and tab.blocked == []
