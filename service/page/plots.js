@@ -179,7 +179,7 @@ const HepganPlots = (() => {
 
   // A title in the top margin, above the legend.
   function titleAtTop(text) {
-    return { text, font: { size: 13 }, yref: "container", y: 1, yanchor: "top", pad: { t: 10 } };
+    return { text, font: { size: 13 }, yref: "container", y: 0.985, yanchor: "top", pad: { t: 8 } };
   }
 
   // Legends above the plot area: never on the data.
