@@ -110,13 +110,17 @@ def response_by_energy(
 ) -> list[dict[str, Any]]:
     """Per incident-energy bin (:func:`energy_bin_edges` of the reference): the response and
     resolution of each sample with their standard errors (:func:`_response_statistics`).
-    Bins with fewer than :data:`MIN_EVENTS_PER_ENERGY_BIN` events in either sample are left out."""
+    Bins with fewer than :data:`MIN_EVENTS_PER_ENERGY_BIN` events in either sample, or a
+    sample without energy (sigma/mean undefined; the KS of E_tot/E_inc fails then), are left
+    out."""
     edges = energy_bin_edges(reference.incident_energy, n_bins)
     samples = [(sample.incident_energy, sample.response) for sample in (candidate, reference)]
     bins = []
     for low, high in zip(edges[:-1], edges[1:], strict=True):
         responses = [response[(energy >= low) & (energy < high)] for energy, response in samples]
         if min(len(values) for values in responses) < MIN_EVENTS_PER_ENERGY_BIN:
+            continue
+        if min(values.mean() for values in responses) <= 0:  # no energy: sigma/mean undefined
             continue
         bins.append(
             {

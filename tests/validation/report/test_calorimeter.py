@@ -221,3 +221,10 @@ def test_the_voxel_spectrum_is_left_out_unless_asked_for() -> None:
     ]
     assert sections[0].voxel_spectrum is not None and sections[1].voxel_spectrum is None
     assert sections[0].energy_bins == sections[1].energy_bins
+
+
+def test_a_bin_whose_showers_hold_no_energy_is_left_out_not_divided_by_zero() -> None:
+    rng = np.random.default_rng(14)
+    reference = _showers(rng, 2000, resolution=0.1)
+    empty = ShowerSample(np.zeros_like(reference.voxels), reference.incident_energy)
+    assert response_by_energy(empty, reference) == []
