@@ -1,15 +1,16 @@
 """The same generator behind our service and behind the servers a physicist would deploy instead.
 
     python -m benchmarks.peers [--model DIR] [--clients 1,8] [--sizes 16,10000]
-        [--requests 20] [--servers ours,triton,kserve,bare]
+        [--requests 20] [--servers ours,triton,kserve,bare] [--kserve-python PYTHON]
 
 One run, one process tree, all on 127.0.0.1:
 - ``ours``: ``hepgan serve`` (:func:`benchmarks.bench_service.served`), ``/v1`` npz (httpx)
   and ``/v2`` binary tensors (tritonclient), the validation report off and on;
 - ``triton``: the real Triton Inference Server of the ``nvidia-pytriton`` wheel
   (:mod:`tests.support.triton_server`) serving ``hepgan export --backend python``;
-- ``kserve``: KServe's ``ModelServer`` with a model class calling the exported graph, when
-  the ``kserve`` package is importable (it is not a dependency: see docs/benchmarks.md);
+- ``kserve``: KServe's ``ModelServer`` with a model class calling the artefact
+  (:mod:`benchmarks.kserve_app`), run by ``--kserve-python``, a Python with the ``kserve``
+  package (not a dependency: see docs/benchmarks.md);
 - ``bare``: :mod:`benchmarks.bare_generate_app`, a bare FastAPI endpoint calling the same
   ``artefact.generate`` in-process and answering an npz (httpx).
 
@@ -18,7 +19,8 @@ over HTTP, binary tensors): ``noise`` (N, Z) and ``conditions`` (N, C) fixed for
 others the same ``/v1`` body (httpx). Each of ``--clients`` threads sends ``--requests``
 requests of each size (a bounded loop, after one warm-up request); reported: requests/s and
 events/s over the wall time, p50 and p99 latency, and the ratio of requests/s to ours on the
-same protocol with the report off. The model is ``--model DIR`` or one built here with
+same protocol with the report off. Before timing, each OIP server's events for the request are
+checked against ours (:func:`check_same_events`). The model is ``--model DIR`` or one built here with
 ``hepgan train``'s default network (speed does not depend on the weights).
 """
 
@@ -47,6 +49,7 @@ from tests.support.ports import LOOPBACK, free_port, loopback_url
 from tests.support.triton_server import missing_reason, triton_server
 
 SERVERS = ("ours", "triton", "kserve", "bare")
+MAX_ULPS = 4  # the export's tolerance (tests/models/test_export.py, docs/onnx.md)
 JSON = {"Content-Type": "application/json"}
 
 
@@ -147,46 +150,65 @@ def measure(make: Callable[[], Callable[[], None]], *, clients: int, requests: i
 
 
 @contextmanager
-def _uvicorn(app: str, log: Path, environment: dict[str, str]) -> Iterator[str]:
-    """``python -m uvicorn APP`` on a free loopback port; its URL once it answers."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--host", LOOPBACK, "--port", str(port)]
-    command += ["--log-level", "warning"]
+def _server_process(
+    command: list[str], port: int, log: Path, environment: dict[str, str], probe: str
+) -> Iterator[str]:
+    """``command`` listening on loopback ``port``; its URL once GET ``probe`` answers."""
     with open(log, "wb") as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **environment}
         )
     url = loopback_url(port)
     try:
-        _wait_until_up(url, process, log)
+        _wait_until_up(url + probe, process, log)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
+def _uvicorn(app: str, log: Path, environment: dict[str, str]):
+    """``python -m uvicorn APP`` on a free loopback port (:func:`_server_process`)."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--host", LOOPBACK, "--port", str(port)]
+    command += ["--log-level", "warning"]
+    return _server_process(command, port, log, environment, "/docs")
+
+
+def _kserve(python: str, model: Path, log: Path):
+    """:mod:`benchmarks.kserve_app` run by ``python`` on a free loopback port."""
+    port = free_port()
+    command = [python, "-m", "benchmarks.kserve_app", "--model-dir", str(model)]
+    command += ["--name", MODEL, "--http-port", str(port)]
+    return _server_process(command, port, log, {}, "/v2/health/ready")
+
+
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            httpx.get(url + "/docs", timeout=2)
-            return
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+            time.sleep(0.2)
         except httpx.TransportError:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"{url} did not start: {log}") from None
             time.sleep(0.2)
 
 
-def kserve_missing() -> str | None:
-    """Why KServe's ModelServer cannot run here, or None."""
-    import importlib.util
-
-    if importlib.util.find_spec("kserve") is None:
-        return "kserve is not installed (pip install kserve; not a dependency, see docs)"
+def kserve_missing(python: str) -> str | None:
+    """Why ``python`` cannot run KServe's ModelServer, or None."""
+    found = subprocess.run(
+        [python, "-c", "import kserve"], capture_output=True, check=False, timeout=120
+    )
+    if found.returncode:
+        return f"{python} has no kserve package (see docs/benchmarks.md: --kserve-python)"
     return None
 
 
-def _targets(stack: ExitStack, servers: list[str], model: Path, scratch: Path) -> list[Target]:
+def _targets(
+    stack: ExitStack, servers: list[str], model: Path, scratch: Path, kserve_python: str
+) -> list[Target]:
     """Start the asked-for servers (stopped when ``stack`` closes); what to measure on each."""
     from hepgan.cli import main as hepgan
 
@@ -210,8 +232,12 @@ def _targets(stack: ExitStack, servers: list[str], model: Path, scratch: Path) -
         else:
             print(f"triton: skipped: {reason}")
     if "kserve" in servers:
-        reason = kserve_missing()
-        print(f"kserve: skipped: {reason}" if reason else "kserve: not wired in this version")
+        reason = kserve_missing(kserve_python)
+        if reason is None:
+            url = stack.enter_context(_kserve(kserve_python, model, scratch / "kserve.log"))
+            targets.append(Target("kserve", "v2", url.removeprefix("http://")))
+        else:
+            print(f"kserve: skipped: {reason}")
     if "bare" in servers:
         environment = {"HEPGAN_PEER_MODEL": str(model)}
         url = stack.enter_context(
@@ -219,6 +245,35 @@ def _targets(stack: ExitStack, servers: list[str], model: Path, scratch: Path) -
         )
         targets.append(Target("bare", "v1", url))
     return targets
+
+
+def check_same_events(targets: list[Target], inputs: dict[str, np.ndarray]) -> None:
+    """Print how far each OIP server's events are from ours for the same request (float32 ULPs
+    of each column's scale, :func:`tests.support.onnx_parity.worst_ulps`); stop if one is
+    further than the export's tolerance."""
+    import tritonclient.http as httpclient
+
+    from tests.support.onnx_parity import worst_ulps
+
+    answers = {}
+    for target in targets:
+        if target.protocol == "v2" and not target.report:
+            tensors = []
+            for name, values in inputs.items():
+                tensor = httpclient.InferInput(name, list(values.shape), "FP32")
+                tensor.set_data_from_numpy(values, binary_data=True)
+                tensors.append(tensor)
+            with httpclient.InferenceServerClient(target.address, network_timeout=300) as client:
+                answers[target.server] = client.infer(MODEL, tensors).as_numpy("events")
+    if "ours" not in answers:
+        return
+    for server, events in answers.items():
+        if server == "ours":
+            continue
+        worst = float(worst_ulps(events, answers["ours"]).max())
+        print(f"{server} /v2 events against ours /v2: at most {worst:.1f} float32 ULPs")
+        if worst > MAX_ULPS:
+            raise SystemExit(f"{server} does not give our events: {worst} ULPs")
 
 
 def _caller(target: Target, n_events: int, inputs: dict[str, np.ndarray]):
@@ -249,6 +304,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="16,10000", help="events per request")
     parser.add_argument("--requests", type=int, default=20, help="timed requests per client")
     parser.add_argument("--servers", default=",".join(SERVERS), help="which servers")
+    parser.add_argument(
+        "--kserve-python", default=sys.executable, help="a Python with the kserve package"
+    )
     args = parser.parse_args()
     clients = [int(n) for n in args.clients.split(",")]
     sizes = [int(n) for n in args.sizes.split(",")]
@@ -260,7 +318,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         scratch = Path(folder)
         model = args.model or build_model(scratch / "built" / MODEL)
-        targets = _targets(stack, servers, model, scratch)
+        targets = _targets(stack, servers, model, scratch, args.kserve_python)
         print(
             "| server | events/request | clients | requests/s | events/s | p50 ms | p99 ms "
             "| requests/s vs ours |"
@@ -268,6 +326,7 @@ def main() -> None:
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for n_events in sizes:
             inputs = _inputs(model, n_events)
+            check_same_events(targets, inputs)
             for n_clients in clients:
                 ours: dict[str, float] = {}
                 for target in targets:
