@@ -19,9 +19,9 @@ over HTTP, binary tensors): ``noise`` (N, Z) and ``conditions`` (N, C) fixed for
 others the same ``/v1`` body (httpx). Each of ``--clients`` threads sends ``--requests``
 requests of each size (a bounded loop, after one warm-up request); reported: requests/s and
 events/s over the wall time, p50 and p99 latency, and the ratio of requests/s to ours on the
-same protocol with the report off. Before timing, each OIP server's events for the request are
-checked against ours (:func:`check_same_events`). The model is ``--model DIR`` or one built here with
-``hepgan train``'s default network (speed does not depend on the weights).
+same protocol with the report off. Before timing, each OIP server's events for the request
+are checked against ours (:func:`check_same_events`). The model is ``--model DIR`` or one
+built here with ``hepgan train``'s default network (speed does not depend on the weights).
 """
 
 from __future__ import annotations
