@@ -46,6 +46,7 @@ import orjson
 
 from benchmarks.bench_service import MODEL, build_model, served
 from tests.support.ports import LOOPBACK, free_port, loopback_url
+from tests.support.processes import stop
 from tests.support.triton_server import missing_reason, triton_server
 
 SERVERS = ("ours", "triton", "kserve", "bare")
@@ -163,8 +164,7 @@ def _server_process(
         _wait_until_up(url + probe, process, log)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 def _uvicorn(app: str, log: Path, environment: dict[str, str]):

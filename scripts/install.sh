@@ -31,7 +31,7 @@ fi
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps "nvidia-pytriton>=0.7,<0.8"
 PY_VERSION=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 PY_LIBDIR=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
-if [ ! -e "$PY_LIBDIR/libpython$PY_VERSION.so.1.0" ] && ! ldconfig -p | grep -q "libpython$PY_VERSION.so.1.0"; then
+if [ ! -e "$PY_LIBDIR/libpython$PY_VERSION.so.1.0" ] && ! { ldconfig -p 2>/dev/null | grep "libpython$PY_VERSION.so.1.0" >/dev/null; }; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         apt-get update -qq && apt-get install -y -qq --no-install-recommends "libpython$PY_VERSION"
     else

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.ports import LOOPBACK, free_port
+from tests.support.processes import stop
 
 STUB = "triton_python_backend_stub"
 
@@ -137,9 +138,4 @@ def triton_server(
                 time.sleep(0.2)
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
