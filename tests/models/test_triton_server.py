@@ -113,6 +113,8 @@ def test_triton_gives_our_events(
     from_ours = _infer(ours_address, name, noise, conditions, {"extrapolate": True})
 
     assert from_triton.dtype == np.float32 and from_triton.shape == expected.shape
+    # The model ran cleanly: no Python error in the server's log (e.g. from a DLPack capsule).
+    assert "Traceback" not in triton.log.read_text(errors="replace")
     np.testing.assert_array_equal(from_triton, local)  # the same graph, the same runtime
     np.testing.assert_array_equal(from_ours, expected.astype(np.float32))
     worst = worst_ulps(from_triton, from_ours)

@@ -17,14 +17,16 @@ from hepgan.cli import main
 from hepgan.models.artefact import load_artefact
 from hepgan.models.export.onnx_file import card_metadata
 from hepgan.service.oip.inference import MAX_RESPONSE_VALUES
+from hepgan.service.settings import Settings
 from tests.service.conftest import MAX_EVENTS
-from tests.support.threaded_server import ThreadedServer
+from tests.support.threaded_server import ThreadedServer, serve_in_thread
 from tests.support.triton_server import TritonServer, missing_reason, triton_server
 
 httpclient = pytest.importorskip("tritonclient.http")
 from tritonclient.utils import InferenceServerException  # noqa: E402 - after the skip
 
 MODEL = "showers_tiny"
+KEY = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -184,3 +186,27 @@ def test_statistics_and_index_have_tritons_shape(client, triton: TritonServer) -
     assert _key_types(their_index) == _key_types(
         [entry for entry in client.get_model_repository_index() if entry["state"] == "READY"]
     )
+
+
+@pytest.fixture(scope="module")
+def keyed_server(model_dir: Path) -> Iterator[ThreadedServer]:
+    yield from serve_in_thread(Settings(models_dir=model_dir, api_key=KEY, warmup_events=0))
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/v2/models/{MODEL}/config"),
+        ("GET", f"/v2/models/{MODEL}/stats"),
+        ("GET", "/v2/models/stats"),
+        ("POST", "/v2/repository/index"),
+    ],
+)
+def test_the_extensions_need_the_api_key(
+    keyed_server: ThreadedServer, method: str, path: str
+) -> None:
+    url = f"{keyed_server.url}{path}"
+    refused = httpx.request(method, url)
+    assert refused.status_code == 401 and "API key" in refused.json()["error"]
+    allowed = httpx.request(method, url, headers={"Authorization": f"Bearer {KEY}"})
+    assert allowed.status_code == 200
