@@ -5,8 +5,8 @@ the Triton extensions that SONIC-style clients call.
 ``POST /v2/models/{name}/infer`` (:mod:`hepgan.service.oip.inference` says what goes in and
 out; :mod:`hepgan.service.oip.tensors` how tensors are coded); Triton's
 ``GET /v2/models/{name}/config`` (:mod:`hepgan.service.oip.model_config`),
-``GET /v2/models[/{name}]/stats`` (:mod:`hepgan.service.oip.statistics`) and
-``POST /v2/repository/index`` (:mod:`hepgan.service.oip.repository`). Errors are a status and
+and ``GET /v2/models[/{name}]/stats`` (:mod:`hepgan.service.oip.statistics`); the repository
+index is :mod:`hepgan.service.routers.oip_repository`. Errors are a status and
 ``{"error": message}`` (:mod:`hepgan.service.oip.errors`).
 """
 
@@ -28,7 +28,6 @@ from hepgan.service.model import LoadedModel
 from hepgan.service.oip.errors import OipError
 from hepgan.service.oip.inference import CONDITIONS, EVENTS, NOISE, Inference, event_limit
 from hepgan.service.oip.model_config import model_config
-from hepgan.service.oip.repository import decode_index_request, repository_index
 from hepgan.service.oip.statistics import InferenceStatistics
 from hepgan.service.oip.tensors import HEADER_LENGTH, TensorError, decode_request, encode_response
 from hepgan.service.registry import ModelRegistry
@@ -36,7 +35,7 @@ from hepgan.service.request_body import INLINE_PARSE_BYTES, PARSED_VALUE_BYTES
 from hepgan.service.settings import Settings
 
 T = TypeVar("T")
-router = APIRouter(prefix="/v2", tags=["open inference protocol"])
+router = APIRouter(prefix="/v2/models", tags=["open inference protocol"])
 
 VERSION = "1"  # one version per served artefact folder
 PLATFORM = "hepgan_pytorch"
@@ -83,14 +82,14 @@ def _tensor(name: str, width: int) -> dict:
     return {"name": name, "datatype": "FP32", "shape": [-1, width]}
 
 
-@router.get("/models/stats", summary="inference statistics of every model (Triton's form)")
+@router.get("/stats", summary="inference statistics of every model (Triton's form)")
 async def all_statistics(request: Request, registry: RegistryDep) -> dict:
     statistics = _statistics(request.app)
     return {"model_stats": [statistics.of(name).as_dict() for name in sorted(registry.models)]}
 
 
 @router.get(
-    "/models/{name}",
+    "/{name}",
     summary="model metadata: inputs, outputs, datatypes, shapes",
     responses=_ERRORS,
 )
@@ -106,7 +105,7 @@ async def model_metadata(name: str, registry: RegistryDep) -> dict:
 
 
 @router.get(
-    "/models/{name}/config",
+    "/{name}/config",
     summary="the model's configuration as Triton's ModelConfig (JSON)",
     responses=_ERRORS,
 )
@@ -123,7 +122,7 @@ async def config(name: str, registry: RegistryDep, settings: SettingsDep) -> dic
 
 
 @router.get(
-    "/models/{name}/stats",
+    "/{name}/stats",
     summary="the model's inference statistics (Triton's form)",
     responses=_ERRORS,
 )
@@ -132,19 +131,7 @@ async def statistics(name: str, request: Request, registry: RegistryDep) -> dict
     return {"model_stats": [_statistics(request.app).of(name).as_dict()]}
 
 
-@router.post(
-    "/repository/index",
-    summary='every model folder and its state, READY or UNAVAILABLE (body: {"ready": bool})',
-)
-async def index(request: Request, registry: RegistryDep) -> list[dict]:
-    try:
-        ready_only = decode_index_request(await request.body())
-    except ValueError as error:
-        raise OipError(400, str(error)) from None
-    return repository_index(registry, version=VERSION, ready_only=ready_only)
-
-
-@router.get("/models/{name}/ready", summary="the model is loaded (200)", responses=_ERRORS)
+@router.get("/{name}/ready", summary="the model is loaded (200)", responses=_ERRORS)
 async def model_ready(name: str, registry: RegistryDep) -> dict:
     _model(registry, name)
     return {"name": name, "ready": True}
@@ -195,7 +182,7 @@ _INFER_BODY = {
 
 
 @router.post(
-    "/models/{name}/infer",
+    "/{name}/infer",
     openapi_extra={"requestBody": _INFER_BODY},
     summary="events for conditions (and optionally noise or a seed), with the report summary",
     responses={
