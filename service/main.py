@@ -31,6 +31,7 @@ from hepgan.service.routers import (
     models,
     oip_health,
     oip_models,
+    oip_repository,
     page,
 )
 from hepgan.service.settings import Settings
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router, **protected)
     app.include_router(oip_health.router)  # the Open Inference Protocol (KServe v2)
     app.include_router(oip_models.router, **protected)
+    app.include_router(oip_repository.router, **protected)
     if not docs_public:
         add_protected_openapi(app)
     return app

@@ -43,6 +43,12 @@ SUMMARY_KEYS = (
 )
 
 
+def event_limit(settings: Settings, n_features: int) -> int:
+    """The most events one request may ask for: HEPGAN_MAX_EVENTS_PER_REQUEST, and at most
+    :data:`MAX_RESPONSE_VALUES` values in the response."""
+    return min(settings.max_events_per_request, max(1, MAX_RESPONSE_VALUES // n_features))
+
+
 def _flag(parameters: dict[str, Any], name: str, default: bool) -> bool:
     value = parameters.get(name, default)
     if not isinstance(value, bool):
@@ -106,7 +112,7 @@ class Inference:
         if self.noise is not None and self.seed is not None:
             raise OipError(400, "give input 'noise' or parameter 'seed', not both")
         n_events = self.n_events = self._n_events(conditions, _integer(parameters, "n_events"))
-        limit = min(settings.max_events_per_request, max(1, MAX_RESPONSE_VALUES // card.n_features))
+        limit = event_limit(settings, card.n_features)
         if n_events > limit:
             raise OipError(
                 400,
