@@ -4,7 +4,8 @@
 :func:`~hepgan.datafiles.root_reader.read_events`, CaloChallenge HDF5 files to
 :func:`~hepgan.datafiles.calochallenge.read_calochallenge` (returned with the
 same column names as a shower ROOT file: ``incident_energy`` and ``voxels``).
-:func:`flatten_columns` turns the columns into the (N, F) matrix a model trains on.
+:func:`flatten_columns` turns the columns into the (N, F) matrix a model trains on, and
+:func:`unflatten_columns` back.
 """
 
 from __future__ import annotations
@@ -112,6 +113,26 @@ def flatten_columns(
         features[:, start : start + block.shape[1]] = block
         start += block.shape[1]
     return features, names
+
+
+def unflatten_columns(features: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The inverse of :func:`flatten_columns`: features (N, F) named ``x`` or ``v[0]`` ..
+    ``v[K-1]`` -> {``x``: (N,), ``v``: (N, K)} in the order of ``names``; a run of ``v[i]``
+    with i = 0 .. K-1 in order is one column, anything else stays a column of its own."""
+    features = np.asarray(features)  # (N, F)
+    columns: dict[str, np.ndarray] = {}
+    start = 0
+    while start < len(names):
+        stem = names[start].removesuffix("[0]")
+        stop = start + 1
+        if stem != names[start]:
+            while stop < len(names) and names[stop] == f"{stem}[{stop - start}]":
+                stop += 1
+            columns[stem] = features[:, start:stop]  # (N, K)
+        else:
+            columns[names[start]] = features[:, start]  # (N,)
+        start = stop
+    return columns
 
 
 def _common_suffix(files: Sequence[Path]) -> str:

@@ -62,10 +62,20 @@ class GeneratedBatch:
         return columns
 
     def to_awkward(self) -> Any:
-        """The events as an awkward record array with one field per feature and condition."""
+        """The events as an awkward record array with one field per branch, as uproot reads
+        the ``root`` format: a flat feature or condition is ``float32``/``float64``, the
+        features ``voxels[0]`` .. ``voxels[K-1]`` are one field ``voxels`` of type
+        ``K * float32``; features first, then conditions."""
         import awkward as ak
 
-        return ak.zip(self.columns(), depth_limit=1)
+        from hepgan.datafiles.datasets import unflatten_columns
+
+        columns = unflatten_columns(self.features, self.feature_names)
+        columns.update(unflatten_columns(self.conditions, self.condition_names))
+        return ak.zip(
+            {name: ak.from_numpy(np.ascontiguousarray(v)) for name, v in columns.items()},
+            depth_limit=1,
+        )
 
 
 def _jsonable_conditions(conditions: Mapping[str, ConditionValue] | None) -> dict[str, Any]:

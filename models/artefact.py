@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from pydantic import ValidationError
 from hepgan.atomic import atomic_destination
 from hepgan.errors import ArtefactError, ConfigError
 from hepgan.models.card import CARD_CHECKSUM_FIELD, ModelCard, card_sha256
+from hepgan.models.output_kinematics import derived_kinematics
 from hepgan.models.sampler import Sampler
 from hepgan.models.transforms import FeatureTransform
 
@@ -257,6 +259,7 @@ class ModelArtefact:
         seed: int | None = None,
         device: str = "cpu",
         batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         """Generate ``n_events`` events: features (N, F) float32 in physical units.
 
@@ -266,14 +269,16 @@ class ModelArtefact:
         the same seed (and ``batch_size``) gives the same noise on any device, the same
         events bit for bit on one machine, and events equal to float32 rounding on
         another device (the module docstring of :mod:`hepgan.models.sampler` says how
-        close).
+        close). ``progress`` gets the number of events of each batch once it is done.
         """
         if n_events < 0:
             raise ConfigError(f"n_events must be >= 0, got {n_events}")
         conditions = self._check_conditions(n_events, conditions, seed)
         if device != self.device:
             self.to(device)
-        return self.sampler.generate(conditions, seed=seed, device=device, batch_size=batch_size)
+        return self.sampler.generate(
+            conditions, seed=seed, device=device, batch_size=batch_size, progress=progress
+        )
 
     def _check_conditions(
         self, n_events: int, conditions: np.ndarray | None, seed: int | None
@@ -296,7 +301,9 @@ class ModelArtefact:
         return conditions
 
     def output_columns(self, features: np.ndarray, conditions: np.ndarray) -> dict[str, np.ndarray]:
-        """The branches of the training input's layout, e.g. ``incident_energy`` + ``voxels``."""
+        """The branches of the training input's layout, e.g. ``incident_energy`` + ``voxels``;
+        for event models also the branches derived from four-vectors (pt, eta, phi per
+        particle and the pair mass M, :mod:`hepgan.models.output_kinematics`), float64 GeV."""
         sources = {
             "features": np.asarray(features),
             "conditions": np.asarray(conditions).reshape(len(features), -1),
@@ -305,4 +312,16 @@ class ModelArtefact:
         for column in self.card.output.columns:
             values = sources[column.source][:, column.start : column.stop]
             columns[column.name] = (values[:, 0] if column.flat else values).astype(column.dtype)
+        if self.card.kind == "events":
+            derived = derived_kinematics(features, self.card.feature_names)
+            columns.update({name: v for name, v in derived.items() if name not in columns})
         return columns
+
+    def output_metadata(self) -> dict[str, str]:
+        """Strings stored beside generated events (ROOT objects, HDF5 root attributes): the
+        model's name and, for showers, its geometry as JSON under ``geometry``, as in the
+        files ``hepgan simulate`` writes."""
+        metadata = {"model": self.name}
+        if self.card.geometry is not None:
+            metadata["geometry"] = json.dumps(self.card.geometry)
+        return metadata

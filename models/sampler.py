@@ -38,7 +38,7 @@ given noise to events one to one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -87,20 +87,22 @@ class Sampler:
         seed: int | None,
         device: str | torch.device = "cpu",
         batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         """Events (N, F) float32 in physical units for physical conditions (N, C).
 
         ``batch_size`` (default :func:`default_batch_size`) is part of what a seed means.
         The generator runs in eval mode and is put back in the mode it was in. Events
         outside the transform's acceptance are redrawn, showers get a random element of its
-        symmetry (module docstring).
+        symmetry (module docstring). ``progress``, when given, is called with the number of
+        events of each batch of the first pass as it is done (they add up to N).
         """
         conditions = np.asarray(conditions, dtype=np.float64)  # (N, C)
         batch_size = batch_size or default_batch_size(self.generator.config.n_features)
         torch_seed = noise_seed(seed)
         noise_source = torch.Generator().manual_seed(torch_seed)
 
-        def draw(rows_conditions: np.ndarray) -> np.ndarray:
+        def draw(rows_conditions: np.ndarray, done: Callable[[int], None] | None) -> np.ndarray:
             noise_batches = (
                 self.generator.sample_noise(
                     min(batch_size, len(rows_conditions) - start),
@@ -109,16 +111,16 @@ class Sampler:
                 )  # (B, Z), drawn on the CPU generator
                 for start in range(0, len(rows_conditions), batch_size)
             )
-            return self._run(noise_batches, rows_conditions)
+            return self._run(noise_batches, rows_conditions, done)
 
-        events = draw(conditions)  # (N, F)
+        events = draw(conditions, progress)  # (N, F)
         acceptance = self.feature_transform.acceptance
         if acceptance is not None:
             for _ in range(MAX_REDRAW_ROUNDS):
                 outside = np.flatnonzero(~acceptance.contains(events))
                 if not len(outside):
                     break
-                events[outside] = draw(conditions[outside])
+                events[outside] = draw(conditions[outside], None)
         symmetry = self.feature_transform.symmetry
         if symmetry is not None:
             events = symmetry.apply(events, np.random.default_rng([torch_seed, 1]))
@@ -139,9 +141,15 @@ class Sampler:
         )
         return self._run(noise_batches, conditions)
 
-    def _run(self, noise_batches: Iterator[torch.Tensor], conditions: np.ndarray) -> np.ndarray:
+    def _run(
+        self,
+        noise_batches: Iterator[torch.Tensor],
+        conditions: np.ndarray,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
         """Events (N, F) float32 for consecutive noise batches covering conditions (N, C), with
-        the generator in eval mode (put back in the mode it was in)."""
+        the generator in eval mode (put back in the mode it was in); ``progress`` gets each
+        batch's number of events once it is done."""
         transformed = self.condition_transform.forward(conditions)  # (N, C)
         batches, start = [], 0
         was_training = self.generator.training
@@ -155,6 +163,8 @@ class Sampler:
                         self._events(noise, transformed[start:stop], conditions[start:stop])
                     )
                     start = stop
+                    if progress is not None:
+                        progress(len(noise))
         finally:
             if was_training:
                 self.generator.train()

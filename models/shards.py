@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,13 +174,14 @@ def write_shard(
     *,
     conditions: np.ndarray | None = None,
     device: str = "cpu",
+    progress: Callable[[int], None] | None = None,
 ) -> Path:
     """Generate rank ``rank``'s events and write its shard (atomically), then its ``.sha256``
     file; returns the shard's path.
 
     ``conditions`` (n_r, C) physical, drawn as ``plan.conditions`` says; default: drawn from
     the reference sample with the rank's stream seed, as ``hepgan generate`` does with
-    ``--seed``.
+    ``--seed``. ``progress`` gets the number of events of each generated batch.
     """
     from hepgan.datafiles.root_writer import write_root
     from hepgan.models.artefact import sha256_of
@@ -192,13 +193,18 @@ def write_shard(
     if conditions is None:
         conditions = artefact.sample_conditions(n_events, seed=seed)
     features = artefact.generate(
-        n_events, conditions=conditions, seed=seed, device=device, batch_size=plan.batch_size
+        n_events,
+        conditions=conditions,
+        seed=seed,
+        device=device,
+        batch_size=plan.batch_size,
+        progress=progress,
     )
     path = write_root(
         plan.path(rank),
         artefact.output_columns(features, conditions),
         tree=artefact.card.output.tree,
-        metadata={"model": artefact.name, SHARD_KEY: json.dumps(plan.shard_record(rank))},
+        metadata={**artefact.output_metadata(), SHARD_KEY: json.dumps(plan.shard_record(rank))},
     )
     with atomic_destination(plan.checksum_path(rank)) as partial:
         partial.write_text(f"{sha256_of(path)}  {path.name}\n")

@@ -3,7 +3,8 @@
 A condition may be one value for all events, one value per event, or a range
 with a distribution; one left out is resampled from the reference sample's
 conditions (jointly, so their correlations are kept). Values are checked
-against the training range unless the request says ``"extrapolate": true``.
+against the training range unless the request says ``"extrapolate": true``. The check and
+the rule drawing a range are :mod:`hepgan.models.conditions`, shared with ``hepgan generate``.
 Each chunk's random draws come from its own seed stream, so a chunk can be
 recomputed (the npz and JSON encoders write conditions after the features)
 and the same seed always gives the same conditions.
@@ -15,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from hepgan.models.conditions import draw_range, outside_training_range
 from hepgan.service.errors import RequestInputError
 from hepgan.service.schemas import ConditionRange, ConditionSpec
 
@@ -87,14 +89,10 @@ class ConditionPlan:
                 ("conditions", name),
                 f"the range [{low:g}, {high:g}] is too wide: max - min must be a finite number",
             )
-        train_low, train_high = ranges[name]
-        self._outside[name] = ""
-        if low < train_low or high > train_high:
-            asked = f"{low:g}" if low == high else f"[{low:g}, {high:g}]"
-            self._outside[name] = (
-                f"{asked} is outside the training range [{train_low:g}, {train_high:g}]; "
-                'send "extrapolate": true to allow it'
-            )
+        self._outside[name] = (
+            outside_training_range(low, high, ranges[name], how_to_allow='send "extrapolate": true')
+            or ""
+        )
         return spec
 
     def chunk(self, chunk_index: int, start: int, stop: int) -> np.ndarray:
@@ -112,14 +110,7 @@ class ConditionPlan:
             if isinstance(spec, np.ndarray):
                 values[:, column] = spec[start:stop]
             elif isinstance(spec, ConditionRange):
-                values[:, column] = _draw(spec, n, rng)
+                values[:, column] = draw_range(spec.low, spec.high, n, rng, spec.distribution)
             else:
                 values[:, column] = spec
         return values
-
-
-def _draw(spec: ConditionRange, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n draws from U(min, max), or exp(U(ln min, ln max)) for log-uniform; shape (n,)."""
-    if spec.distribution == "log-uniform":
-        return np.exp(rng.uniform(np.log(spec.low), np.log(spec.high), size=n))
-    return rng.uniform(spec.low, spec.high, size=n)

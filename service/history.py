@@ -26,13 +26,10 @@ def read_history(folder: Path, card_training: dict[str, Any] | None) -> Training
     path = folder / METRICS_FILE
     selection = (card_training or {}).get("selection_metric", "")
     best_step = (card_training or {}).get("best_step")
-    if not path.is_file():
+    why_not = _why_unreadable(folder, path)
+    if why_not:
         return TrainingHistory(
-            available=False,
-            message=f"no training history: {METRICS_FILE} is not in the artefact folder "
-            "(it was copied without its run folder)",
-            selection_metric=selection,
-            best_step=best_step,
+            available=False, message=why_not, selection_metric=selection, best_step=best_step
         )
     records, unreadable = read_records(path)
     validations = [
@@ -56,6 +53,19 @@ def read_history(folder: Path, card_training: dict[str, Any] | None) -> Training
         losses=losses[::stride],
         validations=validations,
     )
+
+
+def _why_unreadable(folder: Path, path: Path) -> str:
+    """Why ``path`` gives no history ("" when it can be read): missing, or leading outside
+    ``folder`` by a symlink (refused, as the artefact's other files are)."""
+    if not path.is_file():
+        return (
+            f"no training history: {METRICS_FILE} is not in the artefact folder "
+            "(it was copied without its run folder)"
+        )
+    if not path.resolve().is_relative_to(folder.resolve()):
+        return f"no training history: {METRICS_FILE} leads outside the artefact folder; not read"
+    return ""
 
 
 def _finite(value: Any) -> bool:

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hepgan.service.admission import Budget
-from hepgan.service.oip_errors import is_oip_path
+from hepgan.service.oip.errors import is_oip_path
 
 
 class BodyLimitMiddleware:

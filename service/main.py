@@ -19,7 +19,8 @@ from hepgan.service.docs import OPENAPI_URL, add_protected_openapi, docs_are_pub
 from hepgan.service.errors import install_error_handlers
 from hepgan.service.limits import BodyLimitMiddleware
 from hepgan.service.metrics import MetricsMiddleware, ServiceMetrics
-from hepgan.service.oip_errors import install_oip_error_handlers
+from hepgan.service.oip.errors import install_oip_error_handlers
+from hepgan.service.redirects import RelativeRedirectMiddleware
 from hepgan.service.registry import ModelRegistry
 from hepgan.service.routers import (
     docs,
@@ -30,6 +31,7 @@ from hepgan.service.routers import (
     models,
     oip_health,
     oip_models,
+    oip_repository,
     page,
 )
 from hepgan.service.settings import Settings
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         budget=app.state.budgets["memory"],
     )
     app.add_middleware(AdmissionMiddleware)
+    app.add_middleware(RelativeRedirectMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     protected = {
         "dependencies": [Depends(require_api_key)],
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router, **protected)
     app.include_router(oip_health.router)  # the Open Inference Protocol (KServe v2)
     app.include_router(oip_models.router, **protected)
+    app.include_router(oip_repository.router, **protected)
     if not docs_public:
         add_protected_openapi(app)
     return app

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from hepgan.devices import resolve_device
 from hepgan.errors import ArtefactError, ConfigError
@@ -55,7 +56,7 @@ class ModelRegistry:
                     self.models[folder.name] = self._load(folder, device)
                 except Exception as error:  # one bad folder must not stop the rest
                     log.exception("cannot serve model folder %s", folder)
-                    reason = f"{type(error).__name__}: {error}"
+                    reason = f"{type(error).__name__}: {_without_inputs(error)}"
                     self.broken[folder.name] = _relative_paths(reason, self.settings.models_dir)
         finally:
             self.loading = False
@@ -120,6 +121,21 @@ def _artefact_folders(models_dir: Path) -> list[Path]:
     if not models_dir.is_dir():
         return []
     return sorted(path for path in models_dir.iterdir() if path.is_dir())
+
+
+def _without_inputs(error: Exception) -> str:
+    """``str(error)`` with a card's validation errors stated without the values they refused:
+    pydantic quotes each bad value (``input_value='/home/alice/...'``), and /readyz is public.
+    """
+    cause = error.__cause__ or error.__context__
+    message = str(error)
+    if isinstance(cause, ValidationError):
+        fields = "; ".join(
+            f"{'.'.join(map(str, item['loc'])) or 'card'}: {item['msg']}"
+            for item in cause.errors(include_url=False, include_context=False, include_input=False)
+        )
+        message = message.replace(str(cause), f"invalid fields: {fields}")
+    return message
 
 
 def _relative_paths(message: str, models_dir: Path) -> str:

@@ -9,12 +9,15 @@ report's ``scope`` says how many events it covers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hepgan.service.errors import RequestInputError
 from hepgan.service.model import LoadedModel
+
+if TYPE_CHECKING:
+    from hepgan.validation.report.calorimeter import CalorimeterInputs
 
 
 def batch_report(
@@ -42,6 +45,7 @@ def batch_report(
         units=model.observable_units,
         extrapolated=extrapolated,
         histograms=histograms,
+        calorimeter=_calorimeter_inputs(model, features, conditions, histograms),
     )
     return {
         **report,
@@ -55,6 +59,26 @@ def batch_report(
             ),
         },
     }
+
+
+def _calorimeter_inputs(
+    model: LoadedModel, features: np.ndarray, conditions: np.ndarray, histograms: bool
+) -> CalorimeterInputs | None:
+    """The batch's and the reference's showers (incident energy: the first condition) and the
+    geometry, for the report's calorimeter section, its voxel spectrum only with the
+    ``histograms`` (for plots); None for event models."""
+    from hepgan.validation.report.calorimeter import CalorimeterInputs, ShowerSample
+
+    geometry = model.observables.geometry
+    if model.observables.kind != "showers" or geometry is None:
+        return None
+    reference_voxels, reference_conditions = model.artefact.reference()  # (M, V), (M, C)
+    return CalorimeterInputs(
+        ShowerSample(features, np.asarray(conditions, dtype=np.float64)[:, 0]),
+        ShowerSample(reference_voxels, np.asarray(reference_conditions, dtype=np.float64)[:, 0]),
+        geometry,
+        voxel_spectrum=histograms,
+    )
 
 
 def _refuse_non_finite(candidate: dict[str, np.ndarray]) -> None:

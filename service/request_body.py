@@ -9,6 +9,9 @@ objects), so 8 million zeros in a 16 MB body would take 600 MB. Here instead:
 - the model is looked up first (404 before anything is parsed);
 - a body with more than :data:`MAX_OBJECT_MEMBERS` colons is refused: every member of
   a JSON object has one colon, and a generate request has a few dozen at most;
+- a body with more than :data:`MAX_CONTAINERS` opening brackets and braces is refused: a
+  generate request has one object, and one list or range per condition; so nesting (a
+  million ``[[[[]]]]`` items) is bounded in depth and count before anything is parsed;
 - a body with more values (commas + 1) than the model's per-event conditions can hold
   (``max_events_per_request`` per condition) is refused; so neither the errors nor the
   parsed values outgrow the largest valid request;
@@ -34,6 +37,7 @@ from hepgan.service.schemas import GENERATE_EXAMPLES, GenerateRequest
 
 INLINE_PARSE_BYTES = 64 * 1024  # smaller bodies are parsed on the event loop (under 1 ms)
 MAX_OBJECT_MEMBERS = 256
+MAX_CONTAINERS = 256  # "[" and "{": one list or range per condition and the body itself
 PARSED_VALUE_BYTES = 80  # measured: 1M floats in a 16 MB body raise the peak RSS by 76 MB
 NOT_JSON = "the body must be a JSON object sent with 'Content-Type: application/json'"
 
@@ -57,8 +61,10 @@ async def read_generate_request(
 def _check_shape(body: bytes, max_values: int) -> int:
     """The number of JSON values ``body`` may hold (commas + 1), if within the bounds."""
     colons, values = body.count(b":"), body.count(b",") + 1
+    containers = body.count(b"[") + body.count(b"{")
     for count, limit, kind, what in (
         (colons, MAX_OBJECT_MEMBERS, "too_many_members", "object members"),
+        (containers, MAX_CONTAINERS, "too_many_containers", "lists and objects"),
         (values, max_values, "too_many_values", "values"),
     ):
         if count > limit:

@@ -21,13 +21,18 @@ FORMAT_ALIASES: dict[str, str] = {"npy": "npz"}
 
 
 class ConditionRange(BaseModel):
-    """Draw each event's condition from [min, max] (uniform, or uniform in log)."""
+    """Draw each event's condition from [min, max] (uniform, or uniform in log). With no
+    ``distribution``, :func:`hepgan.models.conditions.range_distribution` decides, as for
+    ``hepgan generate``: log-uniform when min > 0, else uniform."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     low: StrictFloat = Field(alias="min", description="lower edge, in the condition's unit")
     high: StrictFloat = Field(alias="max", description="upper edge, in the condition's unit")
-    distribution: Literal["uniform", "log-uniform"] = "uniform"
+    distribution: Literal["uniform", "log-uniform"] | None = Field(
+        default=None,
+        description="uniform or log-uniform; left out: log-uniform when min > 0, else uniform",
+    )
 
     @model_validator(mode="after")
     def _ordered_and_positive(self) -> ConditionRange:

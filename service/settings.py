@@ -84,3 +84,19 @@ class Settings(BaseSettings):
     max_connections: int = Field(
         256, gt=0, description="concurrent connections; beyond it uvicorn answers 503"
     )
+    max_connections_per_client: int = Field(
+        64,
+        ge=0,
+        description="concurrent connections from one client address; beyond it a 503 and the "
+        "connection closed (0: no limit; behind a proxy, every client has the proxy's address)",
+    )
+    max_head_bytes: int = Field(
+        64 * 1024, gt=0, description="a request line and headers larger than this get 431"
+    )
+    max_header_fields: int = Field(100, gt=0, description="more header fields than this get 431")
+    send_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="a response the client does not read for this long is abandoned: the "
+        "connection is closed and what the request held is given back",
+    )

@@ -13,6 +13,9 @@ step, after a checkpoint.
 Files in the run folder: ``options.json`` (the resolved settings),
 ``metrics.jsonl`` (:mod:`hepgan.models.run_history`), ``split.npz``,
 ``last.safetensors``, ``best.safetensors`` and, at the end, ``plots/``.
+
+Progress goes to stderr: a tqdm bar on a terminal, else a line every 30 s
+(:mod:`hepgan.training.progress_log`); ``progress = false`` silences both.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from hepgan.training.checkpoint import load_checkpoint
 from hepgan.training.config import TrainConfig
 from hepgan.training.data import TrainingData, load_training_data
 from hepgan.training.export import write_artefact
+from hepgan.training.progress_log import ProgressLog
 from hepgan.training.signals import stop_on_signals
 from hepgan.training.trainer import Trainer
 
@@ -117,6 +121,12 @@ def run_training(
         file=sys.stderr,
         disable=None if (config.progress and world.is_main) else True,
     )
+    # Where the bar is off because stderr is no terminal (a log file), a line now and then.
+    log = ProgressLog(
+        total_steps=config.max_steps,
+        enabled=config.progress and world.is_main and not sys.stderr.isatty(),
+        first_step=trainer.step,
+    )
     stopped_by = None
     with stop_on_signals() as flag, bar:
         while True:
@@ -146,6 +156,9 @@ def run_training(
                 bar.n = trainer.step
                 continue
             bar.update(1)
+            log.step(
+                trainer.step, terms, best_metric=trainer.best_metric, best_step=trainer.best_step
+            )
             if trainer.step % LOG_EVERY == 0:
                 history.write(
                     {"step": trainer.step, "epoch": round(trainer.epoch, 4), "losses": terms}

@@ -74,9 +74,3 @@ def output_format(path: str | Path) -> str:
         return file_format(path)
     except ConfigError as error:
         raise ConfigError(f"-o/--output: {error}") from None
-
-
-def range_distribution(low: float) -> str:
-    """How a LO:HI condition range is drawn: log-uniform when 0 < LO (energies span decades),
-    else uniform."""
-    return "log-uniform" if low > 0 else "uniform"

@@ -8,6 +8,7 @@ from hepgan.commands import new_command
 from hepgan.errors import ConfigError
 
 FORMATS = ("onnx", "triton")
+TRITON_BACKENDS = ("onnxruntime", "python")  # hepgan.models.export.triton.BACKENDS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -17,7 +18,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="export a model as ONNX (C++ frameworks) or a Triton model repository",
         description="Write the model as one ONNX graph from (noise, conditions) to events in "
         "physical units, transforms included, with the model card in its metadata; or a Triton "
-        "model repository (REPO/NAME/config.pbtxt, REPO/NAME/1/model.onnx). Needs the onnx "
+        "model repository (REPO/NAME/config.pbtxt, REPO/NAME/1/model.onnx, and with --backend "
+        "python REPO/NAME/1/model.py, which runs the graph with onnxruntime in any Triton). "
+        "Needs the onnx "
         "package: pip install 'hepgan[onnx]'. An existing FILE.onnx or REPO/NAME is replaced "
         "only when an earlier export wrote it; nothing else is ever removed.",
     )
@@ -34,6 +37,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--max-batch-size", type=int, default=None, help="triton: largest batch (default: auto)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=TRITON_BACKENDS,
+        default="onnxruntime",
+        help="triton: Triton's ONNX Runtime platform (full Triton images) or its Python backend "
+        "running the same graph with onnxruntime (any Triton, e.g. the nvidia-pytriton wheel's)",
     )
     parser.add_argument("--instances", type=int, default=1, help="triton: model instances")
     parser.add_argument(
@@ -70,6 +80,10 @@ def _run(args: argparse.Namespace) -> int:
         max_batch_size=args.max_batch_size,
         instances=args.instances,
         kind=args.instance_kind,
+        backend=args.backend,
     )
-    print(f"wrote Triton model {folder.name} to repository {output} ({folder})")
+    print(
+        f"wrote Triton model {folder.name} ({args.backend} backend) to repository {output} "
+        f"({folder})"
+    )
     return 0

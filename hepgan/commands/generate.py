@@ -7,9 +7,16 @@ of a sharded production: :mod:`hepgan.models.shards` says what each rank writes.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hepgan.commands import new_command, output_format, parse_condition_flag, range_distribution
+from hepgan.commands import new_command, output_format, parse_condition_flag
 from hepgan.errors import ConfigError
+from hepgan.progress import Progress
+
+if TYPE_CHECKING:
+    from hepgan.models.card import ModelCard
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,8 +34,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE|NAME=LO:HI",
-        help="fix a condition, or draw it log-uniformly (energies) in [LO, HI]; default: drawn "
-        "from the reference sample",
+        help="fix a condition, or draw it in [LO, HI] (log-uniformly when LO > 0, as the "
+        "service does); default: drawn from the reference sample",
+    )
+    parser.add_argument(
+        "--extrapolate",
+        action="store_true",
+        help="allow conditions outside the model's training range (refused by default, as by "
+        "the service)",
     )
     parser.add_argument("--seed", type=int, default=None, help="random seed")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
@@ -49,9 +62,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=_run)
 
 
-def condition_bounds(specs: list[str], names: list[str]) -> dict[str, list[float]]:
+def condition_bounds(
+    specs: list[str],
+    names: list[str],
+    training_ranges: Mapping[str, Sequence[float]] | None = None,
+) -> dict[str, list[float]]:
     """{name: [low, high]} from NAME=VALUE (low == high) / NAME=LO:HI specs, in the model's
-    condition order; every condition must be given. Empty when no spec is given."""
+    condition order; every condition must be given. Empty when no spec is given.
+
+    With ``training_ranges`` ({name: [lo, hi]}, the card's), a spec outside its range is
+    refused with the service's message (:func:`hepgan.models.conditions.outside_training_range`).
+    """
+    from hepgan.models.conditions import outside_training_range
+
     if not specs:
         return {}
     values: dict[str, list[float]] = {}
@@ -62,6 +85,12 @@ def condition_bounds(specs: list[str], names: list[str]) -> dict[str, list[float
                 f"--condition {spec!r}: NAME must be one of "
                 f"{', '.join(names) or '(this model takes no conditions)'}"
             )
+        if training_ranges is not None and name in training_ranges:
+            outside = outside_training_range(
+                low, high, training_ranges[name], how_to_allow="pass --extrapolate"
+            )
+            if outside:
+                raise ConfigError(f"--condition {name}: {outside}")
         values[name] = [low, high]
     missing = [name for name in names if name not in values]
     if missing:
@@ -69,58 +98,36 @@ def condition_bounds(specs: list[str], names: list[str]) -> dict[str, list[float
     return {name: values[name] for name in names}
 
 
-def parse_conditions(specs: list[str], names: list[str], n_events: int, *, seed: int | None):
-    """Conditions (N, C) from NAME=VALUE / NAME=LO:HI specs; None when none are given."""
-    return draw_conditions(condition_bounds(specs, names), n_events, seed=seed)
-
-
-def draw_conditions(bounds: dict[str, list[float]], n_events: int, *, seed: int | None):
-    """Conditions (N, C) in the order of ``bounds``; None when ``bounds`` is empty.
-
-    A range is sampled as :func:`range_distribution` says (log-uniform when 0 < LO).
-    """
-    import numpy as np
-
-    if not bounds:
-        return None
-    rng = np.random.default_rng(seed)
-    columns = []
-    for lo, hi in bounds.values():
-        if lo == hi:
-            columns.append(np.full(n_events, lo))
-        elif range_distribution(lo) == "log-uniform":
-            columns.append(np.exp(rng.uniform(np.log(lo), np.log(hi), n_events)))
-        else:
-            columns.append(rng.uniform(lo, hi, n_events))
-    return np.column_stack(columns)  # (N, C)
-
-
 def _run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     import numpy as np
 
     from hepgan.devices import resolve_device
     from hepgan.models.artefact import load_artefact
+    from hepgan.models.conditions import draw_conditions
 
     device = resolve_device(args.device)
     if args.events < 1:
         raise ConfigError(f"-n/--events must be a positive integer, got {args.events}")
     output = Path(args.output)
     file_format = output_format(output)
-    if not output.parent.is_dir():
-        raise ConfigError(f"-o/--output: folder {output.parent} does not exist")
+    _make_output_folder(output)
     position = _shard_position(args)
     if position is not None:
         return _run_shard(args, *position)
     artefact = load_artefact(args.model)
     card = artefact.card
-    conditions = parse_conditions(args.condition, card.condition_names, args.events, seed=args.seed)
+    bounds = condition_bounds(args.condition, card.condition_names, _checked_ranges(args, card))
+    conditions = draw_conditions(bounds, args.events, seed=args.seed)
     if conditions is None:
         conditions = artefact.sample_conditions(args.events, seed=args.seed)
-    features = artefact.generate(
-        args.events, conditions=conditions, seed=args.seed, device=str(device)
-    )
+    with Progress("generate", total=args.events, unit="events") as progress:
+        features = artefact.generate(
+            args.events,
+            conditions=conditions,
+            seed=args.seed,
+            device=str(device),
+            progress=progress.update,
+        )
     if file_format == "root":
         from hepgan.datafiles.root_writer import write_root
 
@@ -128,17 +135,35 @@ def _run(args: argparse.Namespace) -> int:
             output,
             artefact.output_columns(features, conditions),
             tree=card.output.tree,
-            metadata={"model": artefact.name},
+            metadata=artefact.output_metadata(),
         )
     else:
         if card.kind != "showers":
             raise ConfigError("-o/--output: HDF5 (CaloChallenge) output is for shower models only")
         from hepgan.datafiles.calochallenge import write_calochallenge
 
-        write_calochallenge(output, conditions[:, 0], features)
+        write_calochallenge(
+            output, conditions[:, 0], features, attributes=artefact.output_metadata()
+        )
     nonzero = f", {np.mean(features > 0):.1%} non-zero values" if card.kind == "showers" else ""
     print(f"wrote {args.events} events from model {artefact.name} to {output}{nonzero}")
     return 0
+
+
+def _make_output_folder(output: Path) -> None:
+    """Create ``-o/--output``'s folder (and its parents) when missing; every rank of a sharded
+    production may race to, so an existing folder is fine."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"-o/--output: cannot create folder {output.parent}: {error}") from None
+
+
+def _checked_ranges(
+    args: argparse.Namespace, card: ModelCard
+) -> Mapping[str, Sequence[float]] | None:
+    """The training ranges ``--condition`` values must lie in; None with ``--extrapolate``."""
+    return None if args.extrapolate else card.condition_ranges
 
 
 def _shard_position(args: argparse.Namespace) -> tuple[int, int] | None:
@@ -159,10 +184,9 @@ def _shard_position(args: argparse.Namespace) -> tuple[int, int] | None:
 
 def _run_shard(args: argparse.Namespace, rank: int, world_size: int) -> int:
     """Write this rank's shard (unless ``--resume`` finds it), then the manifest once all are."""
-    from pathlib import Path
-
     from hepgan.devices import resolve_device
     from hepgan.models.artefact import CARD_FILE, load_artefact, sha256_of
+    from hepgan.models.conditions import draw_conditions
     from hepgan.models.sampler import default_batch_size
     from hepgan.models.shards import (
         ShardPlan,
@@ -188,7 +212,9 @@ def _run_shard(args: argparse.Namespace, rank: int, world_size: int) -> int:
         seed=args.seed,
         artefact_sha256=sha256_of(Path(args.model) / CARD_FILE),
         batch_size=default_batch_size(artefact.card.n_features),
-        conditions=condition_bounds(args.condition, artefact.card.condition_names),
+        conditions=condition_bounds(
+            args.condition, artefact.card.condition_names, _checked_ranges(args, artefact.card)
+        ),
     )
     context = distributed.start(resolve_device(args.device))
     device = str(context.device)  # one GPU per local rank when torchrun starts several
@@ -202,7 +228,15 @@ def _run_shard(args: argparse.Namespace, rank: int, world_size: int) -> int:
                 print(f"rank {rank}: regenerating {path}: {problem}")
             n_events = plan.events(rank)
             conditions = draw_conditions(plan.conditions, n_events, seed=plan.stream_seed(rank))
-            write_shard(artefact, plan, rank, conditions=conditions, device=device)
+            with Progress(f"generate rank {rank}", total=n_events, unit="events") as progress:
+                write_shard(
+                    artefact,
+                    plan,
+                    rank,
+                    conditions=conditions,
+                    device=device,
+                    progress=progress.update,
+                )
             print(f"rank {rank}: wrote {n_events} events from model {artefact.name} to {path}")
         context.barrier()
         # Under torchrun rank 0 writes the manifest after everyone; independent jobs (Slurm

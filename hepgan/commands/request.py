@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hepgan.commands import new_command, parse_condition_flag, range_distribution
+from hepgan.commands import new_command, parse_condition_flag
 from hepgan.errors import ConfigError
 
 FORMAT_BY_SUFFIX = {".npz": "npz", ".root": "root", ".arrows": "arrow", ".json": "json"}
@@ -103,6 +103,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _parse_condition(text: str) -> tuple[str, Any]:
     """``NAME=VALUE`` or ``NAME=LO:HI`` -> (name, request value), as in ``hepgan generate``."""
+    from hepgan.models.conditions import range_distribution
+
     name, low, high = parse_condition_flag(text)
     if low == high:
         return name, low

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hepgan.commands import new_command
 from hepgan.errors import ConfigError, InputFileError
+from hepgan.progress import Progress
 
 ROWS_SHOWN = 15  # observables listed in the terminal table, worst KS first
 
@@ -84,11 +85,13 @@ def _run(args: argparse.Namespace) -> int:
     )
     report, candidate, matched = comparison.report, comparison.candidate, comparison.reference
     if args.classifier:
-        report.classifier = _classifier(
-            (candidate.observables, candidate.conditions),
-            (matched.observables, matched.conditions),
-            args.seed,
-        )
+        with Progress("validate --classifier", total=None, unit="epochs") as progress:
+            report.classifier = _classifier(
+                (candidate.observables, candidate.conditions),
+                (matched.observables, matched.conditions),
+                args.seed,
+                progress=lambda _, loss: progress.update(1, f"validation BCE {loss:.4f}"),
+            )
     _print_summary(report, args)
     if args.report is not None:
         args.report.write_text(report.model_dump_json(indent=2) + "\n")
@@ -96,9 +99,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.plots is not None:
         from hepgan.validation.report.plots import plot_overlays
 
-        written = plot_overlays(
-            candidate.observables, matched.observables, args.plots, report=report
-        )
+        with Progress("validate --plots", total=None, unit="plots") as progress:
+            written = plot_overlays(
+                candidate.observables,
+                matched.observables,
+                args.plots,
+                report=report,
+                progress=lambda _: progress.update(1),
+            )
         print(f"{len(written)} plots written to {args.plots}")
     return 1 if args.fail_on_fail and report.summary.status == "fail" else 0
 
@@ -112,7 +120,7 @@ def _feature_list(text: str | None) -> list[str] | None:
     return names
 
 
-def _classifier(candidate: tuple, matched_reference: tuple, seed: int):
+def _classifier(candidate: tuple, matched_reference: tuple, seed: int, *, progress=None):
     """The high-level classifier two-sample test (CaloChallenge style, trained to
     convergence): for showers on the energy, centres, widths and hit counts per layer and
     the incident energy, for events on the per-event observables. Each argument is
@@ -127,7 +135,7 @@ def _classifier(candidate: tuple, matched_reference: tuple, seed: int):
         return classifier_inputs(observables, energy)
 
     return high_level_classifier_test(
-        inputs(*candidate), inputs(*matched_reference), seed=seed
+        inputs(*candidate), inputs(*matched_reference), seed=seed, progress=progress
     ).score()
 
 

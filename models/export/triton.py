@@ -1,8 +1,14 @@
 """A Triton model repository around the ONNX graph: ``REPO/NAME/config.pbtxt`` and
 ``REPO/NAME/1/model.onnx``, for Triton Inference Server and KServe's Triton runtime.
 
-The configuration (protobuf text format, Triton's ``ModelConfig``) names the ONNX Runtime
-backend, the inputs ``noise`` (Z) and ``conditions`` (C) and the output ``events`` (F) as
+Two backends run the graph (``backend``): ``onnxruntime``, Triton's ONNX Runtime platform (the
+full Triton images, GPU clusters), and ``python``, Triton's Python backend with
+``REPO/NAME/1/model.py`` (:mod:`.triton_python_model`) running the same graph with the
+onnxruntime package, which any Triton build loads (the one in the ``nvidia-pytriton`` wheel
+has no ONNX Runtime backend).
+
+The configuration (protobuf text format, Triton's ``ModelConfig``) names the backend, the
+inputs ``noise`` (Z) and ``conditions`` (C) and the output ``events`` (F) as
 float32 without the batch axis (``max_batch_size`` > 0 adds it), dynamic batching and an
 instance group, and carries the card's metadata (:func:`card_metadata`) as string
 ``parameters``.
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,8 +43,15 @@ if TYPE_CHECKING:
 
 CONFIG_FILE = "config.pbtxt"
 MODEL_FILE = "model.onnx"
+PYTHON_MODEL_FILE = "model.py"
 VERSION = "1"
-WRITTEN = (VERSION, f"{VERSION}/{MODEL_FILE}", CONFIG_FILE)  # all an export puts in REPO/NAME
+# The backend's line of the configuration, and the file of the Python backend's model.
+BACKENDS = {"onnxruntime": 'platform: "onnxruntime_onnx"', "python": 'backend: "python"'}
+PYTHON_MODEL_SOURCE = Path(__file__).with_name("triton_python_model.py")
+# All an export of either backend puts in REPO/NAME (a re-export may switch backends) ...
+WRITTEN = (VERSION, f"{VERSION}/{MODEL_FILE}", f"{VERSION}/{PYTHON_MODEL_FILE}", CONFIG_FILE)
+# ... and the byte code Python writes beside model.py when Triton's Python backend imports it.
+BYTE_CODE = re.compile(rf"{VERSION}/__pycache__(/model\.[a-z0-9_-]+\.pyc)?")
 # The parameter that marks a configuration as written by hepgan export (card_metadata's key).
 EXPORT_MARK = 'key: "hepgan.metadata_version"'
 # A model name is one folder of the repository and the ``name`` of its configuration: letters,
@@ -63,8 +77,9 @@ def triton_config(
     instances: int,
     kind: str,
     max_queue_delay_us: int,
+    backend: str = "onnxruntime",
 ) -> str:
-    """The ``config.pbtxt`` text of model ``name``."""
+    """The ``config.pbtxt`` text of model ``name`` for ``backend`` (a key of :data:`BACKENDS`)."""
     card = artefact.card
     inputs = [_tensor(NOISE_INPUT, card.architecture["latent_dim"])]
     if card.n_conditions:
@@ -76,7 +91,7 @@ def triton_config(
     return "\n".join(
         [
             f"name: {_quote(name)}",
-            'platform: "onnxruntime_onnx"',
+            BACKENDS[backend],
             f"max_batch_size: {max_batch_size}",
             "input [",
             ",\n".join(inputs),
@@ -107,12 +122,16 @@ def check_model_name(name: str, *, given: bool = True) -> str:
 
 def _not_written_by_export(folder: Path) -> str | None:
     """Why the existing ``folder`` is not what an earlier ``hepgan export`` wrote, or None when
-    it holds exactly :data:`WRITTEN` (no link) and its configuration carries hepgan's
-    metadata."""
+    it holds only :data:`WRITTEN` and the Python backend's :data:`BYTE_CODE` (no link) and its
+    configuration carries hepgan's metadata."""
     if folder.is_symlink() or not folder.is_dir():
         return "it is not a folder"
     entries = {path.relative_to(folder).as_posix(): path.is_symlink() for path in folder.rglob("*")}
-    others = sorted(name for name, link in entries.items() if link or name not in WRITTEN)
+    others = sorted(
+        name
+        for name, link in entries.items()
+        if link or not (name in WRITTEN or BYTE_CODE.fullmatch(name))
+    )
     if others:
         return f"it holds {', '.join(others[:5])}" + (" ..." if len(others) > 5 else "")
     config = folder / CONFIG_FILE
@@ -144,16 +163,20 @@ def export_triton(
     instances: int = 1,
     kind: str = "KIND_CPU",
     max_queue_delay_us: int = 100,
+    backend: str = "onnxruntime",
 ) -> Path:
     """Write model ``name`` (default: the artefact's) into ``repository``; returns its folder.
 
     ``max_batch_size`` defaults to the sampler's batch (at most 2^24 values per call);
-    ``kind`` is ``KIND_CPU`` or ``KIND_GPU``. ``repository`` is made if missing (its parent
-    must exist); an existing model folder is replaced only if an earlier export wrote it.
+    ``kind`` is ``KIND_CPU`` or ``KIND_GPU``; ``backend`` is ``onnxruntime`` or ``python``.
+    ``repository`` is made if missing (its parent must exist); an existing model folder is
+    replaced only if an earlier export wrote it.
     """
     name = check_model_name(name or artefact.name, given=name is not None)
     if kind not in ("KIND_CPU", "KIND_GPU"):
         raise ConfigError(f"--instance-kind must be KIND_CPU or KIND_GPU, got {kind!r}")
+    if backend not in BACKENDS:
+        raise ConfigError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if instances < 1:
         raise ConfigError(f"--instances must be a positive integer, got {instances}")
     batch = max_batch_size or default_batch_size(artefact.card.n_features)
@@ -171,6 +194,7 @@ def export_triton(
         instances=instances,
         kind=kind,
         max_queue_delay_us=max_queue_delay_us,
+        backend=backend,
     )
     folder = repository / name
     if repository.exists():
@@ -181,5 +205,7 @@ def export_triton(
         model_folder = partial if destination == folder else partial / name
         (model_folder / VERSION).mkdir(parents=True)
         export_onnx(artefact, model_folder / VERSION / MODEL_FILE)
+        if backend == "python":
+            shutil.copyfile(PYTHON_MODEL_SOURCE, model_folder / VERSION / PYTHON_MODEL_FILE)
         (model_folder / CONFIG_FILE).write_text(text)
     return folder

@@ -9,7 +9,17 @@ const HepganPlots = (() => {
   const CONFIG = { displaylogo: false, responsive: true };
   const FONT = { family: "system-ui, sans-serif", size: 12 };
 
-  function axisTitle(name, unit) {
+  // The report's axis title of an observable (symbol and unit, HTML), else its name [unit].
+  // Plotly.newPlot with the element as tall as the layout: a responsive resize (a window
+  // resize, a full-page print) sizes a plot to its element, which would cut it to its CSS
+  // min-height otherwise.
+  function newPlot(element, traces, layout) {
+    element.style.height = `${layout.height}px`;
+    return Plotly.newPlot(element, traces, layout, CONFIG);
+  }
+
+  function axisTitle(name, unit, labels) {
+    if (labels && labels[name]) return labels[name];
     return unit ? `${name} [${unit}]` : name;
   }
 
@@ -19,20 +29,47 @@ const HepganPlots = (() => {
     return Number(value.toPrecision(digits)).toString();
   }
 
-  // Densities counts / (N width) with Poisson errors sqrt(counts) / (N width), on bins of
-  // non-zero width (tied reference-quantile edges make empty zero-width bins).
-  function densities(edges, counts) {
-    const total = counts.reduce((a, b) => a + b, 0) || 1;
+  // A p-value: one that underflowed to 0 (below about 1e-308) is shown as a bound, not as 0.
+  function fmtP(value, digits = 2) {
+    return value === 0 ? "< 1e-300" : fmt(value, digits);
+  }
+
+  // Bins of the report as drawn: a bin narrower than `minWidth` (in the axis' coordinate,
+  // log10 on a log axis) is merged with its neighbours, so tied reference-quantile edges
+  // (a point mass: zero widths, empty layers, charges) never give a density of millions.
+  function mergedBins(edges, referenceCounts, candidateCounts, minWidth, toAxis) {
+    const bins = [];
+    let open = null;
+    for (let i = 0; i < referenceCounts.length; i++) {
+      if (!open) open = { low: edges[i], high: edges[i], reference: 0, candidate: 0 };
+      open.high = edges[i + 1];
+      open.reference += referenceCounts[i];
+      open.candidate += candidateCounts[i];
+      if (toAxis(open.high) - toAxis(open.low) >= minWidth) {
+        bins.push(open);
+        open = null;
+      }
+    }
+    if (open) {  // a narrow last bin joins the one before it
+      const last = bins.pop();
+      bins.push(last ? { low: last.low, high: open.high, reference: last.reference + open.reference,
+                         candidate: last.candidate + open.candidate } : open);
+    }
+    return bins.filter((bin) => bin.high > bin.low);
+  }
+
+  // Densities counts / (N width) with Poisson errors sqrt(counts) / (N width) per bin.
+  function densities(bins, key) {
+    const total = bins.reduce((sum, bin) => sum + bin[key], 0) || 1;
     const out = { centre: [], density: [], error: [], low: [], high: [], counts: [] };
-    for (let i = 0; i < counts.length; i++) {
-      const width = edges[i + 1] - edges[i];
-      if (!(width > 0)) continue;
-      out.low.push(edges[i]);
-      out.high.push(edges[i + 1]);
-      out.centre.push(0.5 * (edges[i] + edges[i + 1]));
-      out.density.push(counts[i] / (total * width));
-      out.error.push(Math.sqrt(counts[i]) / (total * width));
-      out.counts.push(counts[i]);
+    for (const bin of bins) {
+      const width = bin.high - bin.low;
+      out.low.push(bin.low);
+      out.high.push(bin.high);
+      out.centre.push(0.5 * (bin.low + bin.high));
+      out.density.push(bin[key] / (total * width));
+      out.error.push(Math.sqrt(bin[key]) / (total * width));
+      out.counts.push(bin[key]);
     }
     return out;
   }
@@ -59,63 +96,168 @@ const HepganPlots = (() => {
     ];
   }
 
-  // generated / reference per bin, unit-normalised, with error ratio sqrt(1/c + 1/r).
-  function ratioTrace(reference, generated) {
-    const x = [];
-    const y = [];
-    const error = [];
-    const nRef = reference.counts.reduce((a, b) => a + b, 0);
-    const nGen = generated.counts.reduce((a, b) => a + b, 0);
-    for (let i = 0; i < reference.counts.length; i++) {
-      const r = reference.counts[i];
-      const c = generated.counts[i];
+  // Bars of a discrete variable (a charge, a type): the fraction of each sample at each value.
+  function barTraces(values, reference, generated, nRef, nGen) {
+    // Each bar holds its bin [value, next value): the reference only the value itself.
+    const text = values.map((v, i) => (i + 1 < values.length ? `bin [${fmt(v)}, ${fmt(values[i + 1])})` : `bin [${fmt(v)}, ${fmt(v)}]`));
+    const bar = (counts, total, label, colour) => ({
+      type: "bar", x: values, y: counts.map((c) => c / total), name: label, marker: { color: colour }, hovertext: text,
+      error_y: { type: "data", array: counts.map((c) => Math.sqrt(c) / total), color: colour, thickness: 1 },
+      xaxis: "x", yaxis: "y", opacity: 0.75,
+    });
+    return [bar(reference, nRef, `reference (N=${nRef})`, REFERENCE), bar(generated, nGen, `generated (N=${nGen})`, GENERATED)];
+  }
+
+  const RATIO_RANGE = [0.5, 1.5];
+
+  // generated / reference per bin, unit-normalised, with error ratio sqrt(1/c + 1/r); points
+  // outside the ratio panel become arrows (triangles) at its edge, their value in the hover.
+  function ratioTraces(x, referenceCounts, generatedCounts) {
+    const nRef = referenceCounts.reduce((a, b) => a + b, 0);
+    const nGen = generatedCounts.reduce((a, b) => a + b, 0);
+    const inside = { x: [], y: [], error: [] };
+    const outside = { x: [], y: [], symbol: [], text: [] };
+    const [low, high] = RATIO_RANGE;
+    const pad = 0.03 * (high - low);
+    for (let i = 0; i < referenceCounts.length; i++) {
+      const r = referenceCounts[i];
+      const c = generatedCounts[i];
       if (r === 0 || c === 0) continue;
       const ratio = (c / nGen) / (r / nRef);
-      x.push(reference.centre[i]);
-      y.push(ratio);
-      error.push(ratio * Math.sqrt(1 / c + 1 / r));
+      if (ratio > high || ratio < low) {
+        outside.x.push(x[i]);
+        outside.y.push(ratio > high ? high - pad : low + pad);
+        outside.symbol.push(ratio > high ? "triangle-up" : "triangle-down");
+        outside.text.push(`generated / reference = ${fmt(ratio)}`);
+      } else {
+        inside.x.push(x[i]);
+        inside.y.push(ratio);
+        inside.error.push(ratio * Math.sqrt(1 / c + 1 / r));
+      }
     }
-    return { x, y, mode: "markers", showlegend: false, marker: { color: GENERATED, size: 4 },
-             error_y: { type: "data", array: error, color: GENERATED, thickness: 1, width: 0 },
-             xaxis: "x", yaxis: "y2", name: "generated / reference" };
+    return [
+      { x: inside.x, y: inside.y, mode: "markers", showlegend: false, marker: { color: GENERATED, size: 4 },
+        error_y: { type: "data", array: inside.error, color: GENERATED, thickness: 1, width: 0 },
+        xaxis: "x", yaxis: "y2", name: "generated / reference" },
+      { x: outside.x, y: outside.y, mode: "markers", name: "ratio off scale", showlegend: outside.x.length > 0,
+        marker: { color: GENERATED, size: 9, symbol: outside.symbol }, text: outside.text, hoverinfo: "x+text",
+        xaxis: "x", yaxis: "y2", meta: "off-scale" },
+    ];
   }
 
   // The x range shown first: the interior (reference-quantile) edges padded by a tenth of
-  // their span, within the outer edges. The outer bins run to the samples' extremes, which
-  // would squeeze the bulk into a corner; a double click shows everything.
-  function bulkRange(edges) {
+  // their span, within the outer edges (axis coordinates). The outer bins run to the
+  // samples' extremes, which would squeeze the bulk into a corner; a double click shows all.
+  function bulkRange(edges, toAxis) {
     const n = edges.length;
-    if (n < 4) return [edges[0], edges[n - 1]];
-    const pad = 0.1 * (edges[n - 2] - edges[1]);
-    return [Math.max(edges[0], edges[1] - pad), Math.min(edges[n - 1], edges[n - 2] + pad)];
+    const axis = edges.map(toAxis);
+    if (n < 4) return [axis[0], axis[n - 1]];
+    const pad = 0.1 * (axis[n - 2] - axis[1]);
+    return [Math.max(axis[0], axis[1] - pad), Math.min(axis[n - 1], axis[n - 2] + pad)];
   }
 
-  // One observable: reference and generated densities on the report's bins (main panel),
-  // their ratio (lower panel, own y axis), the statistics as a legend entry.
-  function drawObservable(element, score) {
-    const h = score.histogram;
-    const reference = densities(h.edges, h.reference_counts);
-    const generated = densities(h.edges, h.candidate_counts);
-    const statistics = `KS ${fmt(score.ks)} (p ${fmt(score.ks_pvalue, 2)}), JS ${fmt(score.js_nats, 2)} nats, ` +
-      `W1 ${fmt(score.w1)}, S ${fmt(score.separation_power, 2)}`;
+  // Log axes where a positive quantity spans more than two decades.
+  function spansDecades(low, high) {
+    return low > 0 && high / low > 100;
+  }
+
+  // Buttons that switch the x and y axes between linear and log (the default already chosen).
+  function scaleButtons(logX, logY) {
+    const menu = (axis, isLog, x) => ({
+      type: "buttons", direction: "right", x, xanchor: "left", y: BUTTONS_Y, yanchor: "top", pad: { t: 0, l: 0 },
+      showactive: true, active: isLog ? 1 : 0, font: { size: 10 },
+      buttons: [
+        { label: `${axis} lin`, method: "relayout", args: [{ [`${axis}axis.type`]: "linear", [`${axis}axis.autorange`]: true }] },
+        { label: `${axis} log`, method: "relayout", args: [{ [`${axis}axis.type`]: "log", [`${axis}axis.autorange`]: true }] },
+      ],
+    });
+    return [menu("x", logX, 0), menu("y", logY, 0.3)];
+  }
+
+  // Where the scale buttons sit: below the x axis' title, in the bottom margin (paper units).
+  const BUTTONS_Y = -0.2;
+
+  // A title in the top margin, above the legend.
+  function titleAtTop(text) {
+    return { text, font: { size: 13 }, yref: "container", y: 0.985, yanchor: "top", pad: { t: 8 } };
+  }
+
+  // Legends above the plot area: never on the data.
+  const LEGEND = { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom",
+                   bgcolor: "rgba(255,255,255,0)", font: { size: 10 } };
+
+  // A pair of binned samples as densities (or bars for a discrete variable) over a ratio panel.
+  // `hist`: {edges, reference_counts, candidate_counts}; `text`: {title, xTitle, statistics}.
+  function drawHistogram(element, hist, text) {
+    const edges = hist.edges;
+    const distinct = [...new Set(edges)].sort((a, b) => a - b);
+    if (distinct.length <= DISCRETE_VALUES) return drawDiscrete(element, hist, text, distinct);
+    const logX = spansDecades(edges[1], edges[edges.length - 2]);
+    const toAxis = logX ? Math.log10 : (v) => v;
+    const shown = bulkRange(edges, toAxis);
+    const drawable = logX ? edges.map((e) => (e > 0 ? e : edges[1])) : edges;
+    const bins = mergedBins(drawable, hist.reference_counts, hist.candidate_counts,
+      (shown[1] - shown[0]) / (2 * hist.reference_counts.length), toAxis);
+    const reference = densities(bins, "reference");
+    const generated = densities(bins, "candidate");
+    const positive = [...reference.density, ...generated.density].filter((d) => d > 0);
+    const logY = logX || spansDecades(Math.min(...positive), Math.max(...positive));
+    const nRef = reference.counts.reduce((a, b) => a + b, 0);
+    const nGen = generated.counts.reduce((a, b) => a + b, 0);
     const traces = [
-      ...histogramTraces(reference, `reference (N=${score.n_reference})`, REFERENCE),
-      ...histogramTraces(generated, `generated (N=${score.n_candidate})`, GENERATED),
-      { x: [null], y: [null], mode: "lines", name: statistics, line: { width: 0 },
-        xaxis: "x", yaxis: "y", hoverinfo: "skip" },
-      ratioTrace(reference, generated),
+      ...histogramTraces(reference, `reference (N=${nRef})`, REFERENCE),
+      ...histogramTraces(generated, `generated (N=${nGen})`, GENERATED),
+      ...ratioTraces(reference.centre, reference.counts, generated.counts),
     ];
-    const layout = {
-      font: FONT, margin: { l: 60, r: 10, t: 28, b: 56 }, height: 360,
-      title: { text: score.name + (score.failing ? " (fails KS)" : ""), font: { size: 13 } },
-      showlegend: true, legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,.7)", font: { size: 10 } },
-      xaxis: { anchor: "y2", automargin: true, range: bulkRange(h.edges), title: { text: axisTitle(score.name, score.unit) } },
-      yaxis: { domain: [0.32, 1], title: { text: "density" }, rangemode: "tozero" },
-      yaxis2: { domain: [0, 0.24], range: [0.5, 1.5], title: { text: "gen / ref" } },
+    const layout = histogramLayout(text, logX, logY);
+    layout.xaxis.range = shown;
+    return newPlot(element, traces, layout);
+  }
+
+  // Bars per value of a variable with at most DISCRETE_VALUES distinct edges: each bin
+  // [value, next) of such reference-quantile bins holds only the value at its left edge.
+  function drawDiscrete(element, hist, text, values) {
+    const reference = values.map(() => 0);
+    const generated = values.map(() => 0);
+    hist.reference_counts.forEach((count, i) => {
+      const at = values.indexOf(hist.edges[i]);
+      reference[at] += count;
+      generated[at] += hist.candidate_counts[i];
+    });
+    const nRef = reference.reduce((a, b) => a + b, 0);
+    const nGen = generated.reduce((a, b) => a + b, 0);
+    const traces = [...barTraces(values, reference, generated, nRef, nGen), ...ratioTraces(values, reference, generated)];
+    const layout = histogramLayout(text, false, false);
+    layout.barmode = "group";
+    layout.yaxis.title.text = "fraction of events";
+    layout.xaxis.tickvals = values;
+    return newPlot(element, traces, layout);
+  }
+
+  const DISCRETE_VALUES = 12;
+
+  function histogramLayout(text, logX, logY) {
+    return {
+      font: FONT, margin: { l: 60, r: 10, t: text.statistics ? 96 : 72, b: 100 }, height: 460,
+      title: titleAtTop(text.statistics ? `${text.title}<br><span style="font-size:10px;color:#5b6470">${text.statistics}</span>` : text.title),
+      showlegend: true, legend: LEGEND, updatemenus: scaleButtons(logX, logY),
+      xaxis: { anchor: "y2", automargin: true, type: logX ? "log" : "linear", title: { text: text.xTitle, standoff: 4 } },
+      yaxis: { domain: [0.34, 1], title: { text: "density" }, type: logY ? "log" : "linear", rangemode: "tozero" },
+      yaxis2: { domain: [0, 0.24], range: RATIO_RANGE, title: { text: "gen / ref" } },
       shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y2", y0: 1, y1: 1,
                  line: { color: REFERENCE, width: 1, dash: "dot" } }],
     };
-    return Plotly.newPlot(element, traces, layout, CONFIG);
+  }
+
+  // One observable of the report on its own bins, with its statistics under the plot.
+  function drawObservable(element, score, labels) {
+    const label = axisTitle(score.name, score.unit, labels);
+    const statistics = `KS ${fmt(score.ks)} (p ${fmtP(score.ks_pvalue)}), JS ${fmt(score.js_nats, 2)} nats, ` +
+      `W1 ${fmt(score.w1)}, S ${fmt(score.separation_power, 2)}`;
+    return drawHistogram(element, score.histogram, {
+      title: (labels && labels[score.name] ? labels[score.name].replace(/ \[.*\]$/, "") : score.name) + (score.failing ? " (fails KS)" : ""),
+      xTitle: label, statistics,
+    });
   }
 
   // The mean of each per-layer observable group (e.g. e_layer_00 .. e_layer_44), generated
@@ -132,19 +274,21 @@ const HepganPlots = (() => {
       marker: { color: colour, size: 5 },
     });
     const unit = layers.length ? layers[0].score.unit : "";
+    const means = layers.flatMap((l) => [l.score.reference_mean, l.score.candidate_mean]).filter((m) => m > 0);
+    const logY = means.length === 2 * layers.length && spansDecades(Math.min(...means), Math.max(...means));
     const n = layers.length ? layers[0].score : { n_reference: 0, n_candidate: 0 };
     const traces = [
       series("reference_mean", "reference_std", "n_reference", `reference (N=${n.n_reference})`, REFERENCE, -0.08),
       series("candidate_mean", "candidate_std", "n_candidate", `generated (N=${n.n_candidate})`, GENERATED, 0.08),
     ];
     const layout = {
-      font: FONT, margin: { l: 64, r: 10, t: 28, b: 44 }, height: 330,
-      title: { text: `mean ${quantity} per layer`, font: { size: 13 } },
+      font: FONT, margin: { l: 64, r: 10, t: 60, b: 44 }, height: 350,
+      title: titleAtTop(`mean ${quantity} per layer`),
       xaxis: { title: { text: "layer" }, dtick: layers.length > 20 ? 5 : 1 },
-      yaxis: { title: { text: axisTitle(`mean ${quantity}`, unit) } },
-      legend: { x: 1, xanchor: "right", y: 1 },
+      yaxis: { title: { text: axisTitle(`mean ${quantity}`, unit) }, type: logY ? "log" : "linear" },
+      legend: LEGEND,
     };
-    return Plotly.newPlot(element, traces, layout, CONFIG);
+    return newPlot(element, traces, layout);
   }
 
   // Losses (left axis) and the selection metric (right axis) against the generator step.
@@ -168,8 +312,9 @@ const HepganPlots = (() => {
       yaxis2: { title: { text: "selection metric" }, overlaying: "y", side: "right" },
       legend: { orientation: "h", y: -0.25 },
     };
-    return Plotly.newPlot(element, traces, layout, CONFIG);
+    return newPlot(element, traces, layout);
   }
 
-  return { drawObservable, drawLayerProfile, drawHistory, fmt };
+  return { drawObservable, drawHistogram, drawLayerProfile, drawHistory, fmt, fmtP, newPlot, titleAtTop, LEGEND,
+           CONFIG, FONT, REFERENCE, GENERATED };
 })();

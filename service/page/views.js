@@ -5,6 +5,7 @@
 (() => {
   const api = HepganApi;
   const plots = HepganPlots;
+  const calorimeter = HepganCalorimeter;
   const app = document.getElementById("app");
   const FORMATS = ["json", "npz", "arrow", "root"];
 
@@ -66,7 +67,7 @@
     const t = card.training;
     if (!t) return el("span", { class: "muted", text: "no training provenance in the card" });
     const files = t.data_files.length
-      ? el("ul", {}, t.data_files.map((f) => el("li", {}, el("code", { text: f.path }), ` (${f.size_bytes} bytes, sha256 `, el("code", { text: f.sha256.slice(0, 16) + "\u2026", title: f.sha256 }), ")")))
+      ? el("ul", {}, t.data_files.map((f) => el("li", {}, el("code", { text: f.name }), ` (${f.size_bytes} bytes, sha256 `, el("code", { text: f.sha256.slice(0, 16) + "\u2026", title: f.sha256 }), ")")))
       : el("span", { class: "muted", text: "in-memory data (no files recorded)" });
     const versions = Object.entries(card.versions || {}).map(([k, v]) => `${k} ${v}`).join(", ");
     return facts([
@@ -193,16 +194,24 @@
     }
   }
 
+  // `value` to 6 significant digits, rounded towards the inside of [low, high] so a prefilled
+  // bound never lies outside the training range.
+  function roundInside(value, towards) {
+    if (value === 0) return 0;
+    const scale = 10 ** (Math.floor(Math.log10(Math.abs(value))) - 5);
+    return Number(((towards === "up" ? Math.ceil(value / scale) : Math.floor(value / scale)) * scale).toPrecision(6));
+  }
+
   function conditionFieldset(name, unit, range, index) {
     const id = (suffix) => `cond-${index}-${suffix}`;
-    const low = range ? range[0] : 0;
-    const high = range ? range[1] : 1;
+    const low = range ? roundInside(range[0], "up") : 0;
+    const high = range ? roundInside(range[1], "down") : 1;
     const mode = el("select", { id: id("mode"), name: "mode", "data-condition": name },
       el("option", { value: "reference", text: "from the reference" }),
       el("option", { value: "value", text: "one value" }),
       el("option", { value: "range", text: "a range" }));
     const valueFields = el("div", { class: "mode-fields", "data-mode": "value", hidden: true },
-      el("label", {}, `value [${unit}] `, el("input", { type: "number", step: "any", id: id("value"), value: String((low + high) / 2) })));
+      el("label", {}, `value [${unit}] `, el("input", { type: "number", step: "any", id: id("value"), value: String(Number(((low + high) / 2).toPrecision(6))) })));
     const rangeFields = el("div", { class: "mode-fields", "data-mode": "range", hidden: true },
       el("label", {}, `min [${unit}] `, el("input", { type: "number", step: "any", id: id("min"), value: String(low) })),
       el("label", {}, `max [${unit}] `, el("input", { type: "number", step: "any", id: id("max"), value: String(high) })),
@@ -287,8 +296,8 @@
 
   const COLUMNS = [
     ["observable", (s) => s.name, (s) => s.name + (s.unit ? ` [${s.unit}]` : "")],
-    ["KS", (s) => s.ks], ["p-value", (s) => s.ks_pvalue],
-    ["adjusted p", (s) => (s.ks_adjusted_pvalue === null ? -1 : s.ks_adjusted_pvalue), (s) => (s.ks_adjusted_pvalue === null ? "pooled" : plots.fmt(s.ks_adjusted_pvalue))],
+    ["KS", (s) => s.ks], ["p-value", (s) => s.ks_pvalue, (s) => plots.fmtP(s.ks_pvalue)],
+    ["adjusted p", (s) => (s.ks_adjusted_pvalue === null ? -1 : s.ks_adjusted_pvalue), (s) => (s.ks_adjusted_pvalue === null ? "pooled" : plots.fmtP(s.ks_adjusted_pvalue))],
     ["JS [nats]", (s) => s.js_nats], ["W1", (s) => s.w1], ["separation power", (s) => s.separation_power],
   ];
 
@@ -334,6 +343,46 @@
       } })), status);
   }
 
+  // Response and resolution per incident-energy bin: each sample's value +- its standard error,
+  // and the resolutions' difference in combined standard errors.
+  function responseTable(section) {
+    const pm = (stats, key) => `${plots.fmt(stats[key], 4)} \u00b1 ${plots.fmt(stats[`${key}_error`], 2)}`;
+    const pull = (bin) => (bin.candidate.resolution - bin.reference.resolution) /
+      Math.hypot(bin.candidate.resolution_error, bin.reference.resolution_error);
+    const header = ["E_inc [MeV]", "events gen / ref", "response gen", "response ref", "resolution gen", "resolution ref", "resolution difference [\u03c3]"];
+    return el("div", { class: "table-wrap" }, el("table", { class: "scores", id: "response-table" },
+      el("thead", {}, el("tr", {}, header.map((title) => el("th", { text: title })))),
+      el("tbody", {}, section.energy_bins.map((bin) => el("tr", {},
+        el("td", { text: `${plots.fmt(bin.energy_range_mev[0], 4)} to ${plots.fmt(bin.energy_range_mev[1], 4)}` }),
+        el("td", { text: `${bin.candidate.n_events} / ${bin.reference.n_events}` }),
+        el("td", { text: pm(bin.candidate, "response") }), el("td", { text: pm(bin.reference, "response") }),
+        el("td", { text: pm(bin.candidate, "resolution") }), el("td", { text: pm(bin.reference, "resolution") }),
+        el("td", { text: plots.fmt(pull(bin), 2) }))))));
+  }
+
+  // The calorimeter's own metrics: response and resolution (table and plot), the mean image
+  // of a chosen layer, the sparsity per layer and the pooled voxel spectrum.
+  async function calorimeterPanel(result, section) {
+    const response = el("div", { class: "plot", id: "response-plot" });
+    const image = el("div", { class: "plot wide", id: "layer-image" });
+    const sparsity = el("div", { class: "plot", id: "sparsity-plot" });
+    const spectrum = el("div", { class: "plot", id: "voxel-spectrum" });
+    const layers = section.reference_layer_images.length;
+    const chooser = el("select", { id: "image-layer" },
+      Array.from({ length: layers }, (_, l) => el("option", { value: String(l), text: `layer ${l}` })));
+    chooser.addEventListener("change", () => calorimeter.drawLayerImage(image, section, Number(chooser.value)));
+    result.append(el("section", { class: "panel", id: "calorimeter" },
+      el("h2", { text: "Calorimeter response and resolution (E_tot/E_inc by incident-energy bin)" }),
+      section.energy_bins.length ? responseTable(section)
+        : el("p", { class: "muted", text: "no incident-energy bin holds enough events of both samples" }),
+      el("div", { class: "plots" }, response, sparsity, spectrum),
+      el("h2", {}, "Mean shower image per layer ", el("label", {}, chooser)), image));
+    await calorimeter.drawResponse(response, section);
+    await calorimeter.drawSparsity(sparsity, section);
+    if (section.voxel_spectrum) await calorimeter.drawVoxelSpectrum(spectrum, section);
+    await calorimeter.drawLayerImage(image, section, 0);
+  }
+
   async function resultView(result, name, body, head, format) {
     const scores = head.report.observables;
     const withHistograms = scores.filter((s) => s.histogram);
@@ -350,12 +399,13 @@
         await plots.drawLayerProfile(target, scores, prefix);
       }
     }
+    if (head.report.calorimeter) await calorimeterPanel(result, head.report.calorimeter);
     result.append(el("section", { class: "panel" },
       el("h2", { text: "Reference and generated histograms (the report's own bins: reference quantiles)" }), plotGrid));
     for (const score of withHistograms) {
       const target = el("div", { class: "plot histogram", "data-observable": score.name });
       plotGrid.append(target);
-      await plots.drawObservable(target, score);
+      await plots.drawObservable(target, score, head.report.labels);
     }
     result.dataset.drawn = String(withHistograms.length);
   }

@@ -10,7 +10,10 @@ from hepgan.service.schemas import Health, Readiness
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=Health, summary="the process is alive")
+# GET and HEAD: load balancers and uptime probes use either.
+@router.api_route(
+    "/healthz", methods=["GET", "HEAD"], response_model=Health, summary="the process is alive"
+)
 async def healthz() -> Health:
     return Health()
 

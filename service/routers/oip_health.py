@@ -10,7 +10,9 @@ from hepgan.service.dependencies import RegistryDep
 
 router = APIRouter(prefix="/v2", tags=["open inference protocol"])
 
-EXTENSIONS = ["binary_tensor_data"]
+# Triton's extensions this server implements (its repository index without load/unload is not
+# the whole model_repository extension, so that one is not claimed).
+EXTENSIONS = ["binary_tensor_data", "model_configuration", "statistics"]
 
 
 @router.get("", summary="server metadata: name, version, protocol extensions")

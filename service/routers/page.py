@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_FOLDER = Path(__file__).resolve().parent.parent / "page"
 PAGE_ASSET_PREFIX = "/page-assets"
-_PAGE_ASSETS = ("page.css", "api.js", "plots.js", "views.js")
+_PAGE_ASSETS = ("page.css", "api.js", "plots.js", "calorimeter.js", "views.js")
 
 
 def _plotly_js() -> Path:

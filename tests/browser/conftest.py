@@ -17,14 +17,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from hepgan.service.settings import Settings
+from tests.support.cards import read_card, write_resealed_card
 from tests.support.threaded_server import ThreadedServer, serve_in_thread
 
 API_KEY = "page-test-key"
 TOY_EVENTS = 3000
 TRAINING_STEPS = 20  # two loss records and two validations in run/metrics.jsonl
+TRAINING_FILE = "/srv/private/run-7/dimuon.root"  # the events model's "training file"
+RANGE_REQUEST = {
+    "n_events": 1500,
+    "conditions": {"incident_energy": {"min": 2000, "max": 50000, "distribution": "log-uniform"}},
+    "seed": 7,
+}
 
 
 def _chromium() -> str:
@@ -64,9 +72,18 @@ def page_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     make_tiny_artefact(folder / "events_tiny", kind="events", n_events=TOY_EVENTS, steps=4)
     shutil.rmtree(folder / "events_tiny" / "run")  # an artefact copied without its history
+    _record_data_file(folder / "events_tiny", TRAINING_FILE)
     (folder / "broken").mkdir()
     (folder / "broken" / "model.json").write_text("{}")
     return folder
+
+
+def _record_data_file(folder: Path, data_file: str) -> None:
+    """Record in an artefact's card that it was trained on ``data_file`` (a path on the
+    training machine), as a training from files does; the toy models train from memory."""
+    card = read_card(folder)
+    card["training"]["data_files"] = [{"path": data_file, "sha256": "ab" * 32, "size_bytes": 4096}]
+    write_resealed_card(folder, card)
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +144,31 @@ def tab(browser, page_server: ThreadedServer, tmp_path: Path, request) -> Iterat
     page.on("pageerror", lambda error: tab.console_errors.append(f"uncaught: {error}"))
     yield tab
     context.close()
+
+
+def api_report(url: str, body: dict) -> dict:
+    response = httpx.post(
+        f"{url}/v1/models/showers_tiny/generate",
+        json=body,
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        timeout=120,
+    )
+    response.raise_for_status()
+    return response.json()["report"]
+
+
+def open_model_and_generate(tab: BrowserTab) -> None:
+    """Open the shower model's page, ask for RANGE_REQUEST in the form, wait for the plots."""
+    page = tab.page
+    page.goto(f"{tab.url}/models/showers_tiny")
+    tab.enter_key(API_KEY)
+    page.wait_for_selector("#generate-form")
+    page.fill("#n-events", str(RANGE_REQUEST["n_events"]))
+    page.fill("#seed", str(RANGE_REQUEST["seed"]))
+    condition = RANGE_REQUEST["conditions"]["incident_energy"]
+    page.select_option("#cond-0-mode", "range")
+    page.fill("#cond-0-min", str(condition["min"]))
+    page.fill("#cond-0-max", str(condition["max"]))
+    page.select_option("#cond-0-distribution", condition["distribution"])
+    page.click("#generate")
+    page.wait_for_selector("#result[data-drawn]", timeout=120_000)

@@ -11,41 +11,17 @@ import numpy as np
 import pytest
 import uproot
 
-from tests.browser.conftest import API_KEY, BrowserTab
+from tests.browser.conftest import (
+    API_KEY,
+    RANGE_REQUEST,
+    BrowserTab,
+    api_report,
+    open_model_and_generate,
+)
 
 pytestmark = pytest.mark.slow
 
-RANGE_REQUEST = {
-    "n_events": 1500,
-    "conditions": {"incident_energy": {"min": 2000, "max": 50000, "distribution": "log-uniform"}},
-    "seed": 7,
-}
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-
-
-def _api_report(url: str, body: dict) -> dict:
-    response = httpx.post(
-        f"{url}/v1/models/showers_tiny/generate", json=body, headers=AUTH, timeout=120
-    )
-    response.raise_for_status()
-    return response.json()["report"]
-
-
-def _open_model_and_generate(tab: BrowserTab) -> None:
-    """Open the shower model's page, ask for RANGE_REQUEST in the form, wait for the plots."""
-    page = tab.page
-    page.goto(f"{tab.url}/models/showers_tiny")
-    tab.enter_key(API_KEY)
-    page.wait_for_selector("#generate-form")
-    page.fill("#n-events", str(RANGE_REQUEST["n_events"]))
-    page.fill("#seed", str(RANGE_REQUEST["seed"]))
-    condition = RANGE_REQUEST["conditions"]["incident_energy"]
-    page.select_option("#cond-0-mode", "range")
-    page.fill("#cond-0-min", str(condition["min"]))
-    page.fill("#cond-0-max", str(condition["max"]))
-    page.select_option("#cond-0-distribution", condition["distribution"])
-    page.click("#generate")
-    page.wait_for_selector("#result[data-drawn]", timeout=120_000)
 
 
 def test_model_list_asks_for_the_key_then_shows_cards_and_broken_artefacts(
@@ -93,9 +69,9 @@ def test_model_page_shows_card_and_training_history(tab: BrowserTab) -> None:
 def test_generate_with_a_condition_range_draws_every_observable_and_matches_the_api(
     tab: BrowserTab,
 ) -> None:
-    _open_model_and_generate(tab)
+    open_model_and_generate(tab)
     page = tab.page
-    report = _api_report(tab.url, RANGE_REQUEST)  # the same request, straight to the API
+    report = api_report(tab.url, RANGE_REQUEST)  # the same request, straight to the API
     summary = report["summary"]
     drawn = page.locator("#histograms .js-plotly-plot")
     assert (
@@ -131,7 +107,7 @@ def test_generate_with_a_condition_range_draws_every_observable_and_matches_the_
 def test_download_fetches_the_same_batch_and_parses(
     tab: BrowserTab, fmt: str, tmp_path: Path
 ) -> None:
-    _open_model_and_generate(tab)
+    open_model_and_generate(tab)
     page = tab.page
     with page.expect_download(timeout=120_000) as download_info:
         page.click(f"#downloads button[data-format={fmt}]")

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from hepgan.cli import build_parser, main
-from hepgan.commands import output_format, parse_condition_flag, range_distribution
+from hepgan.commands import output_format, parse_condition_flag
 from hepgan.errors import ConfigError
 
 
@@ -88,12 +88,6 @@ def test_condition_flag_errors_name_the_flag(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as error:
         parse_condition_flag(text)
     assert str(error.value).startswith(f"--condition {text!r}")
-
-
-def test_ranges_from_positive_lows_are_log_uniform() -> None:
-    assert range_distribution(1000.0) == "log-uniform"
-    assert range_distribution(0.0) == "uniform"
-    assert range_distribution(-2.0) == "uniform"
 
 
 def test_generate_and_simulate_refuse_an_unknown_output_suffix_naming_the_flag(

@@ -216,7 +216,7 @@ def test_resume_with_other_conditions_does_not_keep_the_shard(
 ) -> None:
     output = tmp_path / "out.root"
     first = [*_generate(showers, output), "--rank", "0", "--world-size", "1"]
-    assert main([*first, "--condition", "incident_energy=1000:2000"]) == 0
+    assert main([*first, "--condition", "incident_energy=2000:3000"]) == 0
     capsys.readouterr()
     assert main([*first, "--condition", "incident_energy=50000:60000", "--resume"]) == 0
     said = capsys.readouterr().out

@@ -9,7 +9,12 @@ import pytest
 import uproot
 
 from hepgan.datafiles.calochallenge import write_calochallenge
-from hepgan.datafiles.datasets import file_format, flatten_columns, read_table
+from hepgan.datafiles.datasets import (
+    file_format,
+    flatten_columns,
+    read_table,
+    unflatten_columns,
+)
 from hepgan.datafiles.root_writer import write_root
 from hepgan.errors import ConfigError, InputFileError
 
@@ -152,3 +157,15 @@ def test_file_format_by_suffix_in_any_case(name: str, expected: str) -> None:
 def test_file_format_refuses_other_suffixes_listing_the_known_ones() -> None:
     with pytest.raises(ConfigError, match=r"^out\.csv must end in one of \.root, \.h5, \.hdf5$"):
         file_format("out.csv")
+
+
+def test_unflatten_columns_inverts_flatten_columns() -> None:
+    rng = np.random.default_rng(0)
+    columns = {"e": rng.normal(size=6), "voxels": rng.normal(size=(6, 4)), "q": rng.normal(size=6)}
+    features, names = flatten_columns(columns, dtype=np.float64)
+    back = unflatten_columns(features, names)
+    assert list(back) == ["e", "voxels", "q"]
+    for name, values in columns.items():
+        np.testing.assert_array_equal(back[name], values)
+    # "v[1]" without "v[0]" before it is no array: it stays a column of its own
+    assert list(unflatten_columns(features[:, :3], ["a", "v[1]", "v[2]"])) == ["a", "v[1]", "v[2]"]

@@ -177,3 +177,11 @@ def test_generation_runs_in_eval_mode_and_leaves_the_mode_as_it_was(showers_fold
     from_eval = artefact.generate(16, conditions=energies, seed=4)
     assert not any(module.training for module in generator.modules())
     np.testing.assert_array_equal(from_training, from_eval)
+
+
+def test_generate_reports_each_batch_and_keeps_the_events(events_folder: Path) -> None:
+    artefact = load_artefact(events_folder)
+    done: list[int] = []
+    events = artefact.generate(250, seed=4, batch_size=100, progress=done.append)
+    assert done == [100, 100, 50]
+    np.testing.assert_array_equal(events, artefact.generate(250, seed=4, batch_size=100))

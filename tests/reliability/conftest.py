@@ -3,7 +3,7 @@
 One server process serves the whole module set: the load test, the fuzzer and the
 security checks all talk to it over loopback HTTP. Its limits are set low so the
 tests reach them quickly: 5000 events per request, 64 KiB bodies. (The hostile-input
-tests start a second server with their own limits: test_reliability_hostile.py.)
+tests share a second server with their own limits: ``hostile``, hostile_server.py.)
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.reliability.hostile_server import EDITED_CARD, HOSTILE_SETTINGS, NO_CARD, SHOWERS
 from tests.support.cards import write_resealed_card
 from tests.support.live_server import LiveServer, serve
 
@@ -97,3 +99,43 @@ def live_server(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     log = tmp_path_factory.mktemp("server") / "serve.log"
     with serve(models_dir, api_key=API_KEY, log=log, environment=SERVER_LIMITS) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def temporary_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's TMPDIR: where ROOT responses are written, empty between requests."""
+    return tmp_path_factory.mktemp("server-tmp")
+
+
+@pytest.fixture(scope="session")
+def hostile_models(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dimuon and showers, a folder without a card, a card edited by one character."""
+    folder = tmp_path_factory.mktemp("hostile-models")
+    for name in ("dimuon", "showers"):
+        shutil.copytree(models_dir / name, folder / name)
+    (folder / NO_CARD).mkdir()
+    shutil.copytree(models_dir / "dimuon", folder / EDITED_CARD)
+    card = folder / EDITED_CARD / "model.json"
+    text = card.read_text()
+    card.write_text(text.replace('"kind": "events"', '"kind": "showers"', 1))  # a, e: one char
+    return folder
+
+
+@pytest.fixture(scope="session")
+def hostile(
+    hostile_models: Path, temporary_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    log = tmp_path_factory.mktemp("hostile-server") / "serve.log"
+    environment = {**SERVER_LIMITS, **HOSTILE_SETTINGS, "TMPDIR": str(temporary_dir)}
+    with serve(hostile_models, api_key=API_KEY, log=log, environment=environment) as server:
+        with httpx.Client(base_url=server.url, headers=server.auth, timeout=60) as client:
+            for output in ("json", "npy", "arrow", "root"):  # first use of each encoder
+                body = {"n_events": 5000, "format": output, "seed": 1}
+                assert client.post(SHOWERS, json=body).status_code == 200
+        yield server
+
+
+@pytest.fixture
+def client(hostile: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=hostile.url, headers=hostile.auth, timeout=120) as http:
+        yield http

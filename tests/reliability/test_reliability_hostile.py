@@ -20,7 +20,6 @@ import json
 import shutil
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -28,80 +27,21 @@ import numpy as np
 import pytest
 
 from hepgan.client import read_npz_batch
-from tests.reliability.conftest import API_KEY, SERVER_LIMITS
+from tests.reliability.conftest import API_KEY
 from tests.reliability.figures import record_figures
+from tests.reliability.hostile_server import (
+    BODY_TIMEOUT_S,
+    BUDGET_BYTES,
+    EDITED_CARD,
+    HEADER_TIMEOUT_S,
+    MAX_CONNECTIONS,
+    NO_CARD,
+    RSS_MARGIN_MIB,
+    SHOWERS,
+    holds,
+)
 from tests.reliability.watch import MIB, watched
-from tests.support.live_server import LiveServer, serve
-
-BUDGET_BYTES = 64 << 20
-ROOT_PER_REQUEST_BYTES = 8 << 20
-ROOT_TOTAL_BYTES = 12 << 20
-HEADER_TIMEOUT_S = 1.0
-BODY_TIMEOUT_S = 2.0
-MAX_CONNECTIONS = 24
-RSS_MARGIN_MIB = 32  # RSS after a request within this of before (after the warm-up)
-HOSTILE_SETTINGS = {
-    **SERVER_LIMITS,
-    "HEPGAN_MAX_EVENTS_PER_REQUEST": "1000000",
-    "HEPGAN_MAX_BODY_BYTES": str(16 << 20),
-    "HEPGAN_CHUNK_EVENTS": "4096",
-    "HEPGAN_REPORT_MAX_EVENTS": "4096",
-    "HEPGAN_MAX_BYTES_IN_FLIGHT": str(BUDGET_BYTES),
-    "HEPGAN_ROOT_MAX_BYTES_PER_REQUEST": str(ROOT_PER_REQUEST_BYTES),
-    "HEPGAN_ROOT_MAX_BYTES_TOTAL": str(ROOT_TOTAL_BYTES),
-    "HEPGAN_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
-    "HEPGAN_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
-    "HEPGAN_KEEP_ALIVE_TIMEOUT_S": "1",
-    "HEPGAN_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
-}
-SHOWERS = "/v1/models/showers/generate"
-EDITED_CARD = "edited-card"  # model.json with one character changed after saving
-NO_CARD = "empty"  # a folder without model.json
-
-
-@pytest.fixture(scope="module")
-def temporary_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The server's TMPDIR: where ROOT responses are written, empty between requests."""
-    return tmp_path_factory.mktemp("server-tmp")
-
-
-@pytest.fixture(scope="module")
-def hostile_models(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """dimuon and showers, a folder without a card, a card edited by one character."""
-    folder = tmp_path_factory.mktemp("hostile-models")
-    for name in ("dimuon", "showers"):
-        shutil.copytree(models_dir / name, folder / name)
-    (folder / NO_CARD).mkdir()
-    shutil.copytree(models_dir / "dimuon", folder / EDITED_CARD)
-    card = folder / EDITED_CARD / "model.json"
-    text = card.read_text()
-    card.write_text(text.replace('"kind": "events"', '"kind": "showers"', 1))  # a, e: one char
-    return folder
-
-
-@pytest.fixture(scope="module")
-def hostile(
-    hostile_models: Path, temporary_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    log = tmp_path_factory.mktemp("hostile-server") / "serve.log"
-    environment = {**HOSTILE_SETTINGS, "TMPDIR": str(temporary_dir)}
-    with serve(hostile_models, api_key=API_KEY, log=log, environment=environment) as server:
-        with httpx.Client(base_url=server.url, headers=server.auth, timeout=60) as client:
-            for output in ("json", "npy", "arrow", "root"):  # first use of each encoder
-                body = {"n_events": 5000, "format": output, "seed": 1}
-                assert client.post(SHOWERS, json=body).status_code == 200
-        yield server
-
-
-@pytest.fixture
-def client(hostile: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=hostile.url, headers=hostile.auth, timeout=120) as http:
-        yield http
-
-
-def _holds(watch, *, margin_mib: float = RSS_MARGIN_MIB) -> None:
-    assert watch.health_failures == 0 and watch.health_max_s < 1.0, watch.figures()
-    assert (watch.rss_after - watch.rss_before) / MIB < margin_mib, watch.figures()
+from tests.support.live_server import LiveServer
 
 
 @pytest.mark.slow
@@ -150,7 +90,7 @@ def test_a_million_bad_values_give_a_short_422_without_stalling(
                     "most 1000256",
                 }
             ]
-        _holds(watch)
+        holds(watch)
         figures[label] = {
             "body_mb": round(len(content) / 1e6, 1),
             "status": response.status_code,
@@ -179,7 +119,7 @@ def test_an_overflowing_range_is_a_422_naming_the_field(
                 "the range [-1e+308, 1e+308] is too wide: max - min must be a finite number"
             )
             figures[f"n_events_{n_events}"] = response.status_code
-    _holds(watch)
+    holds(watch)
     record_figures("hostile_overflow", {**figures, **watch.figures()})
 
 
@@ -215,7 +155,7 @@ def test_admission_control_answers_503_beyond_the_budget(
     # The budget bounds what requests hold; RSS may exceed it by the estimate's error.
     peak_growth = watch.rss_peak - watch.rss_before
     assert peak_growth < 2 * BUDGET_BYTES, watch.figures()
-    _holds(watch)
+    holds(watch)
     after_burst = client.post(SHOWERS, json={**body, "n_events": 10})
     assert after_burst.status_code == 200, "the budget is given back after the burst"
     record_figures(
@@ -252,7 +192,7 @@ def test_readyz_and_404s_name_folders_relative_to_the_models_folder(
     roots = {str(hostile_models), str(hostile_models.resolve()), "/tmp"}
     for text in (readiness.text, not_found.text, edited.text):
         assert not any(root in text for root in roots), text
-    _holds(watch)
+    holds(watch)
     record_figures("hostile_paths", {"broken": broken, **watch.figures()})
 
 
@@ -270,7 +210,7 @@ def test_docs_need_the_key_when_one_is_set(hostile: LiveServer) -> None:
             statuses[path] = [anonymous.status_code, keyed.status_code]
     schema = httpx.get(f"{hostile.url}/openapi.json", headers=hostile.auth, timeout=10).json()
     assert "/v1/models/{name}/generate" in schema["paths"]
-    _holds(watch)
+    holds(watch)
     record_figures("hostile_docs", {"statuses": statuses, **watch.figures()})
 
 
@@ -288,7 +228,7 @@ def test_the_public_model_card_shows_no_paths_or_internals(
     assert set(card["versions"]) == {"hepgan"} and len(full["versions"]) > 1
     assert card["checksums"] == full["checksums"] and card["transforms"] == full["transforms"]
     assert "/tmp" not in response.text and str(hostile_models) not in response.text
-    _holds(watch)
+    holds(watch)
     record_figures("hostile_card", {"public_fields": sorted(card), **watch.figures()})
 
 
@@ -318,7 +258,7 @@ def test_root_files_are_capped_per_request_and_in_total(
     assert any("HEPGAN_ROOT_MAX_BYTES_TOTAL" in detail for detail in refusals), refusals
     assert all(r.content[:4] == b"root" for r in responses if r.status_code == 200)
     assert not list(temporary_dir.iterdir()), "temporary ROOT folders left behind"
-    _holds(watch)
+    holds(watch)
     record_figures(
         "hostile_root",
         {"per_request_cap": too_large.status_code, "concurrent_4": statuses, **watch.figures()},
@@ -416,7 +356,7 @@ def test_the_small_ones(hostile: LiveServer, client: httpx.Client) -> None:
     minimum = summary["thresholds"]["min_events_for_verdict"]
     assert summary["summary"]["status"] == "insufficient" and minimum == 100
     assert summary["summary"]["reasons"][0].startswith("1 events are fewer than the 100 ")
-    _holds(watch)
+    holds(watch)
     record_figures(
         "hostile_small",
         {

@@ -146,6 +146,23 @@ def test_body_without_json_content_type_says_what_to_send(http: httpx.Client) ->
     )
 
 
+@pytest.mark.parametrize(
+    "item", [b"[[[[[[[]]]]]]]", b"[]", b"{}"], ids=["nested", "empty", "object"]
+)
+def test_nesting_is_refused_before_parsing(http: httpx.Client, item: bytes) -> None:
+    """Per-event items that are lists or objects (a million nested lists took 11 s to parse):
+    a generate request holds one list or range per condition, so the brackets are counted."""
+    n_items = (MAX_BODY_BYTES - 100) // (len(item) + 1)
+    body = b'{"n_events": %d, "conditions": {"incident_energy": [%s]}}' % (
+        n_items,
+        b",".join([item] * n_items),
+    )
+    response = http.post(SHOWERS, content=body, headers={"Content-Type": "application/json"})
+    (error,) = _detail(response, 422)
+    assert error["type"] == "too_many_containers" and error["loc"] == ["body"]
+    assert error["msg"].endswith("lists and objects; a generate request has at most 256")
+
+
 def test_body_that_is_not_an_object_is_422(http: httpx.Client) -> None:
     (item,) = _detail(http.post(SHOWERS, json=[1, 2]), 422)
     assert item["loc"] == ["body"]

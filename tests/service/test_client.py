@@ -16,10 +16,12 @@ from tests.support.ports import free_port, loopback_url
 from tests.support.threaded_server import ThreadedServer
 
 
-def test_generate_returns_arrays_and_the_report(server: ThreadedServer) -> None:
+def test_generate_returns_arrays_and_the_report(server: ThreadedServer, tmp_path: Path) -> None:
+    conditions = {"incident_energy": np.full(40, 8000.0)}
     with Client(server.url) as client:
-        batch = client.generate(
-            "showers_tiny", 40, conditions={"incident_energy": np.full(40, 8000.0)}, seed=3
+        batch = client.generate("showers_tiny", 40, conditions=conditions, seed=3)
+        client.download(
+            "showers_tiny", 40, tmp_path / "b.root", format="root", conditions=conditions, seed=3
         )
     assert batch.model == "showers_tiny" and batch.seed == 3 and len(batch) == 40
     assert batch.features.shape == (40, 120) and batch.features.dtype == np.float32
@@ -30,8 +32,14 @@ def test_generate_returns_arrays_and_the_report(server: ThreadedServer) -> None:
     assert list(columns)[:2] == ["voxels[0]", "voxels[1]"]
     np.testing.assert_array_equal(columns["incident_energy"], 8000.0)
     events = batch.to_awkward()
-    assert len(events) == 40 and "incident_energy" in events.fields
-    np.testing.assert_array_equal(events["voxels[5]"].to_numpy(), batch.features[:, 5])
+    # One field per branch, of the type uproot reads from the same batch as a ROOT file.
+    with uproot.open(tmp_path / "b.root") as handle:
+        from_root = handle["showers"].arrays(library="ak")
+    assert sorted(events.fields) == sorted(from_root.fields) == ["incident_energy", "voxels"]
+    for name in from_root.fields:
+        assert str(events[name].type) == str(from_root[name].type)
+        np.testing.assert_array_equal(events[name].to_numpy(), from_root[name].to_numpy())
+    assert str(events["voxels"].type) == "40 * 120 * float32"
 
 
 def test_model_listing_and_card(server: ThreadedServer) -> None:

@@ -27,9 +27,13 @@ def test_docs_page_and_schema_with_examples_per_format(http: httpx.Client) -> No
         "/v2",
         "/v2/health/live",
         "/v2/health/ready",
+        "/v2/models/stats",
         "/v2/models/{name}",
+        "/v2/models/{name}/config",
         "/v2/models/{name}/infer",
         "/v2/models/{name}/ready",
+        "/v2/models/{name}/stats",
+        "/v2/repository/index",
     ]  # the page's HTML and assets and the docs pages are left out on purpose
     operation = schema["paths"]["/v1/models/{name}/generate"]["post"]
     examples = operation["requestBody"]["content"]["application/json"]["examples"]

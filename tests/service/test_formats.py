@@ -166,7 +166,7 @@ def test_condition_forms(http: httpx.Client) -> None:
             n_events=2000,
             seed=1,
             format="npz",
-            conditions={"incident_energy": {"min": 10000, "max": 20000}},
+            conditions={"incident_energy": {"min": 10000, "max": 20000, "distribution": "uniform"}},
         ).content
     )
     values = uniform.conditions[:, 0]
@@ -175,6 +175,18 @@ def test_condition_forms(http: httpx.Client) -> None:
     log_uniform = _npz(http, 2000, 1)[1][:, 0]
     # log-uniform on [2000, 50000]: the median is sqrt(2000 * 50000) = 10000
     assert 9000 < np.median(log_uniform) < 11000
+    # No distribution named: the rule of hepgan generate, log-uniform since min > 0 (a uniform
+    # draw's median would be 26000)
+    default = read_npz_batch(
+        _post(
+            http,
+            n_events=2000,
+            seed=1,
+            format="npz",
+            conditions={"incident_energy": {"min": 2000, "max": 50000}},
+        ).content
+    )
+    assert 9000 < np.median(default.conditions[:, 0]) < 11000
 
 
 def test_missing_conditions_follow_the_reference(http: httpx.Client, model_dir: Path) -> None:

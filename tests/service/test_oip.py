@@ -161,7 +161,10 @@ def _json_input(name: str, values: list, shape: list[int], datatype: str = "FP32
         ),
         ({"inputs": [_json_input("conditions", [5e3, 6e3], [1, 2])]}, "must have shape [N, 1]"),
         ({"inputs": [_json_input("conditions", [5e3], [1, 1], "BYTES")]}, "datatype 'BYTES'"),
-        ({"inputs": [_json_input("conditions", [5e3], [1, 1], {})]}, "datatype {}"),
+        (
+            {"inputs": [_json_input("conditions", [5e3], [1, 1], {})]},
+            "Expected `str`, got `object` - at `$.inputs[0].datatype`",
+        ),
         ({"inputs": [_json_input("conditions", [5e3], [1, 1], "INT32")]}, "must be FP32 or FP64"),
         ({"inputs": [_json_input("noise", [0.0] * 8, [1, 8])]}, "'conditions' [N, 1] is required"),
         ({"inputs": [_json_input("conditions", [1e9], [1, 1])]}, "outside the training range"),
@@ -178,9 +181,13 @@ def _json_input(name: str, values: list, shape: list[int], datatype: str = "FP32
         ),
         (
             {"inputs": [_json_input("conditions", [5e3], [1, 1])], "outputs": {}},
-            "'outputs' must be a list",
+            "Expected `array`, got `object` - at `$.outputs`",
         ),
-        ({"inputs": [_json_input("conditions", [5e3], [1, 1])], "id": 7}, "'id' must be a string"),
+        ({"inputs": [_json_input("conditions", [5e3], [1, 1])], "id": 7}, "got `int` - at `$.id`"),
+        (
+            {"inputs": [_json_input("conditions", [5e3], [1, 1])], "id": None},
+            "got `null` - at `$.id`",
+        ),
         (
             {
                 "inputs": [_json_input("conditions", [5e3], [1, 1])],

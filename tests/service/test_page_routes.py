@@ -12,6 +12,7 @@ import pytest
 
 from hepgan.service.history import read_history
 from hepgan.service.routers.page import PAGE_FOLDER
+from hepgan.validation.report.schema import SCHEMA_VERSION
 
 # URLs a page could fetch: http(s) or protocol-relative; XML namespaces are not fetched.
 NETWORK_URL = re.compile(r"""(?:https?:)?//(?!www\.w3\.org/)[a-z0-9.-]+\.[a-z]{2,}""", re.I)
@@ -82,7 +83,7 @@ def test_histograms_in_the_report_only_when_asked(http: httpx.Client) -> None:
     url = "/v1/models/showers_tiny/generate"
     small = http.post(url, json=body).json()["report"]
     full = http.post(url, json={**body, "histograms": True}).json()["report"]
-    assert small["schema_version"] == full["schema_version"] == "2"
+    assert small["schema_version"] == full["schema_version"] == SCHEMA_VERSION
     assert all(score["histogram"] is None for score in small["observables"])
     assert small["summary"] == full["summary"]
     for score in full["observables"]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from hepgan.client import Client, ServiceError
 from tests.support.ports import LOOPBACK, free_port, loopback_url
 from tests.support.process_memory import peak_resident_bytes, resident_bytes
+from tests.support.processes import stop
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,7 @@ def serve(
         _wait_until_loaded(server, process, ready_timeout_s)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout_s=20)
 
 
 def _wait_until_loaded(server: LiveServer, process: subprocess.Popen, timeout_s: float) -> None:

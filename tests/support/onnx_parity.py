@@ -14,20 +14,25 @@ from typing import Any
 import numpy as np
 
 
-def onnx_and_sampler(
-    artefact: Any, session: Any, *, n_events: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Events (N, F) float32 of the ONNX ``session`` and of
-    ``artefact.sampler.generate_from_noise`` for the noise ``Sampler`` draws in one batch
-    from ``seed`` and conditions sampled from the reference with ``seed``."""
+def sampler_inputs(artefact: Any, *, n_events: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The noise (N, Z) float32 ``Sampler`` draws in one batch from ``seed``, and conditions
+    (N, C) in physical units sampled from the reference with ``seed``."""
     import torch
 
     from hepgan.models.sampler import noise_seed
 
-    conditions = artefact.sample_conditions(n_events, seed=seed)  # (N, C) physical
+    conditions = artefact.sample_conditions(n_events, seed=seed)
     latent_dim = artefact.card.architecture["latent_dim"]
     source = torch.Generator().manual_seed(noise_seed(seed))
-    noise = torch.randn(n_events, latent_dim, generator=source).numpy()  # (N, Z)
+    return torch.randn(n_events, latent_dim, generator=source).numpy(), conditions
+
+
+def onnx_and_sampler(
+    artefact: Any, session: Any, *, n_events: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Events (N, F) float32 of the ONNX ``session`` and of
+    ``artefact.sampler.generate_from_noise`` for :func:`sampler_inputs`."""
+    noise, conditions = sampler_inputs(artefact, n_events=n_events, seed=seed)
     feeds = {"noise": noise}
     if artefact.card.n_conditions:
         feeds["conditions"] = conditions.astype(np.float32)

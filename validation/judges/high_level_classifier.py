@@ -201,9 +201,11 @@ def high_level_classifier_test(
     options: HighLevelClassifierOptions | None = None,
     seed: int = 0,
     device: str = "cpu",
+    progress: Callable[[int, float], None] | None = None,
 ) -> HighLevelClassifierResult:
     """Train the judge on candidate (n, F) vs reference (m, F) inputs; AUC and calibrated JS
-    on the held-out test split. Deterministic for a seed (on the CPU)."""
+    on the held-out test split. Deterministic for a seed (on the CPU). ``progress``, when
+    given, is called after each epoch with (epoch, validation BCE in nats)."""
     options = options or HighLevelClassifierOptions()
     candidate, reference = paired_samples(candidate, reference)
     rng = np.random.default_rng(seed)
@@ -231,7 +233,7 @@ def high_level_classifier_test(
         name: (((x - mean) / width).astype(np.float32), y.astype(np.float32))
         for name, (x, y) in splits.items()
     }
-    run = _train(scaled, options, seed, device)
+    run = _train(scaled, options, seed, device, progress)
     validation_logits = run.logits(scaled["validation"][0])
     a, b = _platt(validation_logits, scaled["validation"][1])
     isotonic = _isotonic(validation_logits, scaled["validation"][1])
@@ -289,7 +291,13 @@ def _network(width: int, options: HighLevelClassifierOptions):
     return torch.nn.Sequential(*layers, torch.nn.Linear(width, 1))
 
 
-def _train(scaled: dict, options: HighLevelClassifierOptions, seed: int, device: str) -> _Run:
+def _train(
+    scaled: dict,
+    options: HighLevelClassifierOptions,
+    seed: int,
+    device: str,
+    progress: Callable[[int, float], None] | None = None,
+) -> _Run:
     """Adam on the BCE; after each epoch the validation loss and accuracy; the best epoch's
     weights (by ``options.keep``); stops at ``patience``, ``max_epochs`` or ``max_seconds``."""
     import torch
@@ -322,6 +330,8 @@ def _train(scaled: dict, options: HighLevelClassifierOptions, seed: int, device:
             loss = _bce(validation_logits, validation_y)
             accuracy = float(np.mean((validation_logits > 0) == (validation_y == 1)))
             history.append((round(loss, 6), round(accuracy, 6)))
+            if progress is not None:
+                progress(epoch, loss)
             score = -loss if options.keep == "loss" else accuracy
             if score > best_score:
                 best_score, best_epoch = score, epoch

@@ -40,12 +40,18 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
+from hepgan.validation.report.calorimeter import (
+    CalorimeterInputs,
+    calorimeter_section,
+    resolution_mismatches,
+)
 from hepgan.validation.report.compare import compare_features, default_threads
 from hepgan.validation.report.conditions import (
     ConditionSelection,
     PreparedConditions,
     match_reference,
 )
+from hepgan.validation.report.labels import html_label
 from hepgan.validation.report.reference import PreparedReference
 from hepgan.validation.report.schema import (
     SCHEMA_VERSION,
@@ -72,6 +78,7 @@ class ReportOptions(TypedDict, total=False):
     extrapolated: bool
     threads: int | None
     histograms: bool
+    calorimeter: CalorimeterInputs | None
 
 
 def build_report(
@@ -96,6 +103,7 @@ def build_report_dict(
     extrapolated: bool = False,
     threads: int | None = None,
     histograms: bool = False,
+    calorimeter: CalorimeterInputs | None = None,
 ) -> dict[str, Any]:
     """Judge ``candidate`` observables against ``reference`` (same names; (N,) or (N, K) each):
     the report as JSON, equal to ``build_report(...).model_dump(mode="json")`` but built
@@ -110,6 +118,9 @@ def build_report_dict(
     ``threads``: how many blocks of features are compared at once (numpy's sort and
     the compiled sweep release the GIL); None: :func:`default_threads`. ``histograms``:
     attach each observable's binned samples (the bins of its JS and separation power).
+    ``calorimeter``: the showers themselves (voxels, incident energies, geometry), for the
+    ``calorimeter`` section (:mod:`hepgan.validation.report.calorimeter`; its reference
+    restricted to the matched events); a resolution outside its uncertainty fails the report.
     """
     threads = default_threads() if threads is None else threads
     if threads < 1:
@@ -138,16 +149,44 @@ def build_report_dict(
     if pooled:
         compared += _compare_pooled(pooled, candidate, prepared, selection, thresholds, histograms)
     scores = _score_columns(compared, units, thresholds)
+    section = None
+    if calorimeter is not None:
+        section = calorimeter_section(
+            calorimeter.candidate,
+            calorimeter.reference.events(selection),
+            calorimeter.geometry,
+            n_energy_bins=thresholds.n_energy_bins,
+            with_voxel_spectrum=calorimeter.voxel_spectrum,
+        )
+    calorimeter_reasons = (
+        []
+        if section is None
+        else resolution_mismatches(
+            section["energy_bins"],
+            max_sigmas=thresholds.resolution_max_sigmas,
+            relative_tolerance=thresholds.resolution_relative_tolerance,
+        )
+    )
     return {  # the fields of ValidationReport, in order
         "schema_version": SCHEMA_VERSION,
         "summary": summarise(
-            scores, n_candidate, reference_sorted.n_events, thresholds, extrapolated=extrapolated
+            scores,
+            n_candidate,
+            reference_sorted.n_events,
+            thresholds,
+            extrapolated=extrapolated,
+            calorimeter_reasons=calorimeter_reasons,
         ),
         "thresholds": thresholds.model_dump(mode="json"),
         "binning": Binning(n_bins=thresholds.n_bins).model_dump(mode="json"),
         "conditions": None if condition_match is None else condition_match.model_dump(mode="json"),
         "observables": _rows(scores),
         "classifier": None,
+        "calorimeter": section,
+        "labels": {
+            name: html_label(name, unit)
+            for name, unit in zip(scores["name"], scores["unit"], strict=True)
+        },
     }
 
 

@@ -20,6 +20,7 @@ from hepgan.datafiles.datasets import read_table
 from hepgan.datafiles.metadata import stored_json
 from hepgan.errors import ConfigError, InputFileError
 from hepgan.validation.report.build import build_report
+from hepgan.validation.report.calorimeter import CalorimeterInputs
 from hepgan.validation.report.conditions import match_reference
 from hepgan.validation.report.schema import ReportThresholds, ValidationReport
 from hepgan.validation.report.tables import TableObservables, table_observables
@@ -85,6 +86,19 @@ def compare_files(
         reference_match=match,
         units=reference.units,
         thresholds=thresholds,
+        calorimeter=_calorimeter_inputs(candidate, reference),
     )
     matched = reference if match is None else reference.events(match[0])
     return FileComparison(report, candidate, matched)
+
+
+def _calorimeter_inputs(
+    candidate: TableObservables, reference: TableObservables
+) -> CalorimeterInputs | None:
+    """Both files' showers and their geometry for the report's calorimeter section, when both
+    hold showers of one geometry."""
+    if candidate.showers is None or reference.showers is None:
+        return None
+    if candidate.geometry != reference.geometry:
+        return None
+    return CalorimeterInputs(candidate.showers, reference.showers, reference.geometry)

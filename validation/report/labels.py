@@ -7,6 +7,8 @@ name, with the unit in brackets.
 
 from __future__ import annotations
 
+import functools
+import html
 import re
 
 # Event features of the dimuon sample (index 1 or 2: the muon) and the derived mass.
@@ -23,7 +25,8 @@ _EVENT_SYMBOLS = {
 _FIXED_SYMBOLS = {
     "M": r"m_{\mu\mu}",
     "M_from_four_vectors": r"m_{\mu\mu}",
-    "e_total_over_incident": r"E_{\mathrm{vis}}/E_{\mathrm{inc}}",
+    # the files hold calibrated energies (visible / sampling fraction): the total, not E_vis
+    "e_total_over_incident": r"E_{\mathrm{tot}}/E_{\mathrm{inc}}",
     "longitudinal_cog_x0": r"\langle t \rangle",
     "n_nonzero": r"N_{\mathrm{voxels} > 0}",
     "voxel_energy": r"E_{\mathrm{voxel}}",
@@ -58,3 +61,33 @@ def axis_label(name: str, unit: str = "") -> str:
     known = symbol(name)
     text = f"${known}$" if known else name
     return f"{text} [{unit}]" if unit else text
+
+
+# mathtext commands -> the characters a browser shows (plotly titles take <sub> but no TeX).
+_HTML_COMMANDS = {
+    r"\mu": "\u03bc",
+    r"\eta": "\u03b7",
+    r"\phi": "\u03c6",
+    r"\sigma": "\u03c3",
+    r"\langle": "\u27e8",
+    r"\rangle": "\u27e9",
+    r"\ ": " ",
+}
+
+
+def _mathtext_to_html(text: str) -> str:
+    """A :func:`symbol` as HTML: ``\\mathrm{x}`` -> x, ``_{x}`` -> <sub>x</sub>, Greek letters
+    and angle brackets as characters (the symbols here use nothing else)."""
+    text = re.sub(r"\\mathrm\{([^{}]*)\}", r"\1", text)
+    for command, character in _HTML_COMMANDS.items():
+        text = text.replace(command, character)
+    text = re.sub(r"_\{([^{}]*)\}", r"<sub>\1</sub>", text)
+    return re.sub(r"_(\w)", r"<sub>\1</sub>", text)
+
+
+@functools.lru_cache(maxsize=4096)  # a service's reports ask for the same few names
+def html_label(name: str, unit: str = "") -> str:
+    """:func:`axis_label` as HTML for the page's plots, e.g. ``m<sub>μμ</sub> [GeV]``."""
+    known = symbol(name)
+    text = _mathtext_to_html(known) if known else html.escape(name)
+    return f"{text} [{html.escape(unit)}]" if unit else text

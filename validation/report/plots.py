@@ -1,5 +1,5 @@
 """Histogram overlays of generated and reference samples with a ratio panel, one PNG per
-observable, in HEP style (mplhep).
+observable, in HEP style (mplhep), and the report's calorimeter figures beside them.
 
 matplotlib (Agg backend, no display needed) and mplhep are imported only when plotting.
 """
@@ -7,13 +7,19 @@ matplotlib (Agg backend, no display needed) and mplhep are imported only when pl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hepgan.validation.report.calorimeter_plots import plot_calorimeter
+from hepgan.validation.report.figures import (
+    hep_style,
+    legend_outside,
+    off_scale_arrows,
+    ratio_figure,
+)
 from hepgan.validation.report.labels import axis_label
 from hepgan.validation.report.schema import ObservableScore, ValidationReport
 
@@ -27,6 +33,7 @@ def plot_overlays(
     units: Mapping[str, str] | None = None,
     n_bins: int = 40,
     max_plots: int = 200,
+    progress: Callable[[Path], None] | None = None,
 ) -> list[Path]:
     """Write ``<observable>.png`` for each observable in both samples; returns the paths.
 
@@ -37,8 +44,12 @@ def plot_overlays(
     legend with the sample sizes and, with ``report``, KS (p-value), JS and S.
     Bins are uniform between the 0.5 % and 99.5 % quantiles of the pooled samples
     (log-spaced when both samples are positive and span over two decades).
+    A variable of at most :data:`MAX_DISCRETE_VALUES` distinct values (a charge, a type) is
+    drawn as bars, one per value. Ratios beyond the ratio panel are arrows at its edge.
     2-D observables are pooled, NaN entries dropped, as in the report.
-    ``units``: observable -> unit, where no report gives them.
+    ``units``: observable -> unit, where no report gives them. With a report that has a
+    calorimeter section, its figures too (:func:`plot_calorimeter`). ``progress``, when
+    given, is called with each file's path once it is written.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -57,7 +68,18 @@ def plot_overlays(
             figure.savefig(path, dpi=80)
             plt.close(figure)
             written.append(path)
+            if progress is not None:
+                progress(path)
+    if report is not None and report.calorimeter is not None:
+        for path in plot_calorimeter(report.calorimeter, out_dir):
+            written.append(path)
+            if progress is not None:
+                progress(path)
     return written
+
+
+# Most distinct reference values of a variable drawn as bars (a charge, a type), not as a histogram.
+MAX_DISCRETE_VALUES = 12
 
 
 def draw_overlay(
@@ -72,7 +94,34 @@ def draw_overlay(
 ) -> None:
     """Densities of ``ref`` and ``cand`` (1-D, finite) on the main axis, their ratio below."""
     top, bottom = axes
-    edges, log_x = _edges(np.concatenate([cand, ref]), n_bins)
+    values = np.unique(ref)
+    if len(values) <= MAX_DISCRETE_VALUES:
+        cand_counts, ref_counts, centres = _draw_bars(top, values, cand, ref)
+    else:
+        edges, log_x = _edges(np.concatenate([cand, ref]), n_bins)
+        cand_counts, ref_counts = _draw_densities(top, hep, edges, cand, ref)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        if log_x:
+            bottom.set_xscale("log")
+            top.set_yscale("log")
+    if score is not None:
+        top.plot(
+            [],
+            [],
+            " ",
+            label=f"KS {score.ks:.3f} ($p$ = {_pvalue(score.ks_pvalue)})\n"
+            f"JS {score.js_nats:.2g} nats, $S$ = {score.separation_power:.2g}",
+        )
+    legend_outside(top)
+    off_scale_arrows(bottom, centres, cand_counts, ref_counts)
+    bottom.set_xlabel(axis_label(name, unit))
+
+
+def _draw_densities(
+    top, hep, edges: np.ndarray, cand: np.ndarray, ref: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Step histograms of both samples as unit-normalised densities with Poisson errors;
+    returns their counts (candidate, reference)."""
     cand_counts, _ = np.histogram(cand, bins=edges)
     ref_counts, _ = np.histogram(ref, bins=edges)
     widths = np.diff(edges)
@@ -90,66 +139,40 @@ def draw_overlay(
             label=label,
             ax=top,
         )
-    if score is not None:
-        top.plot(
-            [],
-            [],
-            " ",
-            label=f"KS {score.ks:.3f} ($p$ = {score.ks_pvalue:.2g})\n"
-            f"JS {score.js_nats:.2g} nats, $S$ = {score.separation_power:.2g}",
-        )
     top.set_ylabel("normalised density")
-    if log_x:
-        bottom.set_xscale("log")
-        top.set_yscale("log")
-    _legend_above_the_data(top)
-    ratio, error = _ratio(cand_counts, len(cand), ref_counts, len(ref))
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    bottom.errorbar(centres, ratio, yerr=error, fmt="o", markersize=3, color="tab:red")
-    bottom.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
-    bottom.set_ylim(0.5, 1.5)
-    bottom.set_ylabel("gen. / ref.", fontsize="small")
-    bottom.set_xlabel(axis_label(name, unit))
+    return cand_counts, ref_counts
 
 
-def ratio_figure(plt):
-    """A figure with a main axis over a ratio axis of a third of its height; they share x
-    and a small gap keeps the ratio panel's ticks off the main axis."""
-    figure, (top, bottom) = plt.subplots(
-        2,
-        1,
-        sharex=True,
-        figsize=(8, 7.5),
-        gridspec_kw={"height_ratios": [3, 1], "hspace": 0.08},
-        layout="constrained",
-    )
-    top.tick_params(labelbottom=False)
-    return figure, (top, bottom)
+def _draw_bars(
+    top, values: np.ndarray, cand: np.ndarray, ref: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bars of the fraction of each sample at each of the reference's ``values``; a generated
+    value between them counts for the nearest. Returns the counts and the bar positions."""
+    nearest = np.abs(cand[:, None] - values[None, :]).argmin(axis=1)
+    cand_counts = np.bincount(nearest, minlength=len(values))
+    ref_counts = np.array([(ref == value).sum() for value in values])
+    width = 0.4 * (np.min(np.diff(values)) if len(values) > 1 else 1.0)
+    for counts, total, label, colour, shift in (
+        (ref_counts, len(ref), f"reference ($N$ = {len(ref):,})", "black", -0.5),
+        (cand_counts, len(cand), f"generated ($N$ = {len(cand):,})", "tab:red", 0.5),
+    ):
+        top.bar(
+            values + shift * width,
+            counts / total,
+            width=width,
+            yerr=np.sqrt(counts) / total,
+            color=colour,
+            alpha=0.7,
+            label=label,
+        )
+    top.set_ylabel("fraction of events")
+    top.set_xticks(values)
+    return cand_counts, ref_counts, values
 
 
-@contextmanager
-def hep_style() -> Iterator[tuple[Any, Any]]:
-    """pyplot on the Agg backend (no display) in mplhep's ROOT style for the block, and
-    mplhep; yields (pyplot, mplhep). The style is undone after the block."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import mplhep as hep
-
-    with plt.style.context(hep.style.ROOT):
-        yield plt, hep
-
-
-def _legend_above_the_data(axes) -> None:
-    """The legend in the upper part of the main axis, which is raised so that the
-    histograms stay below it (a legend must never hide the data)."""
-    axes.legend(loc="upper left", fontsize="x-small", frameon=False)
-    low, high = axes.get_ylim()
-    if axes.get_yscale() == "log":
-        axes.set_ylim(low, high * (high / low) ** 0.6)
-    else:
-        axes.set_ylim(low, low + (high - low) * 1.55)
+def _pvalue(value: float) -> str:
+    """A p-value as text; one that underflowed to 0 is shown as a bound."""
+    return "$< 10^{-300}$" if value == 0 else f"{value:.2g}"
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -165,17 +188,6 @@ def _edges(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, bool]:
     if high <= low:
         low, high = low - 0.5, high + 0.5
     return np.linspace(low, high, n_bins + 1), False
-
-
-def _ratio(
-    cand_counts: np.ndarray, n_cand: int, ref_counts: np.ndarray, n_ref: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(c / n_c) / (r / n_r) per bin, error ratio sqrt(1/c + 1/r); NaN where a bin is empty."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (cand_counts / n_cand) / (ref_counts / n_ref)
-        error = ratio * np.sqrt(1.0 / cand_counts + 1.0 / ref_counts)
-    empty = (cand_counts == 0) | (ref_counts == 0)
-    return np.where(empty, np.nan, ratio), np.where(empty, np.nan, error)
 
 
 def _file_stem(name: str) -> str:

@@ -15,8 +15,9 @@ from hepgan.validation.stats.ks import MIN_ASYMPTOTIC_EFFECTIVE_EVENTS
 from hepgan.validation.stats.multiple_testing import Correction
 
 # "1": the first report; "2": the status "insufficient" and ObservableScore.histogram
-# (optional, only when asked).
-SCHEMA_VERSION = "2"
+# (optional, only when asked); "3": the optional ``calorimeter`` section and ``labels``, and
+# the resolution thresholds.
+SCHEMA_VERSION = "3"
 Status = Literal["pass", "warn", "fail", "insufficient"]
 
 
@@ -50,6 +51,21 @@ class ReportThresholds(BaseModel):
     )
     max_pooled_values: int = Field(
         default=1_000_000, ge=100, description="largest sample kept for a pooled observable"
+    )
+    n_energy_bins: int = Field(
+        default=5, ge=1, description="log-spaced incident-energy bins of the calorimeter section"
+    )
+    resolution_max_sigmas: float = Field(
+        default=3.0,
+        gt=0,
+        description="fail if a bin's generated resolution differs from the reference's by more "
+        "than this many combined standard errors (and by resolution_relative_tolerance)",
+    )
+    resolution_relative_tolerance: float = Field(
+        default=0.10,
+        ge=0,
+        description="... and by more than this fraction of the reference's resolution, so huge "
+        "samples are not failed for a negligible difference",
     )
 
 
@@ -156,6 +172,52 @@ class ReportSummary(BaseModel):
     )
 
 
+class ResponseStatistics(BaseModel):
+    """E_tot / E_inc of one sample in one incident-energy bin."""
+
+    n_events: int
+    response: float = Field(description="mean of E_tot / E_inc")
+    response_error: float = Field(description="standard error of the mean, s / sqrt(n)")
+    resolution: float = Field(description="sigma / mean of E_tot / E_inc")
+    resolution_error: float = Field(
+        description="large-sample standard error of sigma / mean, c sqrt((1 + 2 c^2) / (2 n))"
+    )
+
+
+class EnergyBin(BaseModel):
+    """Response and resolution of both samples in one incident-energy bin."""
+
+    energy_range_mev: tuple[float, float]
+    candidate: ResponseStatistics
+    reference: ResponseStatistics
+
+
+class VoxelSpectrum(BaseModel):
+    """Pooled voxel energies > 0 of both samples on shared log-spaced edges (MeV)."""
+
+    edges: list[float]
+    candidate_counts: list[float]
+    reference_counts: list[float]
+
+
+class CalorimeterMetrics(BaseModel):
+    """The calorimeter's own metrics (:mod:`hepgan.validation.report.calorimeter`)."""
+
+    geometry_shape: tuple[int, int, int] = Field(description="(layers, angles, radii)")
+    energy_bins: list[EnergyBin]
+    candidate_layer_images: list[list[list[float]]] = Field(
+        description="mean voxel energy (L, A, R), MeV"
+    )
+    reference_layer_images: list[list[list[float]]]
+    candidate_layer_sparsity: list[float] = Field(
+        description="mean fraction of each layer's voxels with energy > 0, (L,)"
+    )
+    reference_layer_sparsity: list[float]
+    voxel_spectrum: VoxelSpectrum | None = Field(
+        description="None where it was not asked for (a service's report without histograms)"
+    )
+
+
 class ValidationReport(BaseModel):
     """A candidate sample judged against a reference sample."""
 
@@ -168,6 +230,14 @@ class ValidationReport(BaseModel):
     )
     observables: list[ObservableScore]
     classifier: ClassifierScore | None = None
+    calorimeter: CalorimeterMetrics | None = Field(
+        default=None, description="showers only: response, resolution, layer images, sparsity"
+    )
+    labels: dict[str, str] | None = Field(
+        default=None,
+        description="observable -> axis title with its symbol and unit (HTML: <sub>, Greek "
+        "letters), for plots",
+    )
 
     def score(self, name: str) -> ObservableScore:
         """The score of observable ``name``."""

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hepgan.datafiles.datasets import flatten_columns
-from hepgan.models.geometry import resolve_geometry
+from hepgan.models.geometry import CylindricalGeometry, resolve_geometry
+from hepgan.validation.report.calorimeter import ShowerSample
 from hepgan.validation.report.observables import ObservableDefinition
 
 
@@ -27,15 +28,19 @@ class TableObservables:
     observables: dict[str, np.ndarray]
     conditions: dict[str, np.ndarray] | None
     units: dict[str, str]
+    showers: ShowerSample | None = None  # the voxels themselves, when a geometry reads them
+    geometry: CylindricalGeometry | None = None
 
     def events(self, rows: np.ndarray) -> TableObservables:
-        """The events ``rows`` (indices) of every observable and condition."""
+        """The events ``rows`` (indices) of every observable, condition and shower."""
         return TableObservables(
             {name: values[rows] for name, values in self.observables.items()},
             None
             if self.conditions is None
             else {name: values[rows] for name, values in self.conditions.items()},
             self.units,
+            None if self.showers is None else self.showers.events(rows),
+            self.geometry,
         )
 
 
@@ -53,7 +58,9 @@ def table_observables(
                 kind="showers", geometry=geometry, voxel_spectrum=True
             )
             observables = definition.compute(voxels, energy[:, None])
-            return TableObservables(observables, conditions, definition.units(list(observables)))
+            units = definition.units(list(observables))
+            showers = ShowerSample(np.asarray(voxels), energy)
+            return TableObservables(observables, conditions, units, showers, geometry)
         table = {"voxels": voxels}
     else:
         conditions = None

@@ -4,7 +4,7 @@ pass/warn/fail status with its reasons."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ def summarise(
     thresholds: ReportThresholds,
     *,
     extrapolated: bool,
+    calorimeter_reasons: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The summary and its pass/warn/fail status (rules in :mod:`hepgan.validation.report.build`),
     as the JSON of a :class:`~hepgan.validation.report.schema.ReportSummary` (its fields
@@ -47,6 +48,9 @@ def summarise(
 
     ``scores``: the observables' score columns by field name, one entry per observable
     (``name``, ``ks``, ``js_nats``, ``separation_power`` and ``failing`` are read).
+    ``calorimeter_reasons``: failures of the calorimeter section (a resolution outside its
+    uncertainty, :func:`hepgan.validation.report.calorimeter.resolution_mismatches`), listed
+    first among the fail reasons.
     """
     ks, names = scores["ks"], scores["name"]
     worst = max(range(len(ks)), key=ks.__getitem__)  # the first of equal largest, as max()
@@ -54,7 +58,8 @@ def summarise(
     mean_js = float(np.mean(scores["js_nats"]))
     failing = [name for name, fails in zip(names, scores["failing"], strict=True) if fails]
     critical = ks_critical_value(n_candidate, n_reference, alpha=thresholds.significance)
-    fail_reasons, warn_reasons = [], []
+    fail_reasons, warn_reasons = list(calorimeter_reasons), []
+    # Each criterion gives one reason: the fail threshold's, else the warn threshold's.
     for excess, reasons, word in (
         (thresholds.ks_fail_excess, fail_reasons, "fail"),
         (thresholds.ks_warn_excess, warn_reasons, "warn"),
@@ -64,6 +69,7 @@ def summarise(
                 f"worst KS {worst_ks:.4f} ({worst_name}) exceeds the critical value "
                 f"{critical:.4f} + {excess} ({word} threshold)"
             )
+            break
     js_floor = js_noise_floor(n_candidate, n_reference, n_bins=thresholds.n_bins)
     for limit, reasons, word in (
         (thresholds.js_fail_nats, fail_reasons, "fail"),
@@ -74,6 +80,7 @@ def summarise(
                 f"mean JS {mean_js:.4g} nats exceeds the noise floor {js_floor:.3g} + {limit} "
                 f"({word} threshold)"
             )
+            break
     if len(failing) > thresholds.max_failing_for_pass:
         warn_reasons.append(
             f"{len(failing)} observables fail the KS test at {thresholds.significance} after "

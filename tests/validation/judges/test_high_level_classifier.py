@@ -156,3 +156,17 @@ def test_shower_inputs_are_the_calochallenge_high_level_features() -> None:
         features[:, layers], observables["centre_x_layer_00"] / 100.0, rtol=1e-6
     )
     np.testing.assert_allclose(features[:, -1], np.log10(incident / 1000.0))
+
+
+def test_progress_is_called_after_every_epoch_with_the_validation_loss() -> None:
+    rng = np.random.default_rng(3)
+    calls: list[tuple[int, float]] = []
+    result = high_level_classifier_test(
+        rng.normal(0.5, 1.0, (3000, 2)),
+        rng.normal(0.0, 1.0, (3000, 2)),
+        options=OPTIONS,
+        seed=1,
+        progress=lambda epoch, loss: calls.append((epoch, loss)),
+    )
+    assert [epoch for epoch, _ in calls] == list(range(1, result.epochs + 1))
+    assert all(0.0 < loss < math.log(4.0) for _, loss in calls)  # a BCE, ln 2 when guessing

@@ -12,6 +12,7 @@ from hepgan.datafiles.root_writer import write_root
 from hepgan.errors import InputFileError
 from hepgan.models.geometry import get_geometry
 from hepgan.validation.report.build import build_report
+from hepgan.validation.report.calorimeter import CalorimeterInputs
 from hepgan.validation.report.conditions import match_reference
 from hepgan.validation.report.files import compare_files, read_observables
 
@@ -52,8 +53,12 @@ def test_the_report_compares_the_matched_reference_events_it_returns(tmp_path: P
         candidate_conditions=candidate.conditions,
         reference_conditions=reference.conditions,
         units=reference.units,
+        calorimeter=CalorimeterInputs(candidate.showers, reference.showers, get_geometry("small")),
     )
     assert comparison.report == expected
+    assert comparison.report.calorimeter is not None  # the files' showers, matched
+    matched_showers = comparison.reference.showers
+    np.testing.assert_array_equal(matched_showers.voxels, reference.showers.voxels[chosen])
     assert comparison.report.summary.n_reference == len(chosen)
     unmatched = build_report(
         candidate.observables, comparison.reference.observables, units=reference.units

@@ -299,3 +299,15 @@ def test_a_reference_match_at_hand_gives_the_report_of_the_conditions() -> None:
         )
     with pytest.raises(ValueError, match="for both the candidate and the reference, or neither"):
         build_report(candidate, reference, candidate_conditions=candidate_conditions)
+
+
+def test_a_failing_criterion_is_not_listed_again_as_a_warning() -> None:
+    rng = np.random.default_rng(11)
+    report = build_report(_sample(rng, 2000, shift=20.0), _sample(rng, 2000))
+    reasons = report.summary.reasons
+    assert report.summary.status == "fail"
+    assert [r for r in reasons if r.startswith("worst KS")] == [
+        r for r in reasons if r.startswith("worst KS") and "(fail threshold)" in r
+    ]
+    assert len([r for r in reasons if r.startswith("worst KS")]) == 1
+    assert len([r for r in reasons if r.startswith("mean JS")]) == 1

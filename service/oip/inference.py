@@ -22,10 +22,10 @@ from hepgan.service.errors import RequestInputError
 from hepgan.service.jobs import GenerationJob
 from hepgan.service.metrics import ServiceMetrics
 from hepgan.service.model import LoadedModel
-from hepgan.service.oip_errors import OipError
+from hepgan.service.oip.errors import OipError
+from hepgan.service.oip.tensors import InferenceRequest
 from hepgan.service.schemas import GenerateRequest
 from hepgan.service.settings import Settings
-from hepgan.service.tensors import InferenceRequest
 
 CONDITIONS = "conditions"
 NOISE = "noise"
@@ -41,6 +41,12 @@ SUMMARY_KEYS = (
     "n_failing",
     "extrapolated",
 )
+
+
+def event_limit(settings: Settings, n_features: int) -> int:
+    """The most events one request may ask for: HEPGAN_MAX_EVENTS_PER_REQUEST, and at most
+    :data:`MAX_RESPONSE_VALUES` values in the response."""
+    return min(settings.max_events_per_request, max(1, MAX_RESPONSE_VALUES // n_features))
 
 
 def _flag(parameters: dict[str, Any], name: str, default: bool) -> bool:
@@ -106,7 +112,7 @@ class Inference:
         if self.noise is not None and self.seed is not None:
             raise OipError(400, "give input 'noise' or parameter 'seed', not both")
         n_events = self.n_events = self._n_events(conditions, _integer(parameters, "n_events"))
-        limit = min(settings.max_events_per_request, max(1, MAX_RESPONSE_VALUES // card.n_features))
+        limit = event_limit(settings, card.n_features)
         if n_events > limit:
             raise OipError(
                 400,
@@ -159,6 +165,12 @@ class Inference:
                 conditions,
                 device=self.model.device,
             )
+            if not np.all(np.isfinite(events)):  # e.g. noise of 3e38: N(0, 1) draws never are
+                raise OipError(
+                    400,
+                    f"input {NOISE!r} gives events that are not finite numbers; "
+                    "noise is a draw of N(0, 1) per value",
+                )
             chunks = [(events, conditions)]
         events = np.concatenate([chunk[0] for chunk in chunks])
         parameters: dict[str, Any] = {"validation_status": "skipped"}
