@@ -54,10 +54,11 @@ def _judge(args: argparse.Namespace, options: HighLevelClassifierOptions) -> dic
         energy = np.asarray(columns["incident_energy"], dtype=np.float64)  # (M,) MeV
         reference = np.asarray(columns["voxels"], dtype=np.float64)  # (M, V) MeV
         generated = artefact.generate(len(energy), conditions=energy[:, None], seed=args.seed)
-        observables = [definition.compute(v, energy[:, None]) for v in (generated, reference)]
         return judge_showers(
-            *observables,
+            generated,
+            reference,
             energy,
+            definition,
             options=options,
             groups=INPUTS[args.inputs],
             separation_by_group=args.by_group,

@@ -23,59 +23,56 @@ from hepgan.validation.judges.high_level_classifier import (
     high_level_classifier_test,
 )
 from hepgan.validation.report.build import build_report
+from hepgan.validation.report.calorimeter import ShowerSample, response_by_energy
+from hepgan.validation.report.observables import ObservableDefinition
 from hepgan.validation.stats.ks import ks_statistics
 
-N_ENERGY_BINS = 5
 PEAK_WINDOW_GEV = (70.0, 110.0)
 PEAK_BIN_GEV = 0.25
 
 
-def response_by_energy(
-    generated: Mapping[str, np.ndarray],
-    reference: Mapping[str, np.ndarray],
-    energy_mev: np.ndarray,
-    n_bins: int = N_ENERGY_BINS,
-) -> list[dict[str, Any]]:
-    """Per log-spaced incident-energy bin: mean response <E_vis / E_inc> and resolution
-    sigma / mean of both samples, and their relative differences (generated / reference - 1)."""
-    edges = np.geomspace(energy_mev.min(), energy_mev.max() * (1 + 1e-9), n_bins + 1)
-    which = np.clip(np.searchsorted(edges, energy_mev, side="right") - 1, 0, n_bins - 1)
+def response_targets(generated: ShowerSample, reference: ShowerSample) -> list[dict[str, Any]]:
+    """The report's response and resolution per incident-energy bin
+    (:func:`~hepgan.validation.report.calorimeter.response_by_energy`) with the targets'
+    relative differences, generated / reference - 1, of the mean and of sigma / mean."""
     bins = []
-    for b in range(n_bins):
-        gen, ref = (o["e_total_over_incident"][which == b] for o in (generated, reference))
-        gen_mean, ref_mean = float(gen.mean()), float(ref.mean())
-        gen_res, ref_res = float(gen.std()) / gen_mean, float(ref.std()) / ref_mean
+    for row in response_by_energy(generated, reference):
+        gen, ref = row["candidate"], row["reference"]
         bins.append(
             {
-                "energy_range_mev": [float(edges[b]), float(edges[b + 1])],
-                "mean_generated": gen_mean,
-                "mean_reference": ref_mean,
-                "mean_relative_difference": gen_mean / ref_mean - 1,
-                "resolution_generated": gen_res,
-                "resolution_reference": ref_res,
-                "resolution_relative_difference": gen_res / ref_res - 1,
+                **row,
+                "mean_relative_difference": gen["response"] / ref["response"] - 1,
+                "resolution_relative_difference": gen["resolution"] / ref["resolution"] - 1,
             }
         )
     return bins
 
 
 def judge_showers(
-    generated: Mapping[str, np.ndarray],
-    reference: Mapping[str, np.ndarray],
+    generated_voxels: np.ndarray,
+    reference_voxels: np.ndarray,
     energy_mev: np.ndarray,
+    definition: ObservableDefinition,
     *,
     options: HighLevelClassifierOptions,
     groups: Sequence[str] = SHOWER_INPUT_GROUPS,
     separation_by_group: bool = False,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """The shower targets for shower observables of generated and reference showers at the
-    same incident energies ``energy_mev`` (N,). With ``separation_by_group`` the judge also
-    trains on each input group alone (with the incident energy): where the separation is."""
+    """The shower targets for generated and reference showers (N, V) MeV at the same incident
+    energies ``energy_mev`` (N,), their observables by ``definition``. With
+    ``separation_by_group`` the judge also trains on each input group alone (with the
+    incident energy): where the separation is."""
+    generated, reference = (
+        definition.compute(voxels, energy_mev[:, None])
+        for voxels in (generated_voxels, reference_voxels)
+    )
     report = build_report(generated, reference)
     separation = {score.name: score.separation_power for score in report.observables}
     powers = np.array(list(separation.values()))
-    bins = response_by_energy(generated, reference, energy_mev)
+    bins = response_targets(
+        *(ShowerSample(voxels, energy_mev) for voxels in (generated_voxels, reference_voxels))
+    )
     inputs = [classifier_inputs(o, energy_mev, groups) for o in (generated, reference)]
     judge = high_level_classifier_test(*inputs, options=options, seed=seed)
     result: dict[str, Any] = {

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hepgan.validation.judges.targets import mass_peak, response_by_energy
+from hepgan.validation.judges.targets import mass_peak, response_targets
+from hepgan.validation.report.calorimeter import ShowerSample
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "quality.py"
 
@@ -35,16 +35,17 @@ def test_mass_peak_ignores_a_one_bin_spike() -> None:
     assert mass_peak(spiked) == pytest.approx(91.19, abs=0.25)
 
 
-def test_response_and_resolution_per_bin_by_hand() -> None:
-    energy = np.array([1.0, 1.5, 2.5, 3.9, 4.0])  # log-spaced edges 1, 2, 4: the top edge in
-    generated = {"e_total_over_incident": np.array([1.0, 3.0, 2.0, 4.0, 6.0])}
-    reference = {"e_total_over_incident": 2.0 * generated["e_total_over_incident"]}
-    low, high = response_by_energy(generated, reference, energy, n_bins=2)
-    assert low["energy_range_mev"] == pytest.approx([1.0, 2.0])
-    assert (low["mean_generated"], low["resolution_generated"]) == (2.0, 0.5)  # {1, 3}
-    assert low["mean_relative_difference"] == -0.5 and low["resolution_relative_difference"] == 0
-    assert high["mean_generated"] == 4.0  # {2, 4, 6}
-    assert high["resolution_generated"] == pytest.approx(math.sqrt(8.0 / 3.0) / 4.0)
+def test_the_response_targets_are_the_reports_bins_with_relative_differences() -> None:
+    rng = np.random.default_rng(2)
+    energy = np.exp(rng.uniform(np.log(1e3), np.log(1e5), 4000))
+    reference = ShowerSample(rng.gamma(50.0, 0.02, (4000, 3)) * energy[:, None] / 3, energy)
+    generated = ShowerSample(1.1 * reference.voxels, energy)  # 10 % high, the same sigma / mean
+    bins = response_targets(generated, reference)
+    assert len(bins) == 5
+    for row in bins:
+        assert row["mean_relative_difference"] == pytest.approx(0.1)
+        assert row["resolution_relative_difference"] == pytest.approx(0.0, abs=1e-12)
+        assert row["candidate"]["n_events"] == row["reference"]["n_events"] >= 10
 
 
 @pytest.mark.slow
