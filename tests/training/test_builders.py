@@ -34,7 +34,7 @@ from tests.support.tiny import tiny_config, toy_training_data
 
 GEOMETRY = get_geometry("small")
 # Each voxel's share of the whole shower, without the random symmetry at generation
-WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
+WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False, hit_mask=False)
 
 
 def _simulated_showers(n_showers: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +114,13 @@ def test_the_critic_sees_real_and_generated_showers_moved_by_the_group(tmp_path:
     """With symmetry_augmentation each generated shower reaches the critic as the generator's
     output under one element of the group (not always the identity), as the real ones do."""
     data = toy_training_data("showers", n_events=1500, seed=8)
-    config = tiny_config(tmp_path, data, seed=3, symmetry_augmentation=True)
+    config = tiny_config(
+        tmp_path,
+        data,
+        seed=3,
+        symmetry_augmentation=True,
+        shower=ShowerTransformSettings(hit_mask=False),  # the augmentation keeps no indicators
+    )
     trainer = Trainer(
         config, data, data.split(config), device=torch.device("cpu"), world=Distributed()
     )
@@ -149,6 +155,7 @@ def test_the_averaged_weights_are_what_gets_saved(tmp_path: Path) -> None:
         critic_observables=True,
         minibatch_std_group=4,
         symmetry_augmentation=True,
+        shower=ShowerTransformSettings(hit_mask=False),
     )
     last = load_checkpoint(tmp_path / "model" / "run" / "last.safetensors")
     best = load_checkpoint(tmp_path / "model" / "run" / "best.safetensors")
@@ -191,7 +198,7 @@ def test_training_on_dequantised_layer_shares_picks_by_separation_power(tmp_path
     data, result = _short_shower_run(
         tmp_path,
         seed=6,
-        shower=ShowerTransformSettings(dequantise=True, layer_shares=True),
+        shower=ShowerTransformSettings(dequantise=True, layer_shares=True, hit_mask=False),
         symmetry_augmentation=True,
         selection_metric="separation_power",
     )
