@@ -45,7 +45,10 @@ def build_critic(
 
     observables: nn.Module | None = None
     if config.critic_observables and gated_columns(transforms[0].steps)[0]:
-        raise ConfigError("critic_observables does not read showers with shower.hit_mask yet")
+        raise ConfigError(
+            "critic_observables does not read the hit indicators of shower.hit_mask yet: "
+            "set [shower] hit_mask = false to use it"
+        )
     if config.critic_observables and geometry is None:
         groups = four_vector_groups(feature_names)
         if not groups:
@@ -95,7 +98,8 @@ def build_symmetry(
         raise ConfigError("symmetry_augmentation needs showers (--voxels) with a known geometry")
     if gated_columns(feature_transform.steps)[0]:
         raise ConfigError(
-            "symmetry_augmentation does not permute the hit indicators of shower.hit_mask yet"
+            "symmetry_augmentation does not permute the hit indicators of shower.hit_mask yet: "
+            "set [shower] hit_mask = false to use it"
         )
     # the response column (and with layer shares the layers' fractions) stay in place
     n_extra = feature_transform.output_width(geometry.n_voxels) - geometry.n_voxels

@@ -175,7 +175,9 @@ def fit_shower_transform(
         steps.append(DivideByCondition(condition_index=energy_condition_index))
     n_layers = n_voxels // layer_size if settings.energy_shares and layer_size else 0
     n_values = n_voxels + n_layers + (1 if settings.energy_shares else 0)  # with the response
-    masked = list(range(n_voxels + n_layers)) if settings.hit_mask else []
+    masked = (
+        list(range(n_voxels + n_layers)) if settings.hit_mask and settings.energy_shares else []
+    )
     if masked:
         steps.append(HitIndicators(columns=masked))
     scaled = FeatureTransform(steps).forward(voxels, energy).astype(np.float64)

@@ -61,11 +61,13 @@ class ShowerTransformSettings:
     # group (equal angular bins), wherever it is generated; false where the physics breaks the
     # symmetry (a magnetic field)
     random_symmetry: bool = True
-    # with energy shares: each share and layer fraction also gets a hit indicator that the
+    # with energy shares (ignored without): each share and layer fraction also gets a hit
+    # indicator that the
     # generator decides with a hard threshold (straight-through gradients), and its value reads
     # 0 where empty, so a deep layer can light exactly one voxel or none
-    # (hepgan.models.transforms.hit_mask)
-    hit_mask: bool = False
+    # (hepgan.models.transforms.hit_mask); false with dequantise, symmetry_augmentation or
+    # critic_observables, which do not read the indicators
+    hit_mask: bool = True
 
     def validate(self) -> None:
         """Raises ConfigError naming the first setting out of its range."""
@@ -75,10 +77,10 @@ class ShowerTransformSettings:
             )
         if self.gap_fraction < 0:
             raise ConfigError(f"shower.gap_fraction must be >= 0, got {self.gap_fraction}")
-        if self.hit_mask and (self.dequantise or not self.energy_shares):
+        if self.hit_mask and self.dequantise:
             raise ConfigError(
-                "shower.hit_mask needs shower.energy_shares and no shower.dequantise "
-                "(the decision replaces the blur of the empty voxels)"
+                "shower.hit_mask and shower.dequantise exclude each other (dequantised "
+                "training showers have no empty voxels to decide): set one of them false"
             )
         if not 0.0 <= self.empty_share_fraction <= 1.0:
             raise ConfigError(

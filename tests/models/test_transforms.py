@@ -21,7 +21,7 @@ from hepgan.models.transforms.kinematics import LabPair, PairFrame
 from hepgan.models.transforms.showers import EnergyShares
 
 # Each voxel's share of the whole shower: no geometry, so no layers and no random symmetry
-WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
+WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False, hit_mask=False)
 
 
 def _round_trip(transform: FeatureTransform) -> FeatureTransform:
@@ -151,6 +151,9 @@ def test_output_width_follows_the_steps_that_change_it() -> None:
     energy = rng.uniform(1e3, 1e4, 500)  # MeV
     shower = fit_shower_transform(voxels, energy, WHOLE_SHOWER)
     assert shower.output_width(7) == 8 == shower.forward(voxels, energy[:, None]).shape[1]
+    # with the hit mask, an indicator for each share: V + 1 + V
+    masked = fit_shower_transform(voxels, energy, replace(WHOLE_SHOWER, hit_mask=True))
+    assert masked.output_width(7) == 15 == masked.forward(voxels, energy[:, None]).shape[1]
     events = fit_event_transform(rng.normal(size=(500, 3)), ["a", "b", "c"])
     assert events.output_width(3) == 3
 

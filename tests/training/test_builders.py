@@ -220,6 +220,7 @@ def test_training_on_dequantised_layer_shares_picks_by_separation_power(tmp_path
     assert np.isclose(data.features, thresholds[0] / (1 - 1e-3), rtol=1e-9, atol=0).any()
     geometry = data.geometry
     assert artefact.generator.config.n_features == geometry.n_voxels + geometry.n_layers + 1
+    assert not artefact.generator.config.hit_mask_columns  # dequantised: no hit mask
     showers = artefact.generate(200, conditions=np.full((200, 1), 5e3), seed=1)
     assert showers.shape == (200, geometry.n_voxels) and np.all(showers >= 0)
 

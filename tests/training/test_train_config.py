@@ -41,9 +41,9 @@ def test_shower_and_events_tables_are_read_and_merged(tmp_path: Path) -> None:
         "[shower]\ngap_fraction = 1\nlayer_shares = false\n"
         '[events]\npair_variables = "lab"\n',
     )
-    config = build_config(values, {"shower": {"dequantise": True}})
+    config = build_config(values, {"shower": {"dequantise": True, "hit_mask": False}})
     assert config.shower == ShowerTransformSettings(
-        gap_fraction=1.0, layer_shares=False, dequantise=True
+        gap_fraction=1.0, layer_shares=False, dequantise=True, hit_mask=False
     )
     assert isinstance(config.shower.gap_fraction, float)  # the int of the TOML file
     assert config.events == EventTransformSettings(pair_variables="lab")
@@ -56,7 +56,8 @@ def test_the_old_flat_names_still_work_with_a_warning(tmp_path: Path) -> None:
     values = _toml(
         tmp_path,
         'data = ["a.root"]\nvoxels = "v"\nout = "m"\nshower_layer_shares = false\n'
-        'shower_gap_fraction = 0.5\nevent_pair_variables = "lab"\n[shower]\ndequantise = true\n',
+        'shower_gap_fraction = 0.5\nevent_pair_variables = "lab"\n[shower]\ndequantise = true\n'
+        "hit_mask = false\n",
     )
     with pytest.warns(FutureWarning) as warned:
         config = build_config(values, {"shower_random_symmetry": False})
@@ -68,7 +69,7 @@ def test_the_old_flat_names_still_work_with_a_warning(tmp_path: Path) -> None:
     ]
     assert "write layer_shares = ... in the [shower] table" in str(warned[0].message)
     assert config.shower == ShowerTransformSettings(
-        layer_shares=False, gap_fraction=0.5, dequantise=True, random_symmetry=False
+        layer_shares=False, gap_fraction=0.5, dequantise=True, random_symmetry=False, hit_mask=False
     )
     assert config.events.pair_variables == "lab"
     # Every old name lands on the field of the same name in its table.

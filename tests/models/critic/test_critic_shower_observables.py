@@ -26,7 +26,8 @@ from hepgan.simulators.showers import simulate_showers
 from hepgan.validation.report.observables import shower_observables
 
 GEOMETRY = get_geometry("small")
-WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False)
+# the critic does not read hit indicators (shower.hit_mask): its transforms have none
+WHOLE_SHOWER = ShowerTransformSettings(layer_shares=False, random_symmetry=False, hit_mask=False)
 WIDTHS = (GEOMETRY.n_voxels, 1)  # physical widths: voxels, conditions (the incident energy)
 
 
@@ -62,7 +63,9 @@ def test_inverse_transform_in_the_graph_is_the_numpy_inverse_and_sums_exactly(
     showers, layer_shares: bool
 ) -> None:
     incident, voxels = showers
-    settings = ShowerTransformSettings(layer_shares=layer_shares, random_symmetry=False)
+    settings = ShowerTransformSettings(
+        layer_shares=layer_shares, random_symmetry=False, hit_mask=False
+    )
     features = fit_shower_transform(voxels, incident, settings, shape=GEOMETRY.shape)
     conditions = fit_condition_transform(incident[:, None], log_columns=[0])
     energies = TransformedShowerEnergies((features, conditions), WIDTHS).double()
@@ -170,8 +173,8 @@ def test_softened_layer_moments_keep_the_input_gradients_bounded(showers) -> Non
     "settings",
     [
         WHOLE_SHOWER,
-        ShowerTransformSettings(random_symmetry=False),
-        ShowerTransformSettings(log_offset_per_layer=True, random_symmetry=False),
+        ShowerTransformSettings(random_symmetry=False, hit_mask=False),
+        ShowerTransformSettings(log_offset_per_layer=True, random_symmetry=False, hit_mask=False),
         ShowerTransformSettings(energy_shares=False, layer_shares=False, random_symmetry=False),
     ],
     ids=["shares", "layers", "eps-per-layer", "fractions"],
