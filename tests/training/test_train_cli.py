@@ -73,7 +73,11 @@ def test_dimuon_train_then_generate_root(inputs: Path, tmp_path: Path) -> None:
 
     with uproot.open(tmp_path / "g.root") as generated:
         events = generated["events"].arrays(library="np")
-    assert list(events) == DIMUON_FEATURES.split(",")  # same layout as the input
+    # the input's branches first, then what the input file also holds beside them and the
+    # model derives from its four-vectors (each muon's pT, eta, phi and the pair mass)
+    features = DIMUON_FEATURES.split(",")
+    assert list(events)[: len(features)] == features
+    assert set(events) - set(features) == {"pt1", "eta1", "phi1", "pt2", "eta2", "phi2", "M"}
     assert events["Q1"].dtype == np.int32 and set(np.unique(events["Q1"])) <= {-1, 1}
     assert len(events["E1"]) == 500
 
