@@ -43,6 +43,7 @@ import numpy as np
 from scipy import optimize, special
 
 from hepgan.validation.judges.classifier import (
+    as_rows,
     log_sigmoid,
     paired_samples,
     roc_auc,
@@ -194,19 +195,34 @@ def classifier_inputs(
     return np.stack([np.asarray(observables[name], np.float64) for name in names], axis=1)
 
 
-def high_level_classifier_test(
+def train_judge(
     candidate: np.ndarray,
     reference: np.ndarray,
     *,
     options: HighLevelClassifierOptions | None = None,
     seed: int = 0,
     device: str = "cpu",
-    progress: Callable[[int, float], None] | None = None,
-) -> HighLevelClassifierResult:
-    """Train the judge on candidate (n, F) vs reference (m, F) inputs; AUC and calibrated JS
-    on the held-out test split. Deterministic for a seed (on the CPU). ``progress``, when
-    given, is called after each epoch with (epoch, validation BCE in nats)."""
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The judge's network trained as :func:`high_level_classifier_test` trains it, as a
+    function of inputs (k, F) in the samples' units -> logits t (k,) of
+    D = sigmoid(t) = P(reference | x): for tests of the GAN identity on held-out events."""
     options = options or HighLevelClassifierOptions()
+    scaled, (mean, width) = _standardised_splits(candidate, reference, options, seed, scale=True)
+    run = _train(scaled, options, seed, device)
+    return lambda events: run.logits(((as_rows(events) - mean) / width).astype(np.float32))
+
+
+def _standardised_splits(
+    candidate: np.ndarray,
+    reference: np.ndarray,
+    options: HighLevelClassifierOptions,
+    seed: int,
+    *,
+    scale: bool = False,
+):
+    """Equal numbers of events per class (at most ``max_events_per_class``), split into
+    test / validation / train (x (n, F) float32 standardised by the training split's mean
+    and width, labels y: 1 reference, 0 candidate); with ``scale`` also (mean, width)."""
     candidate, reference = paired_samples(candidate, reference)
     rng = np.random.default_rng(seed)
     n = min(len(candidate), len(reference), options.max_events_per_class)
@@ -233,6 +249,23 @@ def high_level_classifier_test(
         name: (((x - mean) / width).astype(np.float32), y.astype(np.float32))
         for name, (x, y) in splits.items()
     }
+    return (scaled, (mean, width)) if scale else scaled
+
+
+def high_level_classifier_test(
+    candidate: np.ndarray,
+    reference: np.ndarray,
+    *,
+    options: HighLevelClassifierOptions | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: Callable[[int, float], None] | None = None,
+) -> HighLevelClassifierResult:
+    """Train the judge on candidate (n, F) vs reference (m, F) inputs; AUC and calibrated JS
+    on the held-out test split. Deterministic for a seed (on the CPU). ``progress``, when
+    given, is called after each epoch with (epoch, validation BCE in nats)."""
+    options = options or HighLevelClassifierOptions()
+    scaled = _standardised_splits(candidate, reference, options, seed)
     run = _train(scaled, options, seed, device, progress)
     validation_logits = run.logits(scaled["validation"][0])
     a, b = _platt(validation_logits, scaled["validation"][1])
