@@ -211,6 +211,12 @@ const HepganPlots = (() => {
     ];
     const layout = histogramLayout(text, logX, logY);
     layout.xaxis.range = shown;
+    if (logY) {
+      // Plotly pads a log axis by a share of all the decades it spans: over many decades the
+      // axis then ends far above the data. End it a tenth of a decade above the highest bar.
+      const tops = [reference, generated].flatMap((b) => b.density.map((d, i) => d + (b.error[i] || 0)));
+      layout.yaxis.range = [Math.log10(Math.min(...positive)) - 0.1, Math.log10(Math.max(...tops)) + 0.1];
+    }
     return newPlot(element, traces, layout);
   }
 

@@ -82,9 +82,9 @@ def test_density_axes_end_at_the_data_even_where_the_reference_has_a_point_mass(
         top = plot["yRange"][1]
         data_top = plot["dataTop"]
         if plot["yType"] == "log":
-            assert top <= np.log10(data_top) + 0.25, plot
+            assert top <= np.log10(data_top) + 0.25, (plot["observable"], top, data_top)
         else:
-            assert top <= 1.25 * data_top, plot
+            assert top <= 1.25 * data_top, (plot["observable"], top, data_top)
     tab.page.locator(f"#histograms [data-observable='{tied[0]}']").screenshot(
         path=str(tab.screenshots / "point-mass.png")
     )
