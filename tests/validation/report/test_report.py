@@ -311,3 +311,26 @@ def test_a_failing_criterion_is_not_listed_again_as_a_warning() -> None:
     ]
     assert len([r for r in reasons if r.startswith("worst KS")]) == 1
     assert len([r for r in reasons if r.startswith("mean JS")]) == 1
+
+
+def test_the_report_builders_keep_their_documented_path_without_an_eager_import() -> None:
+    """README's earlier path, hepgan.validation.report.build_report, still works; importing the
+    package alone does not load the builder (and its statistics)."""
+    import subprocess
+    import sys
+
+    from hepgan.validation import report
+    from hepgan.validation.report import build
+
+    assert report.build_report is build.build_report
+    assert report.build_report_dict is build.build_report_dict
+    probe = (
+        "import sys, hepgan.validation.report; "
+        "print('hepgan.validation.report.build' in sys.modules)"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "False"
+    )
