@@ -207,7 +207,7 @@ def train_judge(
     function of inputs (k, F) in the samples' units -> logits t (k,) of
     D = sigmoid(t) = P(reference | x): for tests of the GAN identity on held-out events."""
     options = options or HighLevelClassifierOptions()
-    scaled, (mean, width) = _standardised_splits(candidate, reference, options, seed, scale=True)
+    scaled, (mean, width) = _standardised_splits(candidate, reference, options, seed)
     run = _train(scaled, options, seed, device)
     return lambda events: run.logits(((as_rows(events) - mean) / width).astype(np.float32))
 
@@ -217,12 +217,11 @@ def _standardised_splits(
     reference: np.ndarray,
     options: HighLevelClassifierOptions,
     seed: int,
-    *,
-    scale: bool = False,
 ):
-    """Equal numbers of events per class (at most ``max_events_per_class``), split into
-    test / validation / train (x (n, F) float32 standardised by the training split's mean
-    and width, labels y: 1 reference, 0 candidate); with ``scale`` also (mean, width)."""
+    """(splits, (mean, width)): equal numbers of events per class (at most
+    ``max_events_per_class``), split into test / validation / train (x (n, F) float32
+    standardised by the training split's mean and width, labels y: 1 reference, 0
+    candidate), and that mean and width (F,)."""
     candidate, reference = paired_samples(candidate, reference)
     rng = np.random.default_rng(seed)
     n = min(len(candidate), len(reference), options.max_events_per_class)
@@ -249,7 +248,7 @@ def _standardised_splits(
         name: (((x - mean) / width).astype(np.float32), y.astype(np.float32))
         for name, (x, y) in splits.items()
     }
-    return (scaled, (mean, width)) if scale else scaled
+    return scaled, (mean, width)
 
 
 def high_level_classifier_test(
@@ -265,7 +264,7 @@ def high_level_classifier_test(
     on the held-out test split. Deterministic for a seed (on the CPU). ``progress``, when
     given, is called after each epoch with (epoch, validation BCE in nats)."""
     options = options or HighLevelClassifierOptions()
-    scaled = _standardised_splits(candidate, reference, options, seed)
+    scaled, _ = _standardised_splits(candidate, reference, options, seed)
     run = _train(scaled, options, seed, device, progress)
     validation_logits = run.logits(scaled["validation"][0])
     a, b = _platt(validation_logits, scaled["validation"][1])
