@@ -32,6 +32,12 @@ class GanConfig:
     # len(hit_mask_columns) outputs are the decisions h_j in {0, 1}, and output j is multiplied
     # by h_j (see hepgan.models.transforms.hit_mask); [] for no hit mask
     hit_mask_columns: list[int] = field(default_factory=list)
+    # two stages: these outputs (indices among all F, hit decisions included) come from a first
+    # network of (z, c) alone, the others from a second one that also sees them; the critic
+    # adds a branch that scores them alone with c; [] for one network (a shower's layer-level
+    # columns: hepgan.models.transforms.stages)
+    stage_one_columns: list[int] = field(default_factory=list)
+    stage_one_hidden: list[int] = field(default_factory=lambda: [128, 128])
 
     def __post_init__(self) -> None:
         if self.n_features < 1 or self.n_conditions < 0 or self.latent_dim < 1:
@@ -39,9 +45,17 @@ class GanConfig:
         self.generator_hidden = [int(width) for width in self.generator_hidden]
         self.critic_hidden = [int(width) for width in self.critic_hidden]
         self.hit_mask_columns = [int(column) for column in self.hit_mask_columns]
+        self.stage_one_columns = [int(column) for column in self.stage_one_columns]
+        self.stage_one_hidden = [int(width) for width in self.stage_one_hidden]
         n_values = self.n_features - len(self.hit_mask_columns)
         if any(not 0 <= column < n_values for column in self.hit_mask_columns):
             raise ValueError(f"hit_mask_columns must index the first {n_values} outputs")
+        stage_one = set(self.stage_one_columns)
+        distinct = len(stage_one) == len(self.stage_one_columns)
+        if not distinct or not stage_one <= set(range(self.n_features)):
+            raise ValueError(f"stage_one_columns must be distinct among {self.n_features}")
+        if len(stage_one) == self.n_features:
+            raise ValueError("stage_one_columns must leave the second stage some outputs")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,15 +77,27 @@ def mlp(n_inputs: int, hidden: list[int], n_outputs: int, negative_slope: float)
 
 
 class Generator(nn.Module):
-    """x' = G(z, c): noise (B, Z), transformed conditions (B, C) -> transformed features (B, F)."""
+    """x' = G(z, c): noise (B, Z), transformed conditions (B, C) -> transformed features (B, F).
+
+    With ``stage_one_columns`` S (two stages): s = G1(z, c) gives the |S| columns S and
+    G2(z, c, s) the F - |S| others, put back in column order; without: one network."""
 
     def __init__(self, config: GanConfig) -> None:
         super().__init__()
         self.config = config
+        inputs = config.latent_dim + config.n_conditions
+        first = config.stage_one_columns
+        self.stage_one: nn.Sequential | None = None
+        if first:
+            self.stage_one = mlp(inputs, config.stage_one_hidden, len(first), config.negative_slope)
+            others = [column for column in range(config.n_features) if column not in set(first)]
+            # output column j is column order[j] of [G1 outputs, G2 outputs]
+            order = torch.argsort(torch.tensor(first + others))
+            self.register_buffer("stage_order", order, persistent=False)
         self.net = mlp(
-            config.latent_dim + config.n_conditions,
+            inputs + len(first),
             config.generator_hidden,
-            config.n_features,
+            config.n_features - len(first),
             config.negative_slope,
         )
 
@@ -83,7 +109,13 @@ class Generator(nn.Module):
             self.register_buffer("hit_selection", selection, persistent=False)
 
     def forward(self, noise: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:
-        out = self.net(join_conditions(noise, conditions))  # (B, F)
+        inputs = join_conditions(noise, conditions)  # (B, Z + C)
+        if self.stage_one is None:
+            out = self.net(inputs)  # (B, F)
+        else:
+            first = self.stage_one(inputs)  # (B, |S|)
+            others = self.net(torch.cat([inputs, first], dim=1))  # (B, F - |S|)
+            out = torch.cat([first, others], dim=1)[:, self.stage_order]  # (B, F)
         if not self.config.hit_mask_columns:
             return out
         return self._gate(out)
@@ -114,7 +146,11 @@ class Generator(nn.Module):
 
 
 class Critic(nn.Module):
-    """D(x', c): transformed features (B, F) and conditions (B, C) -> score (B,)."""
+    """D(x', c): transformed features (B, F) and conditions (B, C) -> score (B,).
+
+    With ``stage_one_columns`` S: D(x', c) = D_all(x', c) + D_S(x'_S, c), a branch that sees
+    the first stage's columns alone, so their joint distribution given c is not drowned by
+    the F - |S| others."""
 
     def __init__(self, config: GanConfig) -> None:
         super().__init__()
@@ -125,11 +161,22 @@ class Critic(nn.Module):
             1,
             config.negative_slope,
         )
+        first = config.stage_one_columns
+        self.stage_one: nn.Sequential | None = None
+        if first:
+            self.stage_one = mlp(
+                len(first) + config.n_conditions, config.stage_one_hidden, 1, config.negative_slope
+            )
+            self.register_buffer("stage_one_index", torch.tensor(first), persistent=False)
 
     def forward(
         self, features: torch.Tensor, conditions: torch.Tensor | None = None
     ) -> torch.Tensor:
-        return self.net(join_conditions(features, conditions)).squeeze(-1)  # (B,)
+        score = self.net(join_conditions(features, conditions))  # (B, 1)
+        if self.stage_one is not None:
+            first = features[:, self.stage_one_index]  # (B, |S|)
+            score = score + self.stage_one(join_conditions(first, conditions))
+        return score.squeeze(-1)  # (B,)
 
 
 def join_conditions(first: torch.Tensor, conditions: torch.Tensor | None) -> torch.Tensor:

@@ -51,6 +51,12 @@ class NetworkSettings:
     latent_dim: int = 64  # width of the noise vector z
     generator_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
     critic_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
+    # showers with layer shares: a first network generates the layer fractions, the response
+    # and which layers are empty from the incident energy, a second one the shares within the
+    # layers given those; the critic gets a branch on the first stage's columns
+    # (hepgan.models.transforms.stages; docs/quality.md: the ablation)
+    two_stage: bool = False
+    stage_one_hidden: list[int] = field(default_factory=lambda: [128, 128])  # both stage-one nets
 
 
 @dataclass
