@@ -28,9 +28,9 @@ class GanConfig:
     generator_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
     critic_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
     negative_slope: float = 0.2  # slope of LeakyReLU for negative inputs
-    # columns whose value the generator gates by a hit decision (a hit mask): the last
-    # len(hit_mask_columns) outputs are the decisions h_j in {0, 1}, and output j is multiplied
-    # by h_j (see hepgan.models.transforms.hit_mask); [] for no hit mask
+    # consecutive columns whose value the generator gates by a hit decision (a hit mask): the
+    # last len(hit_mask_columns) outputs are the decisions h_j in {0, 1}, and output j is
+    # multiplied by h_j (see hepgan.models.transforms.hit_mask); [] for no hit mask
     hit_mask_columns: list[int] = field(default_factory=list)
     # two stages: these outputs (indices among all F, hit decisions included) come from a first
     # network of (z, c) alone, the others from a second one that also sees them; the critic
@@ -50,6 +50,9 @@ class GanConfig:
         n_values = self.n_features - len(self.hit_mask_columns)
         if any(not 0 <= column < n_values for column in self.hit_mask_columns):
             raise ValueError(f"hit_mask_columns must index the first {n_values} outputs")
+        masked = self.hit_mask_columns
+        if masked != list(range(masked[0], masked[0] + len(masked)) if masked else []):
+            raise ValueError("hit_mask_columns must be consecutive ascending columns")
         stage_one = set(self.stage_one_columns)
         distinct = len(stage_one) == len(self.stage_one_columns)
         if not distinct or not stage_one <= set(range(self.n_features)):
@@ -101,13 +104,6 @@ class Generator(nn.Module):
             config.negative_slope,
         )
 
-        n_masked = len(config.hit_mask_columns)
-        if n_masked:
-            # selection (M, F - M): row j is one-hot at the j-th masked column
-            selection = torch.zeros(n_masked, config.n_features - n_masked)
-            selection[torch.arange(n_masked), torch.tensor(config.hit_mask_columns)] = 1.0
-            self.register_buffer("hit_selection", selection, persistent=False)
-
     def forward(self, noise: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:
         inputs = join_conditions(noise, conditions)  # (B, Z + C)
         if self.stage_one is None:
@@ -122,16 +118,18 @@ class Generator(nn.Module):
 
     def _gate(self, out: torch.Tensor) -> torch.Tensor:
         """The hit mask: h = H(t) for the last M outputs t (logits), straight-through in
-        training (dh/dt = sigmoid'(t)); the other outputs y -> y (1 + (h - 1) S), S the
-        selection, so a masked column is y_j h_j and the rest pass unchanged. (B, F)."""
-        n_values = out.shape[1] - self.hit_selection.shape[0]
-        values, logits = out[:, :n_values], out[:, n_values:]  # (B, F - M), (B, M)
+        training (dh/dt = sigmoid'(t)); masked column j (of the consecutive columns a to
+        a + M) becomes y_j h_j, the others pass unchanged. (B, F)."""
+        first = self.config.hit_mask_columns[0]
+        n_masked = len(self.config.hit_mask_columns)
+        n_values = out.shape[1] - n_masked
+        logits = out[:, n_values:]  # (B, M)
         hits = (logits > 0).to(out.dtype)
         if self.training:
             soft = torch.sigmoid(logits)
             hits = hits + soft - soft.detach()
-        gate = 1.0 + (hits - 1.0) @ self.hit_selection.to(out.dtype)  # (B, F - M)
-        return torch.cat([values * gate, hits], dim=1)
+        gated = out[:, first : first + n_masked] * hits  # (B, M)
+        return torch.cat([out[:, :first], gated, out[:, first + n_masked : n_values], hits], dim=1)
 
     def sample_noise(
         self,

@@ -66,9 +66,9 @@ class FeatureTransform:
 
     def inverse(self, values: np.ndarray, conditions: np.ndarray | None = None) -> np.ndarray:
         """Transformed values (N, F) -> physical (N, F) float32."""
-        out = np.asarray(values, dtype=np.float64)
+        out = np.array(values, dtype=np.float64)  # the chain's own copy, which steps overwrite
         for step in reversed(self.steps):
-            out = step.inverse(out, conditions)
+            out = step.inverse_owned(out, conditions)
         return out.astype(np.float32)
 
     def output_width(self, input_width: int) -> int:

@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from hepgan.models.transforms.steps import RowStep
+from hepgan.models.transforms.steps import RowStep, as_slice
 
 
 @dataclass
@@ -41,11 +41,17 @@ class HitIndicators(RowStep):
         return np.column_stack([values, hits])
 
     def inverse(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
-        values = np.asarray(values, dtype=np.float64)
-        n_masked = len(self.columns)
-        out = values[:, : values.shape[1] - n_masked].copy()  # (N, F)
-        hits = values[:, out.shape[1] :] > 0.5  # (N, M)
-        out[:, self.columns] = np.where(hits, out[:, self.columns], 0.0)
+        return self.inverse_owned(np.array(values, dtype=np.float64), conditions)
+
+    def inverse_owned(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        """The first F columns of ``values`` (a view), the masked ones zeroed in place."""
+        out = values[:, : values.shape[1] - len(self.columns)]  # (N, F)
+        empty = values[:, out.shape[1] :] <= 0.5  # (N, M)
+        columns = as_slice(self.columns)
+        if isinstance(columns, slice):  # a view: zeroed where it lies
+            np.copyto(out[:, columns], 0.0, where=empty)
+        else:
+            out[:, columns] = np.where(empty, 0.0, out[:, columns])
         return out
 
 

@@ -73,6 +73,35 @@ class EnergyShares(RowStep):
             shares = (within * fractions[:, :, None]).reshape(n_events, n_voxels)
         return shares * energy[:, None]  # (N, V)
 
+    def inverse_owned(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
+        """:meth:`inverse` computed in ``values`` itself; returns a view (N, V) of it. With
+        layers the shares are only normalised within each layer (the whole shower's
+        normalisation of :meth:`inverse` cancels there)."""
+        np.maximum(values, 0.0, out=values)
+        n_events = len(values)
+        n_layers = self.layers_in_output(values.shape[1])
+        n_voxels = values.shape[1] - 1 - n_layers
+        energy = values[:, -1] * condition_column(conditions, self.condition_index)  # (N,) MeV
+        shares = values[:, :n_voxels]  # (N, V), a view
+        if not n_layers:
+            _normalise_in_place(shares)
+            shares *= energy[:, None]
+            return shares
+        within = shares.reshape(n_events, n_layers, self.layer_size)  # a view: rows contiguous
+        _normalise_in_place(within)
+        fractions = values[:, n_voxels:-1]  # (N, L)
+        _normalise_in_place(fractions)
+        fractions *= energy[:, None]  # each layer's energy, MeV
+        within *= fractions[:, :, None]
+        return shares
+
+
+def _normalise_in_place(values: np.ndarray) -> None:
+    """values / their sum over the last axis, written into ``values``; rows summing to 0 stay
+    0."""
+    total = values.sum(axis=-1, keepdims=True)
+    np.divide(values, np.where(total > 0, total, 1.0), out=values)
+
 
 def _normalise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(values / their sum over the last axis, the sum); rows summing to 0 stay 0."""

@@ -93,26 +93,28 @@ def test_the_generator_decides_exactly_and_its_gradients_flow() -> None:
     """Eval: indicators in {0, 1} and a masked value 0 where its indicator is 0, the others
     untouched. Training: the same forward values, and d/dt of sum(outputs) through the
     straight-through decision is sigmoid'(t) (1 + y_j) for logit t_j gating value y_j."""
-    config = GanConfig(n_features=7, latent_dim=4, generator_hidden=[16], hit_mask_columns=[0, 2])
+    config = GanConfig(n_features=7, latent_dim=4, generator_hidden=[16], hit_mask_columns=[1, 2])
     generator = Generator(config)
     raw = torch.randn(64, 7, requires_grad=True)  # 5 values, 2 logits
     out_eval = generator.eval()._gate(raw)
     hits = out_eval[:, 5:]
     assert set(hits.unique().tolist()) <= {0.0, 1.0}
     torch.testing.assert_close(hits, (raw[:, 5:] > 0).float())
-    torch.testing.assert_close(out_eval[:, [0, 2]], raw[:, [0, 2]] * hits)
-    torch.testing.assert_close(out_eval[:, [1, 3, 4]], raw[:, [1, 3, 4]])
+    torch.testing.assert_close(out_eval[:, [1, 2]], raw[:, [1, 2]] * hits)
+    torch.testing.assert_close(out_eval[:, [0, 3, 4]], raw[:, [0, 3, 4]])
     out_train = generator.train()._gate(raw)
     torch.testing.assert_close(out_train, out_eval)
     out_train.sum().backward()
     soft = torch.sigmoid(raw[:, 5:].detach())
     derivative = soft * (1 - soft)
-    expected = derivative * (1 + raw[:, [0, 2]].detach())
+    expected = derivative * (1 + raw[:, [1, 2]].detach())
     torch.testing.assert_close(raw.grad[:, 5:], expected)
-    torch.testing.assert_close(raw.grad[:, [0, 2]], hits)  # only kept values learn
-    assert torch.all(raw.grad[:, [1, 3, 4]] == 1)
+    torch.testing.assert_close(raw.grad[:, [1, 2]], hits)  # only kept values learn
+    assert torch.all(raw.grad[:, [0, 3, 4]] == 1)
     with pytest.raises(ValueError, match="hit_mask_columns"):
         GanConfig(n_features=7, hit_mask_columns=[6])
+    with pytest.raises(ValueError, match="consecutive"):
+        GanConfig(n_features=7, hit_mask_columns=[0, 2])
 
 
 @pytest.mark.slow
@@ -148,3 +150,21 @@ def test_settings_that_cannot_go_with_a_hit_mask_are_refused() -> None:
     voxels, energy = _showers(3, 100)
     ratio = ShowerTransformSettings(energy_shares=False, layer_shares=False, random_symmetry=False)
     assert gated_columns(fit_shower_transform(voxels, energy, ratio).steps) == ([], [])
+
+
+def test_the_chains_in_place_inverse_equals_each_steps_copying_inverse() -> None:
+    """FeatureTransform.inverse lets each step overwrite the chain's own float64 copy
+    (inverse_owned): the same showers as every step's copying inverse in turn, to float64
+    rounding, and the caller's array untouched."""
+    voxels, energy = _showers(4, 300)
+    transform = _fitted(voxels, energy)
+    y = transform.forward(voxels, energy[:, None]).astype(np.float64)
+    y += np.random.default_rng(5).normal(0.0, 0.3, y.shape)  # a generator's imperfect values
+    before = y.copy()
+    expected = y
+    for step in reversed(transform.steps):
+        expected = step.inverse(expected, energy[:, None])
+    got = transform.inverse(y, energy[:, None])
+    np.testing.assert_array_equal(y, before)
+    np.testing.assert_allclose(got, expected.astype(np.float32), rtol=1e-6, atol=1e-9)
+    assert np.array_equal(got == 0, expected == 0)
