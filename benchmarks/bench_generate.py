@@ -8,9 +8,12 @@
 a change, timed in turns for ``--rounds`` rounds in one run; else the small shower model
 of :mod:`benchmarks.bench_service`, default network) for each batch size:
 best wall time of ``--repeats`` calls, from noise to events in physical units as NumPy
-(so GPU work is finished), and events/s. Then one seed's 10k events on ``--device``
-and on ``--compare-device``: the largest difference relative to each feature's
-largest value, and the share of values that differ by more than 1e-4 of it.
+(so GPU work is finished), and events/s; beside it the generator network's own forward pass
+for the same batch (noise and transformed conditions given, the sampler's batches, output
+copied to the host) and the ratio of the two: what the transforms and bookkeeping add.
+Then one seed's 10k events on ``--device`` and on ``--compare-device``: the largest
+difference relative to each feature's largest value, and the share of values that differ
+by more than 1e-4 of it.
 """
 
 from __future__ import annotations
@@ -44,6 +47,43 @@ def generation_times(
         )
         for n in sizes
     }
+
+
+def network_times(
+    model: Path, *, device: str, sizes: list[int], repeats: int, cpu_time: bool = False
+) -> dict[int, float]:
+    """Best seconds of the generator network alone per batch size: its forward pass over
+    the sampler's batches (:func:`~hepgan.models.sampler.default_batch_size`) of given noise
+    and transformed conditions, in eval mode without autograd, output copied to the host."""
+    import torch
+
+    from hepgan.models.artefact import load_artefact
+    from hepgan.models.sampler import default_batch_size
+
+    clock = time.process_time if cpu_time else time.perf_counter
+    artefact = load_artefact(model).to(device)
+    sampler = artefact.sampler
+    generator = sampler.generator.eval()
+    batch = default_batch_size(generator.config.n_features)
+
+    def forward(noise: torch.Tensor, conditions: torch.Tensor) -> None:
+        with torch.inference_mode():
+            for start in range(0, len(noise), batch):
+                stop = start + batch
+                generator(noise[start:stop], conditions[start:stop]).float().cpu()
+
+    times = {}
+    for n in sizes:
+        physical = artefact.sample_conditions(n, seed=1)  # (n, C)
+        conditions = torch.from_numpy(sampler.condition_transform.forward(physical)).to(device)
+        noise = torch.randn(n, generator.config.latent_dim).to(device)
+        forward(noise, conditions)  # warm-up
+        times[n] = best_time(
+            lambda noise=noise, conditions=conditions: forward(noise, conditions),
+            repeats=repeats,
+            clock=clock,
+        )
+    return times
 
 
 def device_agreement(model: Path, *, device: str, other: str) -> tuple[float, float]:
@@ -94,11 +134,15 @@ def main() -> None:
                     f"round {round_}: generation on {device} ({model}), best {clock} of "
                     f"{args.repeats}"
                 )
-                for n, seconds in generation_times(
-                    model, device=device, sizes=sizes, repeats=args.repeats, cpu_time=args.cpu_time
-                ).items():
+                timing = dict(device=device, sizes=sizes, repeats=args.repeats)
+                network = network_times(model, **timing, cpu_time=args.cpu_time)
+                for n, seconds in generation_times(model, **timing, cpu_time=args.cpu_time).items():
                     rate = n / seconds
-                    print(f"   {n:7d} events: {seconds * 1000:9.2f} ms, {rate:12.0f} events/s")
+                    print(
+                        f"   {n:7d} events: {seconds * 1000:9.2f} ms, {rate:12.0f} events/s; "
+                        f"network alone {network[n] * 1000:9.2f} ms, generate / network "
+                        f"{seconds / network[n]:5.2f}"
+                    )
         model = models[-1]
         if args.compare_device:
             other = str(resolve_device(args.compare_device, flag="--compare-device"))
