@@ -41,11 +41,6 @@ def build_critic(
     each particle's kinematics for events with four-vectors among ``feature_names``."""
     if not config.critic_observables and config.minibatch_std_group == 0:
         return Critic(gan_config)
-    if gan_config.stage_one_columns:
-        raise ConfigError(
-            "network.two_stage gives the plain critic a branch on the first stage's columns; "
-            "critic_observables and minibatch_std_group do not have it yet: set them off"
-        )
     from hepgan.models.critic.physics_critic import PhysicsCritic
 
     observables: nn.Module | None = None

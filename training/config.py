@@ -51,11 +51,11 @@ class NetworkSettings:
     latent_dim: int = 64  # width of the noise vector z
     generator_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
     critic_hidden: list[int] = field(default_factory=lambda: [256, 256, 256])
-    # showers with layer shares: a first network generates the layer fractions, the response
-    # and which layers are empty from the incident energy, a second one the shares within the
-    # layers given those; the critic gets a branch on the first stage's columns
-    # (hepgan.models.transforms.stages; docs/quality.md: the ablation)
-    two_stage: bool = False
+    # showers (needs layer shares; ignored for events): a first network generates the layer
+    # fractions, the response and which layers are empty from the incident energy, a second one
+    # the shares within the layers given those; the critic gets a branch on the first stage's
+    # columns (hepgan.models.transforms.stages; docs/quality.md: the ablation)
+    two_stage: bool = True
     stage_one_hidden: list[int] = field(default_factory=lambda: [128, 128])  # both stage-one nets
 
 
@@ -73,6 +73,7 @@ class TrainConfig:
     max_events: int | None = None  # read at most this many events (None: all)
     # --- outputs
     out: str = ""  # the artefact folder
+    description: str = ""  # the model card's description ("": "<loss> GAN trained on <files>")
     run_dir: str | None = None  # checkpoints, history, plots (None: OUT/run)
     resume: bool = False  # continue from the last checkpoint in run_dir
     # --- split: reference (held out for reports), validation (checkpoint choice), train
@@ -197,6 +198,7 @@ class TrainConfig:
                 "symmetry_augmentation trains the generator up to the symmetry, which only "
                 "shower.random_symmetry restores at generation: keep it true"
             )
+        self._check_two_stage()
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.minibatch_std_group < 0:
@@ -207,6 +209,23 @@ class TrainConfig:
         if self.reference_fraction + self.validation_fraction >= 0.9:
             raise ConfigError("reference_fraction + validation_fraction leave too little to train")
         return self
+
+    def _check_two_stage(self) -> None:
+        """network.two_stage (showers only) needs layer shares, and the plain critic, the one
+        with the first stage's branch."""
+        if not (self.kind == "showers" and self.network.two_stage):
+            return
+        if not (self.shower.energy_shares and self.shower.layer_shares):
+            raise ConfigError(
+                "network.two_stage generates the layer fractions first: it needs [shower] "
+                "energy_shares and layer_shares true (or set network.two_stage = false)"
+            )
+        if self.critic_observables or self.minibatch_std_group:
+            raise ConfigError(
+                "network.two_stage gives the plain critic a branch on the first stage's "
+                "columns; critic_observables and minibatch_std_group do not have it yet: set "
+                "them off or network.two_stage = false"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

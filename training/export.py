@@ -100,7 +100,8 @@ def write_artefact(run: FinishedRun, history: list[dict[str, Any]]) -> Path:
     reference_rows = split.reference
     card = ModelCard(
         kind=data.kind,
-        description=f"{config.loss} GAN trained on "
+        description=config.description
+        or f"{config.loss} GAN trained on "
         + ", ".join(Path(file.path).name for file in data.files),
         feature_names=data.feature_names,
         feature_units=data.feature_units,

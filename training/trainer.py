@@ -87,7 +87,7 @@ class Trainer:
             hit_mask_columns=gated_columns(self.feature_transform.steps)[0],
             stage_one_columns=(
                 layer_level_columns(self.feature_transform.steps, self.train_features.shape[1])
-                if config.network.two_stage
+                if config.network.two_stage and data.kind == "showers"
                 else []
             ),
             stage_one_hidden=config.network.stage_one_hidden,

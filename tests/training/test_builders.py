@@ -21,6 +21,7 @@ from hepgan.models.transforms import (
 from hepgan.models.transforms.symmetry import dihedral_permutations
 from hepgan.simulators.showers import simulate_showers
 from hepgan.training.checkpoint import load_checkpoint
+from hepgan.training.config import NetworkSettings
 from hepgan.training.distributed import Distributed
 from hepgan.training.ema import GeneratorAverage
 from hepgan.training.loop import run_training
@@ -156,6 +157,10 @@ def test_the_averaged_weights_are_what_gets_saved(tmp_path: Path) -> None:
         minibatch_std_group=4,
         symmetry_augmentation=True,
         shower=ShowerTransformSettings(hit_mask=False),
+        # the physics critic has no first-stage branch: one network
+        network=NetworkSettings(
+            latent_dim=8, generator_hidden=[32, 32], critic_hidden=[32, 32], two_stage=False
+        ),
     )
     last = load_checkpoint(tmp_path / "model" / "run" / "last.safetensors")
     best = load_checkpoint(tmp_path / "model" / "run" / "best.safetensors")

@@ -39,7 +39,7 @@ def test_shower_and_events_tables_are_read_and_merged(tmp_path: Path) -> None:
         tmp_path,
         'data = ["a.root"]\nvoxels = "v"\nout = "m"\n'
         "[shower]\ngap_fraction = 1\nlayer_shares = false\n"
-        '[events]\npair_variables = "lab"\n',
+        '[events]\npair_variables = "lab"\n[network]\ntwo_stage = false\n',
     )
     config = build_config(values, {"shower": {"dequantise": True, "hit_mask": False}})
     assert config.shower == ShowerTransformSettings(
@@ -57,7 +57,7 @@ def test_the_old_flat_names_still_work_with_a_warning(tmp_path: Path) -> None:
         tmp_path,
         'data = ["a.root"]\nvoxels = "v"\nout = "m"\nshower_layer_shares = false\n'
         'shower_gap_fraction = 0.5\nevent_pair_variables = "lab"\n[shower]\ndequantise = true\n'
-        "hit_mask = false\n",
+        "hit_mask = false\n[network]\ntwo_stage = false\n",
     )
     with pytest.warns(FutureWarning) as warned:
         config = build_config(values, {"shower_random_symmetry": False})
@@ -119,7 +119,8 @@ def test_errors_name_the_setting(tmp_path: Path) -> None:
         build_config(
             {**shower, "symmetry_augmentation": True, "shower": {"random_symmetry": False}}
         ).validate()
-    build_config({**shower, "critic_observables": True}).validate()  # with layer shares too
+    one_network = {"network": {"two_stage": False}}
+    build_config({**shower, **one_network, "critic_observables": True}).validate()  # layer shares
     with pytest.raises(ConfigError, match="selection_metric must be one of ks, separation_power"):
         build_config({**shower, "selection_metric": "auc"}).validate()
     with pytest.raises(ConfigError, match=r"shower.log_offset_quantile must be in \(0, 1\)"):
@@ -145,3 +146,21 @@ def test_learning_rates_default_by_kind_and_can_be_set() -> None:
     assert chosen.learning_rates == (3e-4, 2e-4)
     with pytest.raises(ConfigError, match="learning_rate_generator must be a positive number"):
         build_config({**chosen.to_dict(), "learning_rate_generator": -1.0}).validate()
+
+
+def test_two_stage_needs_layer_shares_and_the_plain_critic() -> None:
+    """network.two_stage (the default) is refused, naming what to change, with flat shares or
+    a critic that has no first-stage branch; event models ignore it."""
+    showers = {"data": ["a.root"], "voxels": "v", "out": "m"}
+    assert build_config(showers).network.two_stage
+    build_config(showers).validate()
+    for changes, match in (
+        ({"shower": {"layer_shares": False}}, "layer_shares"),
+        ({"minibatch_std_group": 4}, "minibatch_std_group"),
+        ({"critic_observables": True, "shower": {"hit_mask": False}}, "critic_observables"),
+    ):
+        with pytest.raises(ConfigError, match="network.two_stage") as refused:
+            build_config({**showers, **changes}).validate()
+        assert match in str(refused.value)
+        build_config({**showers, **changes, "network": {"two_stage": False}}).validate()
+    build_config({"data": ["a.root"], "features": ["E1"], "out": "m"}).validate()

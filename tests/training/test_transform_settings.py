@@ -29,7 +29,8 @@ from tests.support.cards import read_card, write_resealed_card
 from tests.support.dimuon import DIMUON_FEATURES, dimuon_training_data
 from tests.support.tiny import make_tiny_artefact, toy_training_data
 
-SMALL_NETWORK = {"latent_dim": 8, "generator_hidden": [8], "critic_hidden": [8]}
+# one network: the fields changed here include the layer shares that two stages need
+SMALL_NETWORK = {"latent_dim": 8, "generator_hidden": [8], "critic_hidden": [8], "two_stage": False}
 
 
 def _changed_value(settings_field: dataclasses.Field) -> Any:
