@@ -321,8 +321,17 @@ class Trainer:
                 f"--resume: the checkpoint was written by {counters['world_size']} processes, "
                 f"this run has {self.world.world_size}"
             )
-        self.generator.load_state_dict(state["generator"])
-        self.critic.load_state_dict(state["critic"])
+        try:
+            self.generator.load_state_dict(state["generator"])
+            self.critic.load_state_dict(state["critic"])
+        except RuntimeError as error:  # missing, unexpected or differently shaped weights
+            first = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
+            raise ConfigError(
+                "--resume: the checkpoint's networks differ from the ones these settings build "
+                f"({first}); resume with the settings the run started with (its options.json; "
+                "runs begun before [network] two_stage or [shower] hit_mask became the default "
+                "resume with two_stage = false or hit_mask = false)"
+            ) from None
         self.optimizer_generator.load_state_dict(state["optimizer_generator"])
         self.optimizer_critic.load_state_dict(state["optimizer_critic"])
         if state.get("scaler"):

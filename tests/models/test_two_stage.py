@@ -180,3 +180,20 @@ def test_a_two_stage_model_gives_the_same_showers_everywhere(tmp_path: Path) -> 
     )
     np.testing.assert_array_equal(served, in_process)
     assert 0 < np.mean(in_process == 0) < 1
+
+
+def test_resuming_with_other_networks_names_the_settings(tmp_path: Path) -> None:
+    """A run begun with two stages, resumed with one network: a ConfigError that says which
+    settings to resume with, not a traceback of shapes."""
+    from hepgan.training.config import NetworkSettings
+    from hepgan.training.loop import run_training
+    from tests.support.tiny import tiny_config, toy_training_data
+
+    data = toy_training_data("showers", n_events=600, seed=2)
+    run_training(tiny_config(tmp_path / "m", data, steps=2, network=_network()), data)
+    one_network = NetworkSettings(
+        latent_dim=8, generator_hidden=[32], critic_hidden=[32], two_stage=False
+    )
+    resumed = tiny_config(tmp_path / "m", data, steps=4, network=one_network, resume=True)
+    with pytest.raises(ConfigError, match="--resume: the checkpoint's networks differ.*two_stage"):
+        run_training(resumed, data)
