@@ -32,6 +32,11 @@ class GanConfig:
     # last len(hit_mask_columns) outputs are the decisions h_j in {0, 1}, and output j is
     # multiplied by h_j (see hepgan.models.transforms.hit_mask); [] for no hit mask
     hit_mask_columns: list[int] = field(default_factory=list)
+    # with a hit mask over layer shares: P, the voxels per layer, when the masked columns are
+    # the V = L P within-layer shares then the L layer fractions; a layer decided hit whose P
+    # voxels are all decided empty lights its voxel of largest logit, so the layer decisions
+    # alone say which layers are empty; 0: every decision on its own
+    hit_layer_size: int = 0
     # two stages: these outputs (indices among all F, hit decisions included) come from a first
     # network of (z, c) alone, the others from a second one that also sees them; the critic
     # adds a branch that scores them alone with c; [] for one network (a shower's layer-level
@@ -53,6 +58,11 @@ class GanConfig:
         masked = self.hit_mask_columns
         if masked != list(range(masked[0], masked[0] + len(masked)) if masked else []):
             raise ValueError("hit_mask_columns must be consecutive ascending columns")
+        if self.hit_layer_size and len(masked) % (self.hit_layer_size + 1):
+            raise ValueError(
+                f"hit_layer_size {self.hit_layer_size}: the {len(masked)} masked columns are "
+                "not L layers of that many voxels and L layer fractions"
+            )
         stage_one = set(self.stage_one_columns)
         distinct = len(stage_one) == len(self.stage_one_columns)
         if not distinct or not stage_one <= set(range(self.n_features)):
@@ -125,11 +135,29 @@ class Generator(nn.Module):
         n_values = out.shape[1] - n_masked
         logits = out[:, n_values:]  # (B, M)
         hits = (logits > 0).to(out.dtype)
+        if self.config.hit_layer_size:
+            hits = hits + self._lit_by_layer(logits, hits)
         if self.training:
             soft = torch.sigmoid(logits)
             hits = hits + soft - soft.detach()
         gated = out[:, first : first + n_masked] * hits  # (B, M)
         return torch.cat([out[:, :first], gated, out[:, first + n_masked : n_values], hits], dim=1)
+
+    def _lit_by_layer(self, logits: torch.Tensor, hits: torch.Tensor) -> torch.Tensor:
+        """(B, M) ones at the voxel of largest logit of each layer decided hit (h_l = 1) whose
+        P voxels are all decided empty, zeros elsewhere: the layer decision wins, so a hit
+        layer is never emptied by its voxels' decisions. No gradient flows through it."""
+        size = self.config.hit_layer_size
+        n_layers = logits.shape[1] // (size + 1)
+        n_voxels = n_layers * size
+        voxels = logits[:, :n_voxels].detach().reshape(-1, n_layers, size)  # (B, L, P)
+        unlit = hits[:, :n_voxels].reshape(-1, n_layers, size).sum(dim=2) == 0  # (B, L)
+        lit_layer = hits[:, n_voxels:] > 0  # (B, L)
+        largest = voxels == voxels.amax(dim=2, keepdim=True)  # (B, L, P)
+        light = largest & (unlit & lit_layer).unsqueeze(2)  # (B, L, P)
+        return torch.cat([light.reshape(-1, n_voxels), torch.zeros_like(lit_layer)], dim=1).to(
+            hits.dtype
+        )
 
     def sample_noise(
         self,

@@ -27,7 +27,7 @@ from hepgan.models.networks import GanConfig, Generator
 from hepgan.models.sampler import Sampler
 from hepgan.models.transforms import fit_transforms
 from hepgan.models.transforms.hit_mask import gated_columns
-from hepgan.models.transforms.stages import layer_level_columns
+from hepgan.models.transforms.stages import hit_layer_size, layer_level_columns
 from hepgan.training import builders, distributed, losses
 from hepgan.training.checkpoint import load_checkpoint, save_checkpoint
 from hepgan.training.config import TrainConfig
@@ -85,6 +85,7 @@ class Trainer:
             generator_hidden=config.network.generator_hidden,
             critic_hidden=config.network.critic_hidden,
             hit_mask_columns=gated_columns(self.feature_transform.steps)[0],
+            hit_layer_size=hit_layer_size(self.feature_transform.steps),
             stage_one_columns=(
                 layer_level_columns(self.feature_transform.steps, self.train_features.shape[1])
                 if config.network.two_stage and data.kind == "showers"

@@ -35,3 +35,13 @@ def layer_level_columns(steps: list, n_features: int) -> list[int]:
     layer_level = list(range(n_voxels, n_values))  # the L fractions and the response
     indicator_of = dict(zip(masked, indicators, strict=True))
     return layer_level + [indicator_of[column] for column in layer_level if column in indicator_of]
+
+
+def hit_layer_size(steps: list) -> int:
+    """P, the voxels per layer, for a hit mask over hierarchical shares (the masked columns
+    are then the V shares and the L layer fractions: the generator lets each layer's
+    decision win over its voxels', :class:`~hepgan.models.networks.GanConfig`); else 0."""
+    shares = next((step for step in steps if isinstance(step, EnergyShares)), None)
+    if shares is None or not shares.layer_size or not gated_columns(steps)[0]:
+        return 0
+    return shares.layer_size

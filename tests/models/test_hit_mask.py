@@ -132,6 +132,7 @@ def test_a_hit_mask_model_exports_the_same_events(tmp_path: Path) -> None:
     )
     artefact = load_artefact(folder)
     assert artefact.card.architecture["hit_mask_columns"]
+    assert artefact.card.architecture["hit_layer_size"] == 12  # the layer rule is in the graph
     assert main(["export", "--model", str(folder), "-o", str(tmp_path / "m.onnx")]) == 0
     session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     events, expected = onnx_and_sampler(artefact, session, n_events=500, seed=4)
@@ -168,3 +169,37 @@ def test_the_chains_in_place_inverse_equals_each_steps_copying_inverse() -> None
     np.testing.assert_array_equal(y, before)
     np.testing.assert_allclose(got, expected.astype(np.float32), rtol=1e-6, atol=1e-9)
     assert np.array_equal(got == 0, expected == 0)
+
+
+def test_a_layer_decided_hit_lights_its_voxel_of_largest_logit() -> None:
+    """hit_layer_size P: with L = 2 layers of P = 2 voxels, the masked columns are the 4
+    shares and the 2 layer fractions. A layer decided hit whose voxels are all decided empty
+    gets its voxel of largest logit lit; a layer decided empty, or one with a lit voxel,
+    keeps its voxels' own decisions."""
+    config = GanConfig(
+        n_features=12,
+        latent_dim=2,
+        generator_hidden=[4],
+        hit_mask_columns=list(range(6)),
+        hit_layer_size=2,
+    )
+    generator = Generator(config).eval()
+    values = torch.ones(3, 6)
+    logits = torch.tensor(
+        [
+            [-1.0, -0.5, -2.0, -3.0, 1.0, -1.0],  # layer 0 hit, voxels empty: voxel 1 lit
+            [-1.0, -0.5, 0.5, -3.0, -1.0, 1.0],  # layer 0 empty; layer 1 has a lit voxel
+            [-0.2, -0.5, -2.0, -3.0, 1.0, 1.0],  # both layers hit, no voxel: 0 and 2 lit
+        ]
+    )
+    hits = generator._gate(torch.cat([values, logits], dim=1))[:, 6:]
+    expected = torch.tensor(
+        [
+            [0.0, 1.0, 0.0, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0, 0.0, 1.0],
+            [1.0, 0.0, 1.0, 0.0, 1.0, 1.0],
+        ]
+    )
+    torch.testing.assert_close(hits, expected)
+    with pytest.raises(ValueError, match="hit_layer_size"):
+        GanConfig(n_features=12, hit_mask_columns=list(range(6)), hit_layer_size=3)
