@@ -25,20 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "models"
 NAMES = ("showers_small", "dimuon")
 # what each run chooses for itself; every other setting must be the default
-RUN_FIELDS = {
-    "data",
-    "tree",
-    "features",
-    "voxels",
-    "condition",
-    "out",
-    "run_dir",
-    "description",
-    "seed",
-    "max_steps",
-    "max_minutes",
-    "device",
-}
+RUN_FIELDS = set(
+    "data tree features voxels condition out run_dir description seed max_steps max_minutes "
+    "device".split()
+)
 
 
 def _recipe(name: str) -> dict:
