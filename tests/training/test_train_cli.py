@@ -65,7 +65,9 @@ def test_dimuon_train_then_generate_root(inputs: Path, tmp_path: Path) -> None:
     ]
     assert [r["step"] for r in history if r.get("event") == "validation"] == [5, 10]
     assert (out / "run" / "plots" / "history.png").stat().st_size > 0
-    assert len(list((out / "run" / "plots" / "observables").glob("*.png"))) == 11  # 10 + M
+    assert (
+        len(list((out / "run" / "plots" / "observables").glob("*.png"))) == 19
+    )  # 10 + M, pt, eta, phi of each, pt and y of the pair
     _hepgan(
         "generate", "--model", str(out), "-n", "500", "--seed", "4", "-o", str(tmp_path / "g.root")
     )

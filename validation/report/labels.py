@@ -25,6 +25,8 @@ _EVENT_SYMBOLS = {
 _FIXED_SYMBOLS = {
     "M": r"m_{\mu\mu}",
     "M_from_four_vectors": r"m_{\mu\mu}",
+    "pt_pair_from_four_vectors": r"p_{T,\mu\mu}",
+    "y_pair_from_four_vectors": r"y_{\mu\mu}",
     # the files hold calibrated energies (visible / sampling fraction): the total, not E_vis
     "e_total_over_incident": r"E_{\mathrm{tot}}/E_{\mathrm{inc}}",
     "longitudinal_cog_x0": r"\langle t \rangle",
@@ -50,7 +52,7 @@ def symbol(name: str) -> str | None:
     layer = re.fullmatch(r"(.+)_(\d+)", name)
     if layer and layer.group(1) in _LAYER_SYMBOLS:
         return _LAYER_SYMBOLS[layer.group(1)].format(k=int(layer.group(2)))
-    event = re.fullmatch(r"([A-Za-z]+)([12])", name)
+    event = re.fullmatch(r"([A-Za-z]+)([12])(?:_from_four_vectors)?", name)
     if event and event.group(1) in _EVENT_SYMBOLS:
         return _EVENT_SYMBOLS[event.group(1)].format(i=event.group(2))
     return None

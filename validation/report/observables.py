@@ -25,8 +25,15 @@ if TYPE_CHECKING:
 
 # Four-vector branches (GeV) from which the pair mass is derived.
 DIMUON_FOUR_VECTORS = ("E1", "px1", "py1", "pz1", "E2", "px2", "py2", "pz2")
-# Units of the derived event observables.
-DERIVED_UNITS = {"M_from_four_vectors": "GeV"}
+# Units of the derived event observables (eta and the rapidity are dimensionless).
+DERIVED_UNITS = {
+    "M_from_four_vectors": "GeV",
+    "pt1_from_four_vectors": "GeV",
+    "pt2_from_four_vectors": "GeV",
+    "phi1_from_four_vectors": "rad",
+    "phi2_from_four_vectors": "rad",
+    "pt_pair_from_four_vectors": "GeV",
+}
 
 
 @dataclass(frozen=True)
@@ -222,9 +229,12 @@ def voxel_energy_spectrum(voxels: np.ndarray) -> np.ndarray:
 def event_observables(features: np.ndarray, feature_names: Sequence[str]) -> dict[str, np.ndarray]:
     """The features (N, F) by name, plus derived quantities when their inputs are present.
 
-    ``M_from_four_vectors`` (GeV) = sqrt(max((E1 + E2)^2 - |p1 + p2|^2, 0)) when
-    E1, px1, py1, pz1, E2, px2, py2, pz2 are among the features. Computed in float64,
-    returned in float32 when the features are float32.
+    When E1, px1, py1, pz1, E2, px2, py2, pz2 are among the features, derived from them
+    (``*_from_four_vectors``): the pair mass ``M`` (GeV) = sqrt(max((E1 + E2)^2 - |p1 + p2|^2,
+    0)); each particle's ``pt`` = sqrt(px^2 + py^2) (GeV), pseudorapidity ``eta`` =
+    asinh(pz / pt) and azimuth ``phi`` = atan2(py, px) (rad); the pair's ``pt_pair`` (GeV)
+    and rapidity ``y_pair`` = 1/2 ln((E + pz) / (E - pz)). Computed in float64, returned in
+    float32 when the features are float32.
     """
     dtype = _output_dtype(features)
     features = np.asarray(features, dtype=np.float64)
@@ -240,7 +250,28 @@ def event_observables(features: np.ndarray, feature_names: Sequence[str]) -> dic
             (columns[f"{axis}1"] + columns[f"{axis}2"]) ** 2 for axis in ("px", "py", "pz")
         )
         observables["M_from_four_vectors"] = np.sqrt(np.clip(energy**2 - momentum_squared, 0, None))
+        observables.update(_kinematics(columns))
     return {name: values.astype(dtype) for name, values in observables.items()}
+
+
+def _kinematics(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each particle's pt, eta, phi and the pair's pt and rapidity (float64; see
+    :func:`event_observables`); eta and y are clipped to +-1e3 where pt or E - |pz| is 0."""
+    derived = {}
+    for index in ("1", "2"):
+        px, py, pz = (columns[f"{axis}{index}"] for axis in ("px", "py", "pz"))
+        pt = np.hypot(px, py)
+        derived[f"pt{index}_from_four_vectors"] = pt
+        with np.errstate(divide="ignore", invalid="ignore"):
+            derived[f"eta{index}_from_four_vectors"] = np.clip(np.arcsinh(pz / pt), -1e3, 1e3)
+        derived[f"phi{index}_from_four_vectors"] = np.arctan2(py, px)
+    energy = columns["E1"] + columns["E2"]
+    px, py, pz = (columns[f"{axis}1"] + columns[f"{axis}2"] for axis in ("px", "py", "pz"))
+    derived["pt_pair_from_four_vectors"] = np.hypot(px, py)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rapidity = 0.5 * np.log((energy + pz) / (energy - pz))
+    derived["y_pair_from_four_vectors"] = np.clip(np.nan_to_num(rapidity), -1e3, 1e3)
+    return derived
 
 
 def _output_dtype(values: np.ndarray) -> type[np.floating]:

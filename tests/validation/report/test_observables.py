@@ -92,6 +92,14 @@ def test_dimuon_mass_from_four_vectors() -> None:
     assert observables["M_from_four_vectors"] == pytest.approx([91.2, 60.0])
     assert set(names) < set(observables)
     np.testing.assert_array_equal(observables["E1"], features[:, 0])
+    # event 2: muon 1 at pt 30 GeV along +y with pz 40 (eta = asinh(4/3) = ln 3), muon 2 along
+    # -y; the pair at rest in the transverse plane, E = 100 and pz = 80: y = 1/2 ln(180 / 20)
+    assert observables["pt1_from_four_vectors"] == pytest.approx([45.6, 30.0])
+    assert observables["eta1_from_four_vectors"] == pytest.approx([0.0, np.log(3.0)])
+    assert observables["phi1_from_four_vectors"] == pytest.approx([0.0, np.pi / 2])
+    assert observables["phi2_from_four_vectors"] == pytest.approx([np.pi, -np.pi / 2])
+    assert observables["pt_pair_from_four_vectors"] == pytest.approx([0.0, 0.0], abs=1e-12)
+    assert observables["y_pair_from_four_vectors"] == pytest.approx([0.0, 0.5 * np.log(9.0)])
 
 
 def test_event_observables_without_four_vectors_are_the_features() -> None:
