@@ -103,7 +103,7 @@ class Generator(nn.Module):
         self.stage_one: nn.Sequential | None = None
         if first:
             self.stage_one = mlp(inputs, config.stage_one_hidden, len(first), config.negative_slope)
-            others = [column for column in range(config.n_features) if column not in set(first)]
+            others = sorted(set(range(config.n_features)) - set(first))
             # output column j is column order[j] of [G1 outputs, G2 outputs]
             order = torch.argsort(torch.tensor(first + others))
             self.register_buffer("stage_order", order, persistent=False)

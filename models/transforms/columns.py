@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from hepgan.models.transforms.steps import ColumnStep, as_slice, condition_column
+from hepgan.models.transforms.steps import ColumnStep, condition_column
 
 
 @dataclass
@@ -69,14 +69,8 @@ class ZeroBelow(ColumnStep):
     def _inverse(self, y: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
         return np.where(y < self.threshold, 0.0, y)
 
-    def inverse_owned(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
-        """The threshold applied in ``values`` itself where its columns are a view."""
-        columns = slice(None) if self.columns is None else as_slice(self.columns)
-        if not isinstance(columns, slice):
-            return super().inverse_owned(values, conditions)
-        block = values[:, columns]
+    def _inverse_into(self, block: np.ndarray, conditions: np.ndarray | None) -> None:
         np.copyto(block, 0.0, where=block < self.threshold)
-        return values
 
 
 @dataclass
@@ -141,17 +135,11 @@ class ConditionalStandardise(ColumnStep):
         mean, std = self._moments(conditions)
         return y * std + mean
 
-    def inverse_owned(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
-        """y s(E) + m(E) written into the selected columns of ``values`` where they are a view
-        (all, or consecutive ones), without the two temporaries of :meth:`_inverse`."""
-        columns = slice(None) if self.columns is None else as_slice(self.columns)
-        if not isinstance(columns, slice):
-            return super().inverse_owned(values, conditions)
+    def _inverse_into(self, block: np.ndarray, conditions: np.ndarray | None) -> None:
+        """y s(E) + m(E) in place, without the two temporaries of :meth:`_inverse`."""
         mean, std = self._moments(conditions)
-        block = values[:, columns]
         block *= std
         block += mean
-        return values
 
 
 @dataclass

@@ -22,8 +22,8 @@ def layer_level_columns(steps: list, n_features: int) -> list[int]:
 
     Raises ConfigError for a chain without layer shares (events, or ``shower.layer_shares``
     / ``shower.energy_shares`` false): it has no layer-level columns."""
-    shares = next((step for step in steps if isinstance(step, EnergyShares)), None)
-    if shares is None or not shares.layer_size:
+    shares = _layer_shares(steps)
+    if shares is None:
         raise ConfigError(
             "network.two_stage needs showers with layer shares ([shower] energy_shares and "
             "layer_shares true, and a known geometry)"
@@ -41,7 +41,11 @@ def hit_layer_size(steps: list) -> int:
     """P, the voxels per layer, for a hit mask over hierarchical shares (the masked columns
     are then the V shares and the L layer fractions: the generator lets each layer's
     decision win over its voxels', :class:`~hepgan.models.networks.GanConfig`); else 0."""
+    shares = _layer_shares(steps)
+    return shares.layer_size if shares is not None and gated_columns(steps)[0] else 0
+
+
+def _layer_shares(steps: list) -> EnergyShares | None:
+    """The chain's :class:`EnergyShares` step when it has layers (a ``layer_size``), else None."""
     shares = next((step for step in steps if isinstance(step, EnergyShares)), None)
-    if shares is None or not shares.layer_size or not gated_columns(steps)[0]:
-        return 0
-    return shares.layer_size
+    return shares if shares is not None and shares.layer_size else None

@@ -61,12 +61,19 @@ class ColumnStep(Step):
         return self._apply(self._inverse, values, conditions)
 
     def inverse_owned(self, values: np.ndarray, conditions: np.ndarray | None) -> np.ndarray:
-        """The selected columns' inverse written into ``values`` itself."""
-        if self.columns is None:
-            return self._inverse(values, conditions)
-        cols = as_slice(self.columns)
-        values[:, cols] = self._inverse(values[:, cols], conditions)
+        """The selected columns' inverse written into ``values`` itself: by
+        :meth:`_inverse_into` where they are a view (all, or consecutive ones)."""
+        columns = slice(None) if self.columns is None else as_slice(self.columns)
+        if isinstance(columns, slice):
+            self._inverse_into(values[:, columns], conditions)
+        else:
+            values[:, columns] = self._inverse(values[:, columns], conditions)
         return values
+
+    def _inverse_into(self, block: np.ndarray, conditions: np.ndarray | None) -> None:
+        """:meth:`_inverse` of ``block`` (a view of the selected columns) written into it;
+        subclasses that can compute in place override it to skip the temporary."""
+        block[...] = self._inverse(block, conditions)
 
     def _apply(
         self,
