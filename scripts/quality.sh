@@ -11,8 +11,9 @@
 #              steps one model makes in the targets' 10 minutes on two idle CPU cores, as a step
 #              budget so the load does not change the model; the JSON records the minutes), on the
 #              test files
-#   curve      the shower defaults at CURVE_STEPS (2000 8000 32000) generator steps, seed 1, on
-#              the selection file: does more training help?
+#   curve      the shower defaults at CURVE_STEPS (2000 4800 8000 32000) generator steps, seed 1,
+#              on the selection file: does more training help? (the point at the table's steps
+#              is the table's seed-1 model)
 #   agreement  the seed-1 shower model judged by the converged judge and by the CaloChallenge
 #              protocol on the CaloChallenge's inputs (test file)
 #   groups     the seed-1 shower model's judge on each input group alone (selection file)
@@ -24,7 +25,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 OUT=${QUALITY_DIR:-quality}
 TABLE_BUDGET=${TABLE_BUDGET:---max-steps 4800 --max-minutes 100000}
-CURVE_STEPS=${CURVE_STEPS:-2000 8000 32000}
+CURVE_STEPS=${CURVE_STEPS:-2000 4800 8000 32000}
 CC2_BUDGET=${CC2_BUDGET:---max-minutes 30}
 CLASSIFIER=${CLASSIFIER:-}
 SEEDS=${SEEDS:-1 2 3}
@@ -79,10 +80,18 @@ if stage table; then
 fi
 
 if stage curve; then
+    table_steps=$(grep -oE -- '--max-steps [0-9]+' <<< "$TABLE_BUDGET" | cut -d' ' -f2 || true)
     for steps in $CURVE_STEPS; do
         uptime
-        train_showers "$OUT/models/showers_steps$steps" 1 --max-steps "$steps" --max-minutes 100000
-        judge showers "$OUT/models/showers_steps$steps" "$OUT/showers_selection.root" \
+        if [ "$steps" = "$table_steps" ]; then  # the table's seed-1 run is this point's run
+            model="$OUT/models/showers_seed1"
+            # shellcheck disable=SC2086
+            train_showers "$model" 1 $TABLE_BUDGET
+        else
+            model="$OUT/models/showers_steps$steps"
+            train_showers "$model" 1 --max-steps "$steps" --max-minutes 100000
+        fi
+        judge showers "$model" "$OUT/showers_selection.root" \
             "$OUT/showers_steps${steps}_selection.json"
     done
 fi
