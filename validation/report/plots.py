@@ -7,7 +7,7 @@ matplotlib (Agg backend, no display needed) and mplhep are imported only when pl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,25 +51,25 @@ def plot_overlays(
     (:func:`hepgan.validation.report.labels.axis_label`) and a legend with the sample sizes
     and, with ``report``, KS (p-value), JS and S.
     2-D observables are pooled, NaN entries dropped, as in the report.
-    ``units``: observable -> unit, where no report gives them. With a report that has a
+    ``units``: observable -> unit, before the report's (:func:`x_labels`). With a report that has a
     calorimeter section, its figures too (:func:`plot_calorimeter`). ``progress``, when
     given, is called with each file's path once it is written.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     scores = {score.name: score for score in report.observables} if report else {}
-    units = {**(units or {}), **{name: score.unit for name, score in scores.items()}}
+    names = [name for name in candidate if name in reference][:max_plots]
+    labels = x_labels(names, report, units)
     written = []
     with hep_style() as (plt, hep):
-        for name in [name for name in candidate if name in reference][:max_plots]:
+        for name in names:
             cand = _finite(candidate[name])
             ref = _finite(reference[name])
             if len(cand) == 0 or len(ref) == 0:
                 continue
             figure, axes = ratio_figure(plt)
             display = display_histogram(cand, ref, n_bins=n_bins)
-            label = axis_label(name, units.get(name, ""))
-            draw_overlay(axes, hep, display, label, scores.get(name))
+            draw_overlay(axes, hep, display, labels[name], scores.get(name))
             path = out_dir / f"{_file_stem(name)}.png"
             figure.savefig(path, dpi=80)
             plt.close(figure)
@@ -82,6 +82,19 @@ def plot_overlays(
             if progress is not None:
                 progress(path)
     return written
+
+
+def x_labels(
+    names: Sequence[str],
+    report: ValidationReport | None = None,
+    units: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Each observable's x-axis title (:func:`~hepgan.validation.report.labels.axis_label`):
+    its symbol and unit, the unit from ``units``, else from the report's score (which
+    ``hepgan validate`` fills from the files' column names: GeV for E1, px1, ...)."""
+    report_units = {score.name: score.unit for score in report.observables} if report else {}
+    given = units or {}
+    return {name: axis_label(name, given.get(name) or report_units.get(name, "")) for name in names}
 
 
 def draw_overlay(
