@@ -132,7 +132,8 @@ class GenerateRequest(BaseModel):
         False,
         strict=True,
         description="put in the report, per observable, the binned samples its JS and "
-        "separation power were computed on (edges, reference and candidate counts)",
+        "separation power were computed on (edges, reference and candidate counts) and the "
+        "display histograms the web page draws (densities, errors and ratio)",
     )
 
     @field_validator("format")

@@ -9,24 +9,16 @@ written to the run folder (``split.npz``) with the seed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hepgan.datafiles.units import guess_unit
 from hepgan.errors import ConfigError, InputFileError
 from hepgan.models.card import DataFile, OutputColumn, OutputLayout
 from hepgan.training.config import TrainConfig
-
-# Event-feature units by name (GeV for energies and momenta, as in the CMS dimuon sample).
-_UNIT_PATTERNS = (
-    (re.compile(r"^(E|px|py|pz|pt|p|M|m|mass|MET|met|ht|HT)(\d*|_.*)$"), "GeV"),
-    (re.compile(r"^.*_(E|Px|Py|Pz|pt|mass|px|py|pz|sumEt)(\[\d+\])?$"), "GeV"),
-    (re.compile(r"^(phi|.*_phi)(\d*)(\[\d+\])?$"), "rad"),
-    (re.compile(r"^(Q|charge|.*_[cC]harge)(\d*)(\[\d+\])?$"), "e"),
-)
 
 
 @dataclass
@@ -91,16 +83,6 @@ class TrainingData:
             reference=np.sort(order[:n_reference]),
             seed=config.seed,
         )
-
-
-def guess_unit(name: str, kind: str) -> str:
-    """The unit of a column by its name: MeV for shower energies, GeV for event energies."""
-    if kind == "showers":
-        return "MeV"
-    for pattern, unit in _UNIT_PATTERNS:
-        if pattern.match(name):
-            return unit
-    return ""
 
 
 def load_training_data(config: TrainConfig) -> TrainingData:

@@ -91,9 +91,10 @@ const HepganCalorimeter = (() => {
     return plots.newPlot(element, traces, layout);
   }
 
-  // Every voxel energy > 0 of both samples on log-spaced bins, log-log.
+  // Every voxel energy > 0 of both samples on log-spaced bins, log-log, as the report's
+  // display gives them.
   function drawVoxelSpectrum(element, section) {
-    return plots.drawHistogram(element, section.voxel_spectrum, {
+    return plots.drawHistogram(element, section.voxel_spectrum.display, {
       title: "pooled voxel energy spectrum", xTitle: "E<sub>voxel</sub> [MeV]", statistics: null,
     });
   }

@@ -1,6 +1,8 @@
 // Plotly figures of the page: training history, reference vs generated histograms with a
-// ratio panel, and the mean shower per layer. Every number comes from the service (the
-// report's own binned histograms); nothing is re-binned here.
+// ratio panel, and the mean shower per layer. Every number comes from the service: the
+// histograms are the report's display histograms (binned, normalised and divided by
+// hepgan.validation.report.display_histograms, as hepgan validate --plots draws them);
+// nothing is binned or computed here.
 "use strict";
 
 const HepganPlots = (() => {
@@ -13,9 +15,24 @@ const HepganPlots = (() => {
   // Plotly.newPlot with the element as tall as the layout: a responsive resize (a window
   // resize, a full-page print) sizes a plot to its element, which would cut it to its CSS
   // min-height otherwise.
-  function newPlot(element, traces, layout) {
+  async function newPlot(element, traces, layout) {
     element.style.height = `${layout.height}px`;
-    return Plotly.newPlot(element, traces, layout, CONFIG);
+    await Plotly.newPlot(element, traces, layout, CONFIG);
+    return clearTitle(element, layout);
+  }
+
+  // A legend above the plot area that wraps onto more rows than the top margin holds (a
+  // narrow plot, long labels) climbs into the title: grow the top margin, and the plot's
+  // height with it, by the overlap, so the legend sits between the title and the data.
+  async function clearTitle(element, layout) {
+    const title = element.querySelector(".gtitle");
+    const legend = element.querySelector(".legend");
+    if (!title || !legend) return element;
+    const overlap = Math.ceil(title.getBoundingClientRect().bottom + 4 - legend.getBoundingClientRect().top);
+    if (overlap <= 0) return element;
+    const height = layout.height + overlap;
+    element.style.height = `${height}px`;
+    return Plotly.relayout(element, { "margin.t": layout.margin.t + overlap, height });
   }
 
   function axisTitle(name, unit, labels) {
@@ -34,107 +51,67 @@ const HepganPlots = (() => {
     return value === 0 ? "< 1e-300" : fmt(value, digits);
   }
 
-  // Bins of the report as drawn: a bin narrower than `minWidth` (in the axis' coordinate,
-  // log10 on a log axis) is merged with its neighbours, so tied reference-quantile edges
-  // (a point mass: zero widths, empty layers, charges) never give a density of millions.
-  function mergedBins(edges, referenceCounts, candidateCounts, minWidth, toAxis) {
-    const bins = [];
-    let open = null;
-    for (let i = 0; i < referenceCounts.length; i++) {
-      if (!open) open = { low: edges[i], high: edges[i], reference: 0, candidate: 0 };
-      open.high = edges[i + 1];
-      open.reference += referenceCounts[i];
-      open.candidate += candidateCounts[i];
-      if (toAxis(open.high) - toAxis(open.low) >= minWidth) {
-        bins.push(open);
-        open = null;
-      }
-    }
-    if (open) {  // a narrow last bin joins the one before it
-      const last = bins.pop();
-      bins.push(last ? { low: last.low, high: open.high, reference: last.reference + open.reference,
-                         candidate: last.candidate + open.candidate } : open);
-    }
-    return bins.filter((bin) => bin.high > bin.low);
-  }
-
-  // Densities counts / (N width) with Poisson errors sqrt(counts) / (N width) per bin.
-  function densities(bins, key) {
-    const total = bins.reduce((sum, bin) => sum + bin[key], 0) || 1;
-    const out = { centre: [], density: [], error: [], low: [], high: [], counts: [] };
-    for (const bin of bins) {
-      const width = bin.high - bin.low;
-      out.low.push(bin.low);
-      out.high.push(bin.high);
-      out.centre.push(0.5 * (bin.low + bin.high));
-      out.density.push(bin[key] / (total * width));
-      out.error.push(Math.sqrt(bin[key]) / (total * width));
-      out.counts.push(bin[key]);
-    }
-    return out;
-  }
-
   // A step outline through the bins: x = edges, y = value held across each bin.
-  function steps(bins, values) {
+  function steps(edges, values) {
     const x = [];
     const y = [];
     for (let i = 0; i < values.length; i++) {
-      x.push(bins.low[i], bins.high[i]);
+      x.push(edges[i], edges[i + 1]);
       y.push(values[i], values[i]);
     }
     return { x, y };
   }
 
-  function histogramTraces(bins, label, colour) {
-    const outline = steps(bins, bins.density);
+  function sampleLabel(name, sample) {
+    return `${name} (N=${sample.n_events})`;
+  }
+
+  // One sample of a display histogram: its density as a step outline, with markers and
+  // Poisson error bars at the bin centres `x`.
+  function histogramTraces(display, sample, label, colour) {
+    const outline = steps(display.edges, sample.density);
     return [
       { x: outline.x, y: outline.y, mode: "lines", name: label, legendgroup: label,
         line: { color: colour, width: 1.6 }, xaxis: "x", yaxis: "y", hoverinfo: "skip" },
-      { x: bins.centre, y: bins.density, mode: "markers", showlegend: false, legendgroup: label,
+      { x: display.x, y: sample.density, mode: "markers", showlegend: false, legendgroup: label,
         marker: { color: colour, size: 3 }, xaxis: "x", yaxis: "y",
-        error_y: { type: "data", array: bins.error, color: colour, thickness: 1, width: 0 } },
+        error_y: { type: "data", array: sample.density_error, color: colour, thickness: 1, width: 0 } },
     ];
   }
 
   // Bars of a discrete variable (a charge, a type): the fraction of each sample at each value.
-  function barTraces(values, reference, generated, nRef, nGen) {
-    // Each bar holds its bin [value, next value): the reference only the value itself.
-    const text = values.map((v, i) => (i + 1 < values.length ? `bin [${fmt(v)}, ${fmt(values[i + 1])})` : `bin [${fmt(v)}, ${fmt(v)}]`));
-    const bar = (counts, total, label, colour) => ({
-      type: "bar", x: values, y: counts.map((c) => c / total), name: label, marker: { color: colour }, hovertext: text,
-      error_y: { type: "data", array: counts.map((c) => Math.sqrt(c) / total), color: colour, thickness: 1 },
+  function barTraces(display) {
+    const bar = (sample, label, colour) => ({
+      type: "bar", x: display.x, y: sample.density, name: label, marker: { color: colour },
+      error_y: { type: "data", array: sample.density_error, color: colour, thickness: 1 },
       xaxis: "x", yaxis: "y", opacity: 0.75,
     });
-    return [bar(reference, nRef, `reference (N=${nRef})`, REFERENCE), bar(generated, nGen, `generated (N=${nGen})`, GENERATED)];
+    return [bar(display.reference, sampleLabel("reference", display.reference), REFERENCE),
+            bar(display.candidate, sampleLabel("generated", display.candidate), GENERATED)];
   }
 
   const RATIO_RANGE = [0.5, 1.5];
 
-  // generated / reference per bin, unit-normalised, with error ratio sqrt(1/c + 1/r); points
-  // outside the ratio panel become arrows (triangles) at its edge, their value in the hover.
-  function ratioTraces(x, referenceCounts, generatedCounts) {
-    const nRef = referenceCounts.reduce((a, b) => a + b, 0);
-    const nGen = generatedCounts.reduce((a, b) => a + b, 0);
+  // The display's generated / reference per bin with its error; a ratio outside the panel
+  // becomes an arrow (a triangle) at its edge, its value in the hover; null: an empty bin.
+  function ratioTraces(display) {
     const inside = { x: [], y: [], error: [] };
     const outside = { x: [], y: [], symbol: [], text: [] };
     const [low, high] = RATIO_RANGE;
     const pad = 0.03 * (high - low);
-    for (let i = 0; i < referenceCounts.length; i++) {
-      const r = referenceCounts[i];
-      const c = generatedCounts[i];
-      if (r === 0 || c === 0) continue;
-      const ratio = (c / nGen) / (r / nRef);
+    display.ratio.forEach((ratio, i) => {
+      if (ratio === null) return;
       if (ratio > high || ratio < low) {
-        outside.x.push(x[i]);
+        outside.x.push(display.x[i]);
         outside.y.push(ratio > high ? high - pad : low + pad);
         outside.symbol.push(ratio > high ? "triangle-up" : "triangle-down");
         outside.text.push(`generated / reference = ${fmt(ratio)}`);
       } else {
-        inside.x.push(x[i]);
+        inside.x.push(display.x[i]);
         inside.y.push(ratio);
-        inside.error.push(ratio * Math.sqrt(1 / c + 1 / r));
+        inside.error.push(display.ratio_error[i]);
       }
-    }
+    });
     return [
       { x: inside.x, y: inside.y, mode: "markers", showlegend: false, marker: { color: GENERATED, size: 4 },
         error_y: { type: "data", array: inside.error, color: GENERATED, thickness: 1, width: 0 },
@@ -143,17 +120,6 @@ const HepganPlots = (() => {
         marker: { color: GENERATED, size: 9, symbol: outside.symbol }, text: outside.text, hoverinfo: "x+text",
         xaxis: "x", yaxis: "y2", meta: "off-scale" },
     ];
-  }
-
-  // The x range shown first: the interior (reference-quantile) edges padded by a tenth of
-  // their span, within the outer edges (axis coordinates). The outer bins run to the
-  // samples' extremes, which would squeeze the bulk into a corner; a double click shows all.
-  function bulkRange(edges, toAxis) {
-    const n = edges.length;
-    const axis = edges.map(toAxis);
-    if (n < 4) return [axis[0], axis[n - 1]];
-    const pad = 0.1 * (axis[n - 2] - axis[1]);
-    return [Math.max(axis[0], axis[1] - pad), Math.min(axis[n - 1], axis[n - 2] + pad)];
   }
 
   // Log axes where a positive quantity spans more than two decades.
@@ -186,61 +152,39 @@ const HepganPlots = (() => {
   const LEGEND = { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom",
                    bgcolor: "rgba(255,255,255,0)", font: { size: 10 } };
 
-  // A pair of binned samples as densities (or bars for a discrete variable) over a ratio panel.
-  // `hist`: {edges, reference_counts, candidate_counts}; `text`: {title, xTitle, statistics}.
-  function drawHistogram(element, hist, text) {
-    const edges = hist.edges;
-    const distinct = [...new Set(edges)].sort((a, b) => a - b);
-    if (distinct.length <= DISCRETE_VALUES) return drawDiscrete(element, hist, text, distinct);
-    const logX = spansDecades(edges[1], edges[edges.length - 2]);
-    const toAxis = logX ? Math.log10 : (v) => v;
-    const shown = bulkRange(edges, toAxis);
-    const drawable = logX ? edges.map((e) => (e > 0 ? e : edges[1])) : edges;
-    const bins = mergedBins(drawable, hist.reference_counts, hist.candidate_counts,
-      (shown[1] - shown[0]) / (2 * hist.reference_counts.length), toAxis);
-    const reference = densities(bins, "reference");
-    const generated = densities(bins, "candidate");
-    const positive = [...reference.density, ...generated.density].filter((d) => d > 0);
-    const logY = logX || spansDecades(Math.min(...positive), Math.max(...positive));
-    const nRef = reference.counts.reduce((a, b) => a + b, 0);
-    const nGen = generated.counts.reduce((a, b) => a + b, 0);
+  // A report's display histogram (ObservableScore.display, VoxelSpectrum.display: binned by
+  // the service, drawn as given) as densities, or bars for a discrete variable, over a ratio
+  // panel. `text`: {title, xTitle, statistics}.
+  function drawHistogram(element, display, text) {
+    if (display.discrete) return drawDiscrete(element, display, text);
+    const { reference, candidate, edges } = display;
     const traces = [
-      ...histogramTraces(reference, `reference (N=${nRef})`, REFERENCE),
-      ...histogramTraces(generated, `generated (N=${nGen})`, GENERATED),
-      ...ratioTraces(reference.centre, reference.counts, generated.counts),
+      ...histogramTraces(display, reference, sampleLabel("reference", reference), REFERENCE),
+      ...histogramTraces(display, candidate, sampleLabel("generated", candidate), GENERATED),
+      ...ratioTraces(display),
     ];
-    const layout = histogramLayout(text, logX, logY);
-    layout.xaxis.range = shown;
-    if (logY) {
+    const layout = histogramLayout(text, display.log_x, display.log_y);
+    const toAxis = display.log_x ? Math.log10 : (v) => v;
+    layout.xaxis.range = [toAxis(edges[0]), toAxis(edges[edges.length - 1])];
+    if (display.log_y) {
       // Plotly pads a log axis by a share of all the decades it spans: over many decades the
       // axis then ends far above the data. End it a tenth of a decade above the highest bar.
-      const tops = [reference, generated].flatMap((b) => b.density.map((d, i) => d + (b.error[i] || 0)));
-      layout.yaxis.range = [Math.log10(Math.min(...positive)) - 0.1, Math.log10(Math.max(...tops)) + 0.1];
+      const positive = [...reference.density, ...candidate.density].filter((d) => d > 0);
+      const tops = [reference, candidate].flatMap((s) => s.density.map((d, i) => d + s.density_error[i]));
+      if (positive.length) layout.yaxis.range = [Math.log10(Math.min(...positive)) - 0.1, Math.log10(Math.max(...tops)) + 0.1];
     }
     return newPlot(element, traces, layout);
   }
 
-  // Bars per value of a variable with at most DISCRETE_VALUES distinct edges: each bin
-  // [value, next) of such reference-quantile bins holds only the value at its left edge.
-  function drawDiscrete(element, hist, text, values) {
-    const reference = values.map(() => 0);
-    const generated = values.map(() => 0);
-    hist.reference_counts.forEach((count, i) => {
-      const at = values.indexOf(hist.edges[i]);
-      reference[at] += count;
-      generated[at] += hist.candidate_counts[i];
-    });
-    const nRef = reference.reduce((a, b) => a + b, 0);
-    const nGen = generated.reduce((a, b) => a + b, 0);
-    const traces = [...barTraces(values, reference, generated, nRef, nGen), ...ratioTraces(values, reference, generated)];
+  // Bars per value of a discrete variable (the display's `x`), fractions of each sample.
+  function drawDiscrete(element, display, text) {
+    const traces = [...barTraces(display), ...ratioTraces(display)];
     const layout = histogramLayout(text, false, false);
     layout.barmode = "group";
     layout.yaxis.title.text = "fraction of events";
-    layout.xaxis.tickvals = values;
+    layout.xaxis.tickvals = display.x;
     return newPlot(element, traces, layout);
   }
-
-  const DISCRETE_VALUES = 12;
 
   function histogramLayout(text, logX, logY) {
     return {
@@ -255,12 +199,12 @@ const HepganPlots = (() => {
     };
   }
 
-  // One observable of the report on its own bins, with its statistics under the plot.
+  // One observable of the report on its display bins, with its statistics in the title.
   function drawObservable(element, score, labels) {
     const label = axisTitle(score.name, score.unit, labels);
     const statistics = `KS ${fmt(score.ks)} (p ${fmtP(score.ks_pvalue)}), JS ${fmt(score.js_nats, 2)} nats, ` +
       `W1 ${fmt(score.w1)}, S ${fmt(score.separation_power, 2)}`;
-    return drawHistogram(element, score.histogram, {
+    return drawHistogram(element, score.display, {
       title: (labels && labels[score.name] ? labels[score.name].replace(/ \[.*\]$/, "") : score.name) + (score.failing ? " (fails KS)" : ""),
       xTitle: label, statistics,
     });

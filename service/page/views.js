@@ -379,13 +379,14 @@
       el("h2", {}, "Mean shower image per layer ", el("label", {}, chooser)), image));
     await calorimeter.drawResponse(response, section);
     await calorimeter.drawSparsity(sparsity, section);
-    if (section.voxel_spectrum) await calorimeter.drawVoxelSpectrum(spectrum, section);
+    if (section.voxel_spectrum && section.voxel_spectrum.display) await calorimeter.drawVoxelSpectrum(spectrum, section);
+    else spectrum.replaceChildren(el("p", { class: "muted", text: "no voxel spectrum to draw in this report" }));
     await calorimeter.drawLayerImage(image, section, 0);
   }
 
   async function resultView(result, name, body, head, format) {
     const scores = head.report.observables;
-    const withHistograms = scores.filter((s) => s.histogram);
+    const withHistograms = scores.filter((s) => s.display);
     const plotGrid = el("div", { class: "plots", id: "histograms" });
     result.replaceChildren(summaryPanel(head), downloadLinks(name, body, format),
       el("section", { class: "panel" }, el("h2", { text: `Every observable (${scores.length}); click a column to sort` }), scoreTable(scores)));
@@ -401,7 +402,12 @@
     }
     if (head.report.calorimeter) await calorimeterPanel(result, head.report.calorimeter);
     result.append(el("section", { class: "panel" },
-      el("h2", { text: "Reference and generated histograms (the report's own bins: reference quantiles)" }), plotGrid));
+      el("h2", { text: "Reference and generated histograms (bins between the 0.5 % and 99.5 % quantiles of both samples; events outside count in N)" }),
+      withHistograms.length < scores.length
+        ? el("p", { class: "muted", id: "no-display", text: "no display histogram for " +
+            `${scores.length - withHistograms.length} observables: this report was made before they were added (schema 4)` })
+        : null,
+      plotGrid));
     for (const score of withHistograms) {
       const target = el("div", { class: "plot histogram", "data-observable": score.name });
       plotGrid.append(target);

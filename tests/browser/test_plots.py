@@ -26,6 +26,7 @@ MEASURE = """plots => plots.map(gd => {
   const box = (node) => { const r = node.getBoundingClientRect();
                           return { left: r.left, right: r.right, top: r.top, bottom: r.bottom }; };
   const legend = gd.querySelector('.legend');
+  const title = gd.querySelector('.gtitle');
   const y = gd._fullLayout.yaxis;
   const onY = gd.data.filter(t => (t.yaxis || 'y') === 'y' && t.type !== 'heatmap');
   const tops = onY.flatMap(t => (t.y || []).map((v, i) =>
@@ -34,11 +35,13 @@ MEASURE = """plots => plots.map(gd => {
     id: gd.id || gd.dataset.observable || gd.className,
     observable: gd.dataset.observable || null,
     legend: legend ? box(legend) : null,
+    titleBox: title ? box(title) : null,
     areas: [...gd.querySelectorAll('.draglayer .nsewdrag')].map(box),
     yType: y.type, yRange: y.range, xType: gd._fullLayout.xaxis.type,
     dataTop: tops.length ? Math.max(...tops.filter(v => Number.isFinite(v))) : null,
     title: gd.layout.title ? gd.layout.title.text : '',
     scaleButtons: (gd.layout.updatemenus || []).length,
+    drawn: onY.filter(t => t.type === 'bar' || t.mode === 'markers').map(t => t.y),
   };
 })"""
 
@@ -78,7 +81,11 @@ def test_density_axes_end_at_the_data_even_where_the_reference_has_a_point_mass(
     assert tied  # the check below means something: some reference has a point mass
     histograms = [m for m in _measure(tab) if m["observable"]]
     assert len(histograms) == len(report["observables"])
+    displays = {score["name"]: score["display"] for score in report["observables"]}
     for plot in histograms:
+        # drawn as the report gives it: the densities of its display histogram, not re-binned
+        display = displays[plot["observable"]]
+        assert plot["drawn"] == [display["reference"]["density"], display["candidate"]["density"]]
         top = plot["yRange"][1]
         data_top = plot["dataTop"]
         if plot["yType"] == "log":
@@ -96,10 +103,12 @@ def test_legends_never_cover_a_plot_area(tab: BrowserTab) -> None:
     measured = [m for m in _measure(tab) if m["legend"] is not None]
     profiles = tab.page.locator("#layer-profiles .js-plotly-plot").count()
     assert len(measured) >= profiles + 3  # profiles, response, sparsity, histograms
+    assert "voxel-spectrum" in [plot["id"] for plot in measured]
     for plot in measured:
         assert plot["areas"], plot
         for area in plot["areas"]:
             assert not _overlap(plot["legend"], area), plot
+        assert plot["titleBox"] and not _overlap(plot["legend"], plot["titleBox"]), plot
     tab.page.locator("#layer-profiles").screenshot(path=str(tab.screenshots / "profiles.png"))
     assert tab.console_errors == [] and tab.blocked == []
 
@@ -131,10 +140,13 @@ def test_titles_use_symbols_and_energies_spanning_decades_start_on_log_axes(
     assert "E<sub>tot</sub>/E<sub>inc</sub>" in by_name["e_total_over_incident"]["title"]
     assert not [name for name, plot in by_name.items() if plot["title"].startswith(name)]
     for score in report["observables"]:
-        edges = score["histogram"]["edges"]
-        spans = edges[1] > 0 and edges[-2] / edges[1] > 100
-        assert by_name[score["name"]]["xType"] == ("log" if spans else "linear"), score["name"]
-        assert by_name[score["name"]]["scaleButtons"] == 2  # x and y: linear or log
+        display, plot = score["display"], by_name[score["name"]]
+        edges = display["edges"]
+        spans = edges is not None and edges[0] > 0 and edges[-1] / edges[0] > 100
+        assert display["log_x"] == spans, score["name"]  # bins log-spaced over two decades
+        assert plot["xType"] == ("log" if spans else "linear"), score["name"]
+        assert plot["yType"] == ("log" if display["log_y"] else "linear"), score["name"]
+        assert plot["scaleButtons"] == 2  # x and y: linear or log
     assert {plot["yType"] for plot in by_name.values()} == {"log", "linear"}  # both chosen
     page = tab.page
     plot = page.locator("#histograms [data-observable='e_layer_00']")
@@ -226,4 +238,29 @@ def test_data_files_are_shown_by_base_name_only(tab: BrowserTab) -> None:
     card = page.wait_for_selector(".model-card[data-model=events_tiny]").inner_text()
     assert Path(TRAINING_FILE).name in card and "4096 bytes" in card
     assert str(Path(TRAINING_FILE).parent) not in card  # the server's folders stay private
+    assert tab.console_errors == [] and tab.blocked == []
+
+
+def test_a_report_without_display_histograms_says_so_instead_of_drawing(tab: BrowserTab) -> None:
+    """A report made before the display histograms (schema 3) has only the reference-quantile
+    bins; the page no longer re-bins those, it says what is missing."""
+
+    def as_schema_3(route) -> None:
+        response = route.fetch()
+        body = response.json()
+        for score in body["report"]["observables"]:
+            del score["display"]
+        del body["report"]["calorimeter"]["voxel_spectrum"]["display"]
+        body["report"]["schema_version"] = "3"
+        route.fulfill(response=response, json=body)
+
+    tab.page.route("**/v1/models/showers_tiny/generate", as_schema_3)
+    open_model_and_generate(tab)
+    page = tab.page
+    n_observables = page.locator("#scores tbody tr").count()
+    assert n_observables > 0
+    assert page.get_attribute("#result", "data-drawn") == "0"
+    assert page.locator("#histograms .js-plotly-plot").count() == 0
+    assert page.inner_text("#no-display").startswith(f"no display histogram for {n_observables}")
+    assert "no voxel spectrum" in page.inner_text("#voxel-spectrum")
     assert tab.console_errors == [] and tab.blocked == []

@@ -73,6 +73,27 @@ def test_event_files_report_and_table(
     assert mass["ks"] == pytest.approx(direct["ks"], abs=2e-3)  # same masses up to float32
 
 
+def test_event_plots_are_labelled_with_units(dimuon_files: tuple[Path, Path]) -> None:
+    """The dimuon columns' units (GeV for E1, px1, ...) reach the report and the plot's axes."""
+    from hepgan.validation.report.files import compare_files
+    from hepgan.validation.report.plots import x_labels
+
+    reference, candidate = dimuon_files
+    comparison = compare_files(candidate, reference, tree="events")
+    units = {score.name: score.unit for score in comparison.report.observables}
+    assert units["E1"] == units["px1"] == units["M_from_four_vectors"] == "GeV"
+    assert units["Q1"] == "e" and units["eta1_from_four_vectors"] == ""  # no unit: none shown
+    labels = x_labels(comparison.candidate.observables, comparison.report)
+    assert labels["E1"] == "$E_{1}$ [GeV]"
+    assert labels["px1"] == "$p_{x,1}$ [GeV]"
+    assert labels["pz2"] == "$p_{z,2}$ [GeV]"
+    assert labels["M"] == r"$m_{\mu\mu}$ [GeV]"
+    assert labels["Q1"] == "$q_{1}$ [e]"
+    assert labels["eta1_from_four_vectors"] == r"$\eta_{1}$"
+    override = x_labels(["E1"], comparison.report, {"E1": "TeV"})  # given units come first
+    assert override["E1"] == "$E_{1}$ [TeV]"
+
+
 @pytest.mark.slow
 def test_features_plots_classifier_and_fail_on_fail(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

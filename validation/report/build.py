@@ -117,7 +117,8 @@ def build_report_dict(
     (the matched reference events' indices and the record of how they were chosen).
     ``threads``: how many blocks of features are compared at once (numpy's sort and
     the compiled sweep release the GIL); None: :func:`default_threads`. ``histograms``:
-    attach each observable's binned samples (the bins of its JS and separation power).
+    attach each observable's binned samples (the bins of its JS and separation power) and
+    the histograms to draw (:mod:`hepgan.validation.report.display_histograms`).
     ``calorimeter``: the showers themselves (voxels, incident energies, geometry), for the
     ``calorimeter`` section (:mod:`hepgan.validation.report.calorimeter`; its reference
     restricted to the matched events); a resolution outside its uncertainty fails the report.
@@ -270,7 +271,7 @@ def _split_observables(
 
 # The fields of a score, in ObservableScore's order: each row of the report's observables.
 SCORE_FIELDS = tuple(ObservableScore.model_fields)
-_HISTOGRAM_KEYS = ("histogram_edges", "histogram_reference", "histogram_candidate")
+_HISTOGRAM_KEYS = ("histogram_edges", "histogram_reference", "histogram_candidate", "display")
 
 
 def _score_columns(
@@ -286,7 +287,13 @@ def _score_columns(
     entry; a pydantic score (about 4 us) and its dump cost more than the statistics of a
     one-event report.
     """
-    columns: dict[str, list[Any]] = {"name": [], "unit": [], "pooled": [], "histogram": []}
+    columns: dict[str, list[Any]] = {
+        "name": [],
+        "unit": [],
+        "pooled": [],
+        "histogram": [],
+        "display": [],
+    }
     for index, (names, statistics) in enumerate(compared):
         columns["name"] += names
         columns["unit"] += [units.get(name, "") for name in names]
@@ -295,6 +302,7 @@ def _score_columns(
             if key not in _HISTOGRAM_KEYS:
                 columns.setdefault(key, []).extend(values.tolist())
         columns["histogram"] += _histograms(statistics, len(names))
+        columns["display"] += list(statistics.get("display", [None] * len(names)))
     n_tested, n_pooled = len(compared[0][0]), len(compared) - 1
     adjusted, failing = corrected_pvalues(columns["ks_pvalue"][:n_tested], thresholds)
     columns["ks_adjusted_pvalue"] = adjusted + [None] * n_pooled
@@ -330,6 +338,7 @@ def _score_row(
     candidate_std: float,
     reference_std: float,
     histogram: dict[str, list[float]] | None,
+    display: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """One observable's score as the JSON of an ObservableScore, its fields (and these
     parameters) in :data:`SCORE_FIELDS` order, which the tests hold them to. A dict display is
@@ -354,6 +363,7 @@ def _score_row(
         "candidate_std": candidate_std,
         "reference_std": reference_std,
         "histogram": histogram,
+        "display": display,
     }
 
 

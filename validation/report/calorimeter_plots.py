@@ -14,15 +14,18 @@ from typing import Any
 
 import numpy as np
 
+from hepgan.validation.report.display_histograms import display_from_counts
 from hepgan.validation.report.figures import (
+    GENERATED_COLOUR,
+    REFERENCE_COLOUR,
+    draw_display,
     hep_style,
     legend_outside,
-    off_scale_arrows,
     ratio_figure,
 )
 from hepgan.validation.report.schema import CalorimeterMetrics
 
-REFERENCE, GENERATED = "black", "tab:red"
+REFERENCE, GENERATED = REFERENCE_COLOUR, GENERATED_COLOUR
 
 
 def plot_calorimeter(section: CalorimeterMetrics, out_dir: str | Path) -> list[Path]:
@@ -91,32 +94,17 @@ def _sparsity(plt, hep, section: CalorimeterMetrics) -> Any:
 
 
 def _voxel_spectrum(plt, hep, section: CalorimeterMetrics) -> Any:
-    """Densities of the pooled voxel energies > 0 on log-spaced bins, log-log, with a ratio."""
+    """Densities of the pooled voxel energies > 0 on log-spaced bins, log-log, with a ratio
+    (:func:`~hepgan.validation.report.display_histograms.display_from_counts`, as the page)."""
     spectrum = section.voxel_spectrum
     if spectrum is None:
         return None
     figure, (top, bottom) = ratio_figure(plt)
-    edges = np.array(spectrum.edges)
-    counts = {}
-    for key, colour, label in (
-        ("reference_counts", REFERENCE, "reference"),
-        ("candidate_counts", GENERATED, "generated"),
-    ):
-        counts[key] = np.array(getattr(spectrum, key))
-        norm = counts[key].sum() * np.diff(edges)
-        hep.histplot(
-            counts[key] / norm,
-            edges,
-            yerr=np.sqrt(counts[key]) / norm,
-            histtype="step",
-            color=colour,
-            label=f"{label} ($N$ = {int(counts[key].sum()):,})",
-            ax=top,
-        )
-    top.set(xscale="log", yscale="log", ylabel="normalised density")
+    display = display_from_counts(
+        spectrum.edges, spectrum.candidate_counts, spectrum.reference_counts, log_x=True
+    )
+    draw_display((top, bottom), hep, display)
     legend_outside(top)
-    centres = np.sqrt(edges[1:] * edges[:-1])  # geometric: the bins are log-spaced
-    off_scale_arrows(bottom, centres, counts["candidate_counts"], counts["reference_counts"])
     bottom.set_xlabel(r"$E_{\mathrm{voxel}}$ [MeV]")
     return figure
 

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from hepgan.validation.report.display_histograms import display_histogram
 from hepgan.validation.stats.binning import plotting_edges, shared_histograms
 from hepgan.validation.stats.divergences import js_and_separation_power, nats_to_bits
 from hepgan.validation.stats.ks import ks_pvalue, report_pvalue_method
@@ -47,7 +48,9 @@ def compare_features(
 
     With ``histograms``, also the bins JS and the separation power were computed on:
     ``histogram_edges`` (F, B + 1), ``histogram_reference`` and ``histogram_candidate``
-    counts (F, B) (:func:`~hepgan.validation.stats.binning.plotting_edges`).
+    counts (F, B) (:func:`~hepgan.validation.stats.binning.plotting_edges`), and ``display``
+    (F,) objects: each feature's histograms to draw, as JSON
+    (:func:`~hepgan.validation.report.display_histograms.display_histogram`).
 
     Candidate: name -> (n,) values, checked finite here, against the sorted reference
     (the same features in order), in blocks of features whose working arrays stay small
@@ -115,6 +118,13 @@ def _compare_block(
         statistics["histogram_edges"] = plotting_edges(candidate, reference, histograms)
         statistics["histogram_reference"] = histograms.reference
         statistics["histogram_candidate"] = histograms.candidate
+        statistics["display"] = np.array(  # (F_block,) of dicts
+            [
+                display_histogram(cand, ref).to_json()
+                for cand, ref in zip(candidate.values, reference.values, strict=True)
+            ],
+            dtype=object,
+        )
     return statistics
 
 

@@ -1,5 +1,6 @@
 """What every figure of the report shares: the HEP style (mplhep), the main-over-ratio
-layout, the ratio panel with arrows for points off its scale, legends outside the data.
+layout, a display histogram drawn on it, the ratio panel with arrows for points off its
+scale, legends outside the data.
 
 matplotlib and mplhep are imported only when plotting.
 """
@@ -12,8 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from hepgan.validation.report.display_histograms import DisplayHistogram
+
 RATIO_LIMITS = (0.5, 1.5)  # the ratio panel's y range
 GENERATED_COLOUR = "tab:red"
+REFERENCE_COLOUR = "black"
 
 
 @contextmanager
@@ -45,21 +49,11 @@ def ratio_figure(plt, *, height_ratios: tuple[float, float] = (3, 1)):
     return figure, (top, bottom)
 
 
-def ratio_values(cand_counts: np.ndarray, ref_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(c / n_c) / (r / n_r) per bin, error ratio sqrt(1/c + 1/r); NaN where a bin is empty."""
-    n_cand, n_ref = cand_counts.sum(), ref_counts.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (cand_counts / n_cand) / (ref_counts / n_ref)
-        error = ratio * np.sqrt(1.0 / cand_counts + 1.0 / ref_counts)
-    empty = (cand_counts == 0) | (ref_counts == 0)
-    return np.where(empty, np.nan, ratio), np.where(empty, np.nan, error)
-
-
-def off_scale_arrows(axes, x: np.ndarray, cand_counts: np.ndarray, ref_counts: np.ndarray) -> int:
-    """Draw generated / reference at ``x`` on the ratio panel ``axes`` (:func:`ratio_values`),
-    within :data:`RATIO_LIMITS`; a ratio beyond them is an arrow (a triangle) at the panel's
-    edge, pointing the way it left. Returns how many arrows were drawn."""
-    ratio, error = ratio_values(np.asarray(cand_counts), np.asarray(ref_counts))
+def off_scale_arrows(axes, x: np.ndarray, ratio: np.ndarray, error: np.ndarray) -> int:
+    """Draw the ratios generated / reference (NaN: not drawn) at ``x`` on the ratio panel
+    ``axes`` with their errors, within :data:`RATIO_LIMITS`; a ratio beyond them is an arrow
+    (a triangle) at the panel's edge, pointing the way it left. Returns how many arrows were
+    drawn."""
     low, high = RATIO_LIMITS
     inside = (ratio >= low) & (ratio <= high)
     axes.errorbar(
@@ -75,6 +69,50 @@ def off_scale_arrows(axes, x: np.ndarray, cand_counts: np.ndarray, ref_counts: n
     axes.set_ylim(low, high)
     axes.set_ylabel("gen. / ref.", fontsize="small")
     return int(((ratio > high) | (ratio < low)).sum())
+
+
+def draw_display(axes: tuple[Any, Any], hep: Any, display: DisplayHistogram) -> None:
+    """A :class:`~hepgan.validation.report.display_histograms.DisplayHistogram` as drawn:
+    step histograms of the densities with their errors (mplhep), or bars of the fractions for
+    a discrete variable, on the main axis (its suggested scales), the ratio below
+    (:func:`off_scale_arrows`). The legend is the caller's (:func:`legend_outside`)."""
+    top, bottom = axes
+    samples = (
+        (display.reference, "reference", REFERENCE_COLOUR, -0.5),
+        (display.candidate, "generated", GENERATED_COLOUR, 0.5),
+    )
+    if display.discrete:
+        gaps = np.diff(display.x)
+        width = 0.4 * (gaps.min() if len(gaps) else 1.0)
+        for sample, name, colour, shift in samples:
+            top.bar(
+                display.x + shift * width,
+                sample.density,
+                width=width,
+                yerr=sample.error,
+                color=colour,
+                alpha=0.7,
+                label=f"{name} ($N$ = {sample.total:,})",
+            )
+        top.set_ylabel("fraction of events")
+        top.set_xticks(display.x)
+    else:
+        for sample, name, colour, _ in samples:
+            hep.histplot(
+                sample.density,
+                display.edges,
+                yerr=sample.error,
+                histtype="step",
+                color=colour,
+                label=f"{name} ($N$ = {sample.total:,})",
+                ax=top,
+            )
+        top.set_ylabel("normalised density")
+        if display.log_x:
+            bottom.set_xscale("log")
+        if display.log_y:
+            top.set_yscale("log")
+    off_scale_arrows(bottom, display.x, display.ratio, display.ratio_error)
 
 
 def legend_outside(axes, **options: Any) -> None:

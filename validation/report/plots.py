@@ -7,17 +7,22 @@ matplotlib (Agg backend, no display needed) and mplhep are imported only when pl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hepgan.validation.report.calorimeter_plots import plot_calorimeter
+from hepgan.validation.report.display_histograms import (
+    N_DISPLAY_BINS,
+    DisplayHistogram,
+    display_histogram,
+)
 from hepgan.validation.report.figures import (
+    draw_display,
     hep_style,
     legend_outside,
-    off_scale_arrows,
     ratio_figure,
 )
 from hepgan.validation.report.labels import axis_label
@@ -31,39 +36,40 @@ def plot_overlays(
     *,
     report: ValidationReport | None = None,
     units: Mapping[str, str] | None = None,
-    n_bins: int = 40,
+    n_bins: int = N_DISPLAY_BINS,
     max_plots: int = 200,
     progress: Callable[[Path], None] | None = None,
 ) -> list[Path]:
     """Write ``<observable>.png`` for each observable in both samples; returns the paths.
 
-    HEP style (mplhep): step histograms of both samples as unit-normalised densities with
-    Poisson error bars sqrt(N) / (N_total width), a ratio panel generated / reference below
-    the main axis (its own axis, never overlapping), the axis labelled with the
-    observable's symbol and unit (:func:`hepgan.validation.report.labels.axis_label`) and a
-    legend with the sample sizes and, with ``report``, KS (p-value), JS and S.
-    Bins are uniform between the 0.5 % and 99.5 % quantiles of the pooled samples
-    (log-spaced when both samples are positive and span over two decades).
-    A variable of at most :data:`MAX_DISCRETE_VALUES` distinct values (a charge, a type) is
-    drawn as bars, one per value. Ratios beyond the ratio panel are arrows at its edge.
+    HEP style (mplhep): the display histograms the page draws too
+    (:func:`~hepgan.validation.report.display_histograms.display_histogram`: densities with
+    Poisson errors on bins between the pooled 0.5 % and 99.5 % quantiles, log-spaced over
+    decades, or bars per value of a discrete variable), a ratio panel generated / reference
+    below the main axis (its own axis, never overlapping; ratios beyond it are arrows at its
+    edge), the axis labelled with the observable's symbol and unit
+    (:func:`hepgan.validation.report.labels.axis_label`) and a legend with the sample sizes
+    and, with ``report``, KS (p-value), JS and S.
     2-D observables are pooled, NaN entries dropped, as in the report.
-    ``units``: observable -> unit, where no report gives them. With a report that has a
+    ``units``: observable -> unit, before the report's (:func:`x_labels`). With a report that has a
     calorimeter section, its figures too (:func:`plot_calorimeter`). ``progress``, when
     given, is called with each file's path once it is written.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     scores = {score.name: score for score in report.observables} if report else {}
-    units = {**(units or {}), **{name: score.unit for name, score in scores.items()}}
+    names = [name for name in candidate if name in reference][:max_plots]
+    labels = x_labels(names, report, units)
     written = []
     with hep_style() as (plt, hep):
-        for name in [name for name in candidate if name in reference][:max_plots]:
+        for name in names:
             cand = _finite(candidate[name])
             ref = _finite(reference[name])
             if len(cand) == 0 or len(ref) == 0:
                 continue
             figure, axes = ratio_figure(plt)
-            draw_overlay(axes, hep, name, cand, ref, scores.get(name), units.get(name, ""), n_bins)
+            display = display_histogram(cand, ref, n_bins=n_bins)
+            draw_overlay(axes, hep, display, labels[name], scores.get(name))
             path = out_dir / f"{_file_stem(name)}.png"
             figure.savefig(path, dpi=80)
             plt.close(figure)
@@ -78,32 +84,31 @@ def plot_overlays(
     return written
 
 
-# Most distinct reference values of a variable drawn as bars (a charge, a type), not as a histogram.
-MAX_DISCRETE_VALUES = 12
+def x_labels(
+    names: Sequence[str],
+    report: ValidationReport | None = None,
+    units: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Each observable's x-axis title (:func:`~hepgan.validation.report.labels.axis_label`):
+    its symbol and unit, the unit from ``units``, else from the report's score (which
+    ``hepgan validate`` fills from the files' column names: GeV for E1, px1, ...)."""
+    report_units = {score.name: score.unit for score in report.observables} if report else {}
+    given = units or {}
+    return {name: axis_label(name, given.get(name) or report_units.get(name, "")) for name in names}
 
 
 def draw_overlay(
     axes: tuple[Any, Any],
     hep: Any,
-    name: str,
-    cand: np.ndarray,
-    ref: np.ndarray,
-    score: ObservableScore | None,
-    unit: str,
-    n_bins: int,
+    display: DisplayHistogram,
+    x_label: str,
+    score: ObservableScore | None = None,
 ) -> None:
-    """Densities of ``ref`` and ``cand`` (1-D, finite) on the main axis, their ratio below."""
+    """``display`` on the main axis and the ratio panel (:func:`draw_display`), the legend
+    above them with, given a ``score``, its KS (p-value), JS and S; ``x_label`` under the
+    ratio panel."""
     top, bottom = axes
-    values = np.unique(ref)
-    if len(values) <= MAX_DISCRETE_VALUES:
-        cand_counts, ref_counts, centres = _draw_bars(top, values, cand, ref)
-    else:
-        edges, log_x = _edges(np.concatenate([cand, ref]), n_bins)
-        cand_counts, ref_counts = _draw_densities(top, hep, edges, cand, ref)
-        centres = 0.5 * (edges[1:] + edges[:-1])
-        if log_x:
-            bottom.set_xscale("log")
-            top.set_yscale("log")
+    draw_display(axes, hep, display)
     if score is not None:
         top.plot(
             [],
@@ -113,61 +118,7 @@ def draw_overlay(
             f"JS {score.js_nats:.2g} nats, $S$ = {score.separation_power:.2g}",
         )
     legend_outside(top)
-    off_scale_arrows(bottom, centres, cand_counts, ref_counts)
-    bottom.set_xlabel(axis_label(name, unit))
-
-
-def _draw_densities(
-    top, hep, edges: np.ndarray, cand: np.ndarray, ref: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Step histograms of both samples as unit-normalised densities with Poisson errors;
-    returns their counts (candidate, reference)."""
-    cand_counts, _ = np.histogram(cand, bins=edges)
-    ref_counts, _ = np.histogram(ref, bins=edges)
-    widths = np.diff(edges)
-    for counts, total, label, colour in (
-        (ref_counts, len(ref), f"reference ($N$ = {len(ref):,})", "black"),
-        (cand_counts, len(cand), f"generated ($N$ = {len(cand):,})", "tab:red"),
-    ):
-        norm = total * widths
-        hep.histplot(
-            counts / norm,
-            edges,
-            yerr=np.sqrt(counts) / norm,
-            histtype="step",
-            color=colour,
-            label=label,
-            ax=top,
-        )
-    top.set_ylabel("normalised density")
-    return cand_counts, ref_counts
-
-
-def _draw_bars(
-    top, values: np.ndarray, cand: np.ndarray, ref: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bars of the fraction of each sample at each of the reference's ``values``; a generated
-    value between them counts for the nearest. Returns the counts and the bar positions."""
-    nearest = np.abs(cand[:, None] - values[None, :]).argmin(axis=1)
-    cand_counts = np.bincount(nearest, minlength=len(values))
-    ref_counts = np.array([(ref == value).sum() for value in values])
-    width = 0.4 * (np.min(np.diff(values)) if len(values) > 1 else 1.0)
-    for counts, total, label, colour, shift in (
-        (ref_counts, len(ref), f"reference ($N$ = {len(ref):,})", "black", -0.5),
-        (cand_counts, len(cand), f"generated ($N$ = {len(cand):,})", "tab:red", 0.5),
-    ):
-        top.bar(
-            values + shift * width,
-            counts / total,
-            width=width,
-            yerr=np.sqrt(counts) / total,
-            color=colour,
-            alpha=0.7,
-            label=label,
-        )
-    top.set_ylabel("fraction of events")
-    top.set_xticks(values)
-    return cand_counts, ref_counts, values
+    bottom.set_xlabel(x_label)
 
 
 def _pvalue(value: float) -> str:
@@ -178,16 +129,6 @@ def _pvalue(value: float) -> str:
 def _finite(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     return values[np.isfinite(values)]
-
-
-def _edges(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, bool]:
-    """Uniform (or log-uniform) edges between the 0.5 % and 99.5 % quantiles."""
-    low, high = np.quantile(values, [0.005, 0.995])
-    if low > 0 and high / low > 100:
-        return np.geomspace(low, high, n_bins + 1), True
-    if high <= low:
-        low, high = low - 0.5, high + 0.5
-    return np.linspace(low, high, n_bins + 1), False
 
 
 def _file_stem(name: str) -> str:

@@ -16,8 +16,9 @@ from hepgan.validation.stats.multiple_testing import Correction
 
 # "1": the first report; "2": the status "insufficient" and ObservableScore.histogram
 # (optional, only when asked); "3": the optional ``calorimeter`` section and ``labels``, and
-# the resolution thresholds.
-SCHEMA_VERSION = "3"
+# the resolution thresholds; "4": the optional ``display`` histograms (ObservableScore.display,
+# VoxelSpectrum.display) with the binned samples.
+SCHEMA_VERSION = "4"
 Status = Literal["pass", "warn", "fail", "insufficient"]
 
 
@@ -91,6 +92,49 @@ class ObservableHistogram(BaseModel):
     candidate_counts: list[float] = Field(description="B candidate events per bin")
 
 
+class DisplaySample(BaseModel):
+    """One sample on the display bins (:mod:`hepgan.validation.report.display_histograms`)."""
+
+    n_events: int = Field(
+        description="every entry of the sample, those outside the edges included: the "
+        "densities' normalisation N"
+    )
+    counts: list[float] = Field(description="B entries per bin, inside the edges")
+    density: list[float] = Field(
+        description="counts / (N width), per unit of the observable (a discrete variable: the "
+        "fraction counts / N, no unit)"
+    )
+    density_error: list[float] = Field(description="Poisson errors sqrt(counts) / (N width)")
+
+
+class DisplayHistogram(BaseModel):
+    """What the page and ``hepgan validate --plots`` draw, binned once by boost-histogram
+    (:mod:`hepgan.validation.report.display_histograms`): not the bins of JS and S."""
+
+    discrete: bool = Field(
+        description="true: bars per distinct reference value (at most 12; a generated value "
+        "counts for the nearest); false: bins between the pooled 0.5 % and 99.5 % quantiles"
+    )
+    x: list[float] = Field(
+        description="B bin centres (geometric where log_x) or the discrete values, in the "
+        "observable's unit"
+    )
+    edges: list[float] | None = Field(
+        description="B + 1 edges in the observable's unit, uniform (log-spaced where log_x); "
+        "null for a discrete variable"
+    )
+    log_x: bool = Field(description="the bins are log-spaced: draw x on a log axis")
+    log_y: bool = Field(description="the densities span decades: draw y on a log axis first")
+    reference: DisplaySample
+    candidate: DisplaySample
+    ratio: list[float | None] = Field(
+        description="candidate density / reference density; null where either count is 0"
+    )
+    ratio_error: list[float | None] = Field(
+        description="ratio sqrt(1/c + 1/r) of the counts c and r; null where the ratio is"
+    )
+
+
 class ObservableScore(BaseModel):
     """The comparison of one observable."""
 
@@ -117,6 +161,10 @@ class ObservableScore(BaseModel):
     reference_std: float
     histogram: ObservableHistogram | None = Field(
         default=None, description="the binned samples, when the report was asked for them"
+    )
+    display: DisplayHistogram | None = Field(
+        default=None,
+        description="the histograms to draw, when the report was asked for histograms",
     )
 
 
@@ -198,6 +246,9 @@ class VoxelSpectrum(BaseModel):
     edges: list[float]
     candidate_counts: list[float]
     reference_counts: list[float]
+    display: DisplayHistogram | None = Field(
+        default=None, description="these counts as drawn: densities per MeV and their ratio"
+    )
 
 
 class CalorimeterMetrics(BaseModel):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hepgan.datafiles.datasets import flatten_columns
+from hepgan.datafiles.units import guess_unit
 from hepgan.models.geometry import CylindricalGeometry, resolve_geometry
 from hepgan.validation.report.calorimeter import ShowerSample
 from hepgan.validation.report.observables import ObservableDefinition
@@ -65,5 +66,10 @@ def table_observables(
     else:
         conditions = None
     features, names = flatten_columns(table, dtype=np.float64)  # (N, F)
-    definition = ObservableDefinition(kind="events", feature_names=tuple(names))
-    return TableObservables(definition.compute(features, None), conditions, {})
+    definition = ObservableDefinition(
+        kind="events",
+        feature_names=tuple(names),
+        feature_units=tuple(guess_unit(name, "events") for name in names),
+    )
+    observables = definition.compute(features, None)
+    return TableObservables(observables, conditions, definition.units(list(observables)))

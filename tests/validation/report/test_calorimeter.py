@@ -126,6 +126,13 @@ def test_voxel_spectrum_counts_every_positive_voxel_on_log_bins() -> None:
     np.testing.assert_allclose(edges[1:] / edges[:-1], edges[1] / edges[0])  # log-spaced
     assert sum(spectrum["candidate_counts"]) == (candidate > 0).sum()
     assert sum(spectrum["reference_counts"]) == (reference > 0).sum()
+    display = spectrum["display"]  # as drawn: densities per MeV of every positive voxel
+    assert display["log_x"] and display["edges"] == spectrum["edges"]
+    np.testing.assert_allclose(
+        display["candidate"]["density"],
+        np.array(spectrum["candidate_counts"]) / ((candidate > 0).sum() * np.diff(edges)),
+    )
+    np.testing.assert_allclose(display["x"], np.sqrt(edges[1:] * edges[:-1]))
     assert voxel_spectrum(np.zeros((3, 4)), reference) is None
 
 

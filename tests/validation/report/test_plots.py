@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from hepgan.validation.report.build import build_report
+from hepgan.validation.report.display_histograms import display_histogram
 from hepgan.validation.report.labels import axis_label
 from hepgan.validation.report.plots import draw_overlay, hep_style, plot_overlays, ratio_figure
 
@@ -49,9 +50,8 @@ def test_overlay_figure_has_error_bars_and_a_legend_with_sizes(tmp_path: Path) -
     assert path.name == "M.png" and path.stat().st_size > 10_000
     with hep_style() as (plt, hep):
         figure, (top, bottom) = ratio_figure(plt)
-        draw_overlay(
-            (top, bottom), hep, "M", candidate["M"], reference["M"], report.score("M"), "GeV", 30
-        )
+        display = display_histogram(candidate["M"], reference["M"])
+        draw_overlay((top, bottom), hep, display, axis_label("M", "GeV"), report.score("M"))
         legend = [text.get_text() for text in top.get_legend().get_texts()]
         xlabel = bottom.get_xlabel()
         error_bars = len(top.containers)
@@ -67,7 +67,8 @@ def _drawn(candidate: np.ndarray, reference: np.ndarray, name: str = "x"):
     panel's line markers)."""
     with hep_style() as (plt, hep):
         figure, (top, bottom) = ratio_figure(plt)
-        draw_overlay((top, bottom), hep, name, candidate, reference, None, "", 20)
+        display = display_histogram(candidate, reference, n_bins=20)
+        draw_overlay((top, bottom), hep, display, axis_label(name))
         figure.canvas.draw()
         legend = top.get_legend().get_window_extent()
         area = top.get_window_extent()
