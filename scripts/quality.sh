@@ -6,7 +6,10 @@
 #   test       (seeds 41 / 42): the final table only, judged once per model
 # The judge is trained to convergence (scripts/quality.py; its record is in each JSON).
 #
-# Stages (STAGES, default all): table curve agreement groups cc2
+# Stages (STAGES, default all): ablation table curve agreement groups cc2
+#   ablation   scripts/ablation.sh for ABLATION_VARIANTS (default: the variants docs/quality.md
+#              compares: the old defaults, the hit mask, with each layer's eps, two stages), on
+#              the selection file, output in $OUT/ablation
 #   table      the defaults, SEEDS (1 2 3), under TABLE_BUDGET (default "--max-steps 4800": the
 #              steps one model makes in the targets' 10 minutes on two idle CPU cores, as a step
 #              budget so the load does not change the model; the JSON records the minutes), on the
@@ -29,7 +32,8 @@ CURVE_STEPS=${CURVE_STEPS:-2000 4800 8000 32000}
 CC2_BUDGET=${CC2_BUDGET:---max-minutes 30}
 CLASSIFIER=${CLASSIFIER:-}
 SEEDS=${SEEDS:-1 2 3}
-STAGES=${STAGES:-table curve agreement groups cc2}
+STAGES=${STAGES:-ablation table curve agreement groups cc2}
+ABLATION_VARIANTS=${ABLATION_VARIANTS:-ema_layers_eps0.05_rotate_gap round3_hit_mask round3_hit_mask_offset_per_layer round4_two_stage}
 mkdir -p "$OUT/models"
 
 simulate_showers() {  # seed, events, output
@@ -61,6 +65,11 @@ simulate_showers 41 50000 "$OUT/showers_test.root"
 simulate_dimuon 2 "$OUT/dimuon.root"
 simulate_dimuon 32 "$OUT/dimuon_selection.root"
 simulate_dimuon 42 "$OUT/dimuon_test.root"
+
+if stage ablation; then
+    QUALITY_DIR="$OUT" ABLATION_DIR="$OUT/ablation" VARIANTS_TO_RUN="$ABLATION_VARIANTS" \
+        PYTHON="$PYTHON" bash scripts/ablation.sh
+fi
 
 if stage table; then
     for seed in $SEEDS; do
