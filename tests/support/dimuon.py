@@ -20,8 +20,9 @@ DIMUON_FEATURES = ["E1", "px1", "py1", "pz1", "Q1", "E2", "px2", "py2", "pz2", "
 def dimuon_training_data(n_events: int, *, seed: int):
     """A :class:`~hepgan.training.data.TrainingData` of ``n_events`` simulated dimuon events."""
     from hepgan.datafiles.datasets import flatten_columns
+    from hepgan.datafiles.units import guess_unit
     from hepgan.simulators.dimuon import simulate_dimuon
-    from hepgan.training.data import TrainingData, guess_unit, output_layout
+    from hepgan.training.data import TrainingData, output_layout
 
     events = simulate_dimuon(n_events, rng=np.random.default_rng(seed))
     columns = {name: events[name] for name in DIMUON_FEATURES}

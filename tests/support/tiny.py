@@ -42,8 +42,9 @@ def _toy_showers(n_events: int, rng: np.random.Generator, geometry) -> dict[str,
 def toy_training_data(kind: Literal["events", "showers"], *, n_events: int, seed: int):
     """A :class:`~hepgan.training.data.TrainingData` of toy events or showers, in memory."""
     from hepgan.datafiles.datasets import flatten_columns
+    from hepgan.datafiles.units import guess_unit
     from hepgan.models.geometry import get_geometry
-    from hepgan.training.data import TrainingData, guess_unit, output_layout
+    from hepgan.training.data import TrainingData, output_layout
 
     rng = np.random.default_rng(seed)
     geometry = get_geometry("small") if kind == "showers" else None

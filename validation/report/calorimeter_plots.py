@@ -25,8 +25,6 @@ from hepgan.validation.report.figures import (
 )
 from hepgan.validation.report.schema import CalorimeterMetrics
 
-REFERENCE, GENERATED = REFERENCE_COLOUR, GENERATED_COLOUR
-
 
 def plot_calorimeter(section: CalorimeterMetrics, out_dir: str | Path) -> list[Path]:
     """Write ``response_resolution.png``, ``sparsity.png``, ``voxel_spectrum.png`` (when the
@@ -57,7 +55,10 @@ def _response_resolution(plt, hep, section: CalorimeterMetrics) -> Any:
         return None
     figure, (top, bottom) = ratio_figure(plt, height_ratios=(1, 1))
     centres = np.array([np.sqrt(low * high) for low, high in _ranges(section)])  # MeV
-    for sample, colour, shift in (("reference", REFERENCE, 0.97), ("candidate", GENERATED, 1.03)):
+    for sample, colour, shift in (
+        ("reference", REFERENCE_COLOUR, 0.97),
+        ("candidate", GENERATED_COLOUR, 1.03),
+    ):
         rows = [getattr(row, sample) for row in section.energy_bins]
         label = "reference" if sample == "reference" else "generated"
         for axes, key in ((top, "response"), (bottom, "resolution")):
@@ -84,8 +85,8 @@ def _sparsity(plt, hep, section: CalorimeterMetrics) -> Any:
     figure, axes = plt.subplots(figsize=(8, 6), layout="constrained")
     layers = np.arange(len(section.reference_layer_sparsity))
     for values, colour, label in (
-        (section.reference_layer_sparsity, REFERENCE, "reference"),
-        (section.candidate_layer_sparsity, GENERATED, "generated"),
+        (section.reference_layer_sparsity, REFERENCE_COLOUR, "reference"),
+        (section.candidate_layer_sparsity, GENERATED_COLOUR, "generated"),
     ):
         axes.step(layers, values, where="mid", color=colour, label=label, marker="o")
     axes.set(xlabel="layer", ylabel="fraction of voxels with $E > 0$", ylim=(0, 1.02))
